@@ -1,0 +1,275 @@
+//! Virtual time. Nanoseconds in a `u64` cover 584 years, far more than any
+//! scenario, and integer arithmetic keeps every run bit-for-bit repeatable.
+
+use std::fmt;
+use std::ops::{Add, AddAssign, Sub};
+
+/// An instant on the virtual clock: nanoseconds since the simulation began.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimTime(pub u64);
+
+/// A span of virtual time in nanoseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimDuration(pub u64);
+
+impl SimTime {
+    pub const ZERO: SimTime = SimTime(0);
+    pub const MAX: SimTime = SimTime(u64::MAX);
+
+    pub fn as_nanos(self) -> u64 {
+        self.0
+    }
+
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1e9
+    }
+
+    /// Time elapsed since `earlier`, saturating at zero.
+    pub fn since(self, earlier: SimTime) -> SimDuration {
+        SimDuration(self.0.saturating_sub(earlier.0))
+    }
+}
+
+impl SimDuration {
+    pub const ZERO: SimDuration = SimDuration(0);
+
+    pub const fn from_nanos(ns: u64) -> Self {
+        SimDuration(ns)
+    }
+    pub const fn from_micros(us: u64) -> Self {
+        SimDuration(us * 1_000)
+    }
+    pub const fn from_millis(ms: u64) -> Self {
+        SimDuration(ms * 1_000_000)
+    }
+    pub const fn from_secs(s: u64) -> Self {
+        SimDuration(s * 1_000_000_000)
+    }
+    /// Rounds to the nearest nanosecond; negative and NaN inputs become zero.
+    pub fn from_secs_f64(s: f64) -> Self {
+        if s.is_nan() || s <= 0.0 {
+            SimDuration(0)
+        } else if s >= u64::MAX as f64 / 1e9 {
+            SimDuration(u64::MAX)
+        } else {
+            SimDuration((s * 1e9).round() as u64)
+        }
+    }
+    pub fn as_nanos(self) -> u64 {
+        self.0
+    }
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1e9
+    }
+    pub fn as_millis_f64(self) -> f64 {
+        self.0 as f64 / 1e6
+    }
+    pub fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl Add<SimDuration> for SimTime {
+    type Output = SimTime;
+    fn add(self, d: SimDuration) -> SimTime {
+        SimTime(self.0.saturating_add(d.0))
+    }
+}
+
+impl AddAssign<SimDuration> for SimTime {
+    fn add_assign(&mut self, d: SimDuration) {
+        self.0 = self.0.saturating_add(d.0);
+    }
+}
+
+impl Add for SimDuration {
+    type Output = SimDuration;
+    fn add(self, d: SimDuration) -> SimDuration {
+        SimDuration(self.0.saturating_add(d.0))
+    }
+}
+
+impl AddAssign for SimDuration {
+    fn add_assign(&mut self, d: SimDuration) {
+        self.0 = self.0.saturating_add(d.0);
+    }
+}
+
+impl Sub for SimDuration {
+    type Output = SimDuration;
+    fn sub(self, d: SimDuration) -> SimDuration {
+        SimDuration(self.0.saturating_sub(d.0))
+    }
+}
+
+/// Why a duration string was rejected.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("time: invalid duration {0:?}")]
+    Invalid(String),
+    #[error("time: missing unit in duration {0:?}")]
+    MissingUnit(String),
+    #[error("time: unknown unit {unit:?} in duration {text:?}")]
+    UnknownUnit { unit: String, text: String },
+    #[error("duration {0:?} is negative")]
+    Negative(String),
+}
+
+impl SimDuration {
+    /// Parses a duration the way Go's `time.ParseDuration` does (`300ms`,
+    /// `1.5s`, `2h45m`, `10us`, `0`), which is the syntax Istio accepts in
+    /// its YAML (`timeout: 2s`, `baseEjectionTime: 1m`). The error texts are
+    /// Go's, since that is what a user of a real cluster sees.
+    pub fn parse(text: &str) -> Result<SimDuration, DurationError> {
+        let invalid = || DurationError::Invalid(text.to_string());
+        let mut s = text;
+        if let Some(rest) = s.strip_prefix('-') {
+            if rest == "0" {
+                return Ok(SimDuration::ZERO);
+            }
+            return Err(DurationError::Negative(text.to_string()));
+        }
+        s = s.strip_prefix('+').unwrap_or(s);
+        if s == "0" {
+            return Ok(SimDuration::ZERO);
+        }
+        if s.is_empty() {
+            return Err(invalid());
+        }
+        let mut total: f64 = 0.0;
+        while !s.is_empty() {
+            let num_len = s
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(s.len());
+            let number = &s[..num_len];
+            if number.is_empty() || number == "." || number.matches('.').count() > 1 {
+                return Err(invalid());
+            }
+            let value: f64 = number.parse().map_err(|_| invalid())?;
+            s = &s[num_len..];
+            let unit_len = s
+                .find(|c: char| c.is_ascii_digit() || c == '.')
+                .unwrap_or(s.len());
+            let unit = &s[..unit_len];
+            s = &s[unit_len..];
+            let scale = match unit {
+                "" => return Err(DurationError::MissingUnit(text.to_string())),
+                "ns" => 1.0,
+                "us" | "µs" | "μs" => 1e3,
+                "ms" => 1e6,
+                "s" => 1e9,
+                "m" => 60e9,
+                "h" => 3600e9,
+                other => {
+                    return Err(DurationError::UnknownUnit {
+                        unit: other.to_string(),
+                        text: text.to_string(),
+                    });
+                }
+            };
+            total += value * scale;
+        }
+        if total >= u64::MAX as f64 {
+            return Err(invalid());
+        }
+        Ok(SimDuration(total.round() as u64))
+    }
+}
+
+/// Prints the way Go's `time.Duration` does (`1.5s`, `250ms`, `2m0s`), which
+/// is also how Istio and Kubernetes print durations back to a user.
+impl fmt::Display for SimDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ns = self.0;
+        if ns == 0 {
+            return f.write_str("0s");
+        }
+        if ns < 1_000 {
+            return write!(f, "{ns}ns");
+        }
+        if ns < 1_000_000 {
+            return write!(f, "{}µs", trim_fraction(ns, 1_000));
+        }
+        if ns < 1_000_000_000 {
+            return write!(f, "{}ms", trim_fraction(ns, 1_000_000));
+        }
+        let total_secs = ns / 1_000_000_000;
+        let frac = ns % 1_000_000_000;
+        let hours = total_secs / 3600;
+        let mins = (total_secs % 3600) / 60;
+        let secs = total_secs % 60;
+        let sec_text = trim_fraction(secs * 1_000_000_000 + frac, 1_000_000_000);
+        if hours > 0 {
+            write!(f, "{hours}h{mins}m{sec_text}s")
+        } else if mins > 0 {
+            write!(f, "{mins}m{sec_text}s")
+        } else {
+            write!(f, "{sec_text}s")
+        }
+    }
+}
+
+impl fmt::Display for SimTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        SimDuration(self.0).fmt(f)
+    }
+}
+
+/// `value / unit` as a decimal without trailing zeros (`1500, 1000` → `1.5`).
+fn trim_fraction(value: u64, unit: u64) -> String {
+    let whole = value / unit;
+    let frac = value % unit;
+    if frac == 0 {
+        return whole.to_string();
+    }
+    let width = unit.ilog10() as usize;
+    let digits = format!("{frac:0width$}");
+    format!("{whole}.{}", digits.trim_end_matches('0'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use test_case::test_case;
+
+    #[test_case(0, "0s")]
+    #[test_case(999, "999ns")]
+    #[test_case(1_500, "1.5µs")]
+    #[test_case(250_000_000, "250ms")]
+    #[test_case(1_500_000_000, "1.5s")]
+    #[test_case(120_000_000_000, "2m0s")]
+    #[test_case(3_723_500_000_000, "1h2m3.5s")]
+    fn prints_like_go(ns: u64, want: &str) {
+        assert_eq!(SimDuration(ns).to_string(), want);
+    }
+
+    #[test_case("300ms", 300_000_000)]
+    #[test_case("1.5s", 1_500_000_000)]
+    #[test_case("2h45m", 9_900_000_000_000)]
+    #[test_case("1m", 60_000_000_000)]
+    #[test_case("10us", 10_000)]
+    #[test_case("10µs", 10_000)]
+    #[test_case("0", 0)]
+    #[test_case(".5s", 500_000_000)]
+    fn parses_go_durations(text: &str, ns: u64) {
+        assert_eq!(SimDuration::parse(text), Ok(SimDuration(ns)));
+    }
+
+    #[test_case("", "time: invalid duration \"\"")]
+    #[test_case("5", "time: missing unit in duration \"5\"")]
+    #[test_case("5 s", "time: unknown unit \" s\" in duration \"5 s\"")]
+    #[test_case("2d", "time: unknown unit \"d\" in duration \"2d\"")]
+    #[test_case("-1s", "duration \"-1s\" is negative")]
+    #[test_case("1..2s", "time: invalid duration \"1..2s\"")]
+    #[test_case("two", "time: invalid duration \"two\"")]
+    fn rejects_bad_durations_with_gos_words(text: &str, want: &str) {
+        assert_eq!(SimDuration::parse(text).unwrap_err().to_string(), want);
+    }
+
+    #[test]
+    fn float_seconds_round_and_clamp() {
+        assert_eq!(SimDuration::from_secs_f64(0.0015), SimDuration(1_500_000));
+        assert_eq!(SimDuration::from_secs_f64(-1.0), SimDuration(0));
+        assert_eq!(SimDuration::from_secs_f64(f64::NAN), SimDuration(0));
+    }
+}
