@@ -2,5 +2,6 @@
 //! simulated deterministically in one process. See `DESIGN.md` in the
 //! repository docs for the architecture.
 
+pub mod config;
 pub mod sim;
 pub mod yaml;
