@@ -18,6 +18,7 @@ pub mod load;
 pub mod meta;
 pub mod networking;
 pub mod security;
+pub mod sim_annotations;
 pub mod telemetry;
 pub mod types;
 pub mod validate;

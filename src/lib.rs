@@ -2,6 +2,14 @@
 //! simulated deterministically in one process. See `DESIGN.md` in the
 //! repository docs for the architecture.
 
+pub mod apps;
+pub mod cli;
 pub mod config;
+pub mod control;
+pub mod dataplane;
+pub mod k8s;
+pub mod scenario;
 pub mod sim;
+pub mod telemetry;
+pub mod world;
 pub mod yaml;

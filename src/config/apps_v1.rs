@@ -5,6 +5,7 @@ use serde::Deserialize;
 use super::core_v1::PodSpec;
 use super::kinds::Validate;
 use super::meta::{LabelSelector, NameRule, ObjectMeta, validate_labels};
+use super::sim_annotations::SimAnnotations;
 use super::validate::Validator;
 use crate::spec_resources;
 
@@ -86,7 +87,10 @@ fn validate_workload(
     }
     v.field("template", |v| {
         v.field("metadata", |v| {
-            v.field("labels", |v| validate_labels(&template.metadata.labels, v))
+            v.field("labels", |v| validate_labels(&template.metadata.labels, v));
+            v.field("annotations", |v| {
+                SimAnnotations::parse(&template.metadata.annotations, v);
+            });
         });
         v.field("spec", |v| template.spec.validate_spec(v));
     });

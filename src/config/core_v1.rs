@@ -229,6 +229,11 @@ impl Container {
 impl Validate for PodSpec {
     fn validate(&self, meta: &ObjectMeta, v: &mut Validator) {
         meta.validate(super::meta::NameRule::Dns1123Subdomain, v);
+        v.field("metadata", |v| {
+            v.field("annotations", |v| {
+                super::sim_annotations::SimAnnotations::parse(&meta.annotations, v);
+            })
+        });
         v.field("spec", |v| self.validate_spec(v));
     }
 }

@@ -59,6 +59,8 @@ pub struct Queue<E> {
     popped: u64,
     lane_entries: usize,
     peak_len: usize,
+    /// Sum of the queue length at every pop, for the mean.
+    len_sum: u128,
 }
 
 impl<E> Default for Queue<E> {
@@ -77,6 +79,7 @@ impl<E> Queue<E> {
             popped: 0,
             lane_entries: 0,
             peak_len: 0,
+            len_sum: 0,
         }
     }
 
@@ -143,6 +146,7 @@ impl<E> Queue<E> {
         };
         self.now = entry.time;
         self.popped += 1;
+        self.len_sum += self.len() as u128 + 1;
         Some((entry.time, entry.event))
     }
 
@@ -173,6 +177,15 @@ impl<E> Queue<E> {
     /// How many events have been popped so far.
     pub fn popped(&self) -> u64 {
         self.popped
+    }
+
+    /// The mean number of pending events seen by each pop.
+    pub fn mean_len(&self) -> f64 {
+        if self.popped == 0 {
+            0.0
+        } else {
+            self.len_sum as f64 / self.popped as f64
+        }
     }
 
     /// The largest number of pending events seen at once.

@@ -1,0 +1,182 @@
+//! Every other application: a generic HTTP service that computes for a
+//! while, makes its downstream calls one after the other, and answers; plus
+//! the few well-known images the Istio tasks use (httpbin, fortio's server,
+//! nginx's hello page) and the client-only images (curl, sleep).
+
+use crate::config::sim_annotations::CallSpec;
+use crate::sim::{Dist, SimDuration};
+
+use super::http::{Body, Outcome, Request};
+use super::model::{
+    AppState, Behavior, DEFAULT_STARTUP, Input, Memo, Model, Step, StepCx, image_name,
+};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Generic {
+    pub kind: GenericKind,
+    pub calls: Vec<CallSpec>,
+    pub response_size: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GenericKind {
+    /// Answers 200 with a body of `response_size` bytes.
+    Plain,
+    /// Echoes the request (fortio's server, nginxdemos/hello).
+    Echo,
+    /// go-httpbin: `/status/N` answers N, `/delay/S` waits S seconds
+    /// (at most 10), the rest answers 200.
+    Httpbin,
+}
+
+fn model(kind: GenericKind, service_time: &str, workers: u32) -> Model {
+    Model {
+        behavior: Behavior::Generic(Generic {
+            kind,
+            calls: Vec::new(),
+            response_size: 100,
+        }),
+        service_time: Dist::parse(service_time).expect("built-in distribution"),
+        workers,
+        cores: 1,
+        error_rate: 0.0,
+        error_status: 500,
+        targets: Vec::new(),
+        startup: Dist::parse(DEFAULT_STARTUP).expect("built-in distribution"),
+    }
+}
+
+/// The model for a well-known non-Bookinfo image, if any.
+pub fn model_for_image(image: &str) -> Option<Model> {
+    let (name, _) = image_name(image);
+    Some(match name {
+        "curl" | "sleep" | "netshoot" | "busybox" => Model {
+            behavior: Behavior::Client,
+            ..model(GenericKind::Plain, "0s", 1)
+        },
+        "httpbin" | "go-httpbin" => model(GenericKind::Httpbin, "lognormal(200us, 1ms)", 1000),
+        "fortio" | "hello" => model(GenericKind::Echo, "lognormal(100us, 500us)", 1000),
+        _ => return None,
+    })
+}
+
+/// Any other image: a generic service, shaped by `meshsim.io/*` annotations.
+pub fn echo_model() -> Model {
+    model(GenericKind::Plain, "lognormal(1ms, 5ms)", 64)
+}
+
+impl Generic {
+    pub fn step(
+        &self,
+        model: &Model,
+        state: &mut AppState,
+        input: Input,
+        cx: &mut StepCx<'_>,
+    ) -> Step {
+        // Phases: 0 compute, 1..=calls.len() the calls, then a respond.
+        match input {
+            Input::Start => {
+                if self.kind == GenericKind::Httpbin {
+                    if let Some(status) = httpbin_status(&cx.request.path) {
+                        state.memo = Memo::Status(status);
+                    }
+                }
+                Step::Compute(model.service_time.sample(cx.rng))
+            }
+            Input::Resumed if state.phase == 0 => {
+                if let Some(delay) = self.httpbin_delay(&cx.request.path) {
+                    state.phase = u8::MAX;
+                    return Step::Wait(delay);
+                }
+                self.next_call(state)
+            }
+            Input::Resumed => self.respond(state, cx),
+            Input::Reply(outcome) => {
+                let call = &self.calls[usize::from(state.phase) - 1];
+                let ok = matches!(outcome, Outcome::Response { status, .. } if status < 400);
+                if !ok && u32::from(state.tries) <= call.retries {
+                    state.tries += 1;
+                    return Step::Call {
+                        slot: state.phase - 1,
+                        timeout: call.timeout,
+                    };
+                }
+                if !ok {
+                    state.memo = Memo::Failed;
+                }
+                self.next_call(state)
+            }
+        }
+    }
+
+    fn next_call(&self, state: &mut AppState) -> Step {
+        if usize::from(state.phase) < self.calls.len() {
+            state.phase += 1;
+            state.tries = 1;
+            let call = &self.calls[usize::from(state.phase) - 1];
+            Step::Call {
+                slot: state.phase - 1,
+                timeout: call.timeout,
+            }
+        } else {
+            // Calls done (or none): answer. Resumed with phase past the
+            // calls lands in `respond`.
+            state.phase = u8::MAX;
+            Step::Compute(SimDuration::ZERO)
+        }
+    }
+
+    fn respond(&self, state: &AppState, cx: &StepCx<'_>) -> Step {
+        let status = match state.memo {
+            Memo::Status(s) => s,
+            Memo::Failed => 500,
+            _ => 200,
+        };
+        let body = match self.kind {
+            GenericKind::Echo | GenericKind::Httpbin => Body::Echo(cx.pod),
+            GenericKind::Plain => Body::Sized(self.response_size),
+        };
+        Step::Respond { status, body }
+    }
+
+    fn httpbin_delay(&self, path: &str) -> Option<SimDuration> {
+        if self.kind != GenericKind::Httpbin {
+            return None;
+        }
+        let secs: f64 = path
+            .strip_prefix("/delay/")?
+            .split(['/', '?'])
+            .next()?
+            .parse()
+            .ok()?;
+        Some(SimDuration::from_secs_f64(secs.clamp(0.0, 10.0)))
+    }
+
+    /// Generic services send their calls with no forwarded headers but the
+    /// tracing ones a well-behaved service propagates.
+    pub fn outgoing(&self, slot: u8, incoming: &Request) -> Request {
+        let call = &self.calls[usize::from(slot)];
+        let mut out = Request::get(&format!("{}:{}", call.host, call.port), &call.path);
+        out.forward_headers(
+            incoming,
+            &[
+                "x-request-id",
+                "traceparent",
+                "tracestate",
+                "end-user",
+                "user-agent",
+            ],
+        );
+        out
+    }
+}
+
+/// go-httpbin's `/status/N`.
+fn httpbin_status(path: &str) -> Option<u16> {
+    path.strip_prefix("/status/")?
+        .split(['/', '?', ','])
+        .next()?
+        .parse()
+        .ok()
+        .filter(|s| (100..=599).contains(s))
+}

@@ -1,0 +1,81 @@
+//! The `meshsim` command line. Thin: parse arguments, call the library,
+//! print, choose the exit code (0 fine, 1 a problem with the input or the
+//! run, 2 a problem with the command line).
+
+pub mod bench;
+pub mod run;
+pub mod validate;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "meshsim",
+    version,
+    about = "An Istio service mesh and its Kubernetes cluster, simulated deterministically in one process"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario and print what its traffic saw.
+    Run(run::Args),
+    /// Check manifests as a real cluster would, reporting every problem.
+    Validate(validate::Args),
+    /// Measure the simulator's speed on a fixed, sizable scenario.
+    Bench(bench::Args),
+}
+
+/// Parses the command line and runs the command; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Bench(args) => bench::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
+}
+
+/// clap's errors are several lines of usage; a mistyped flag deserves one
+/// line that says what was wrong and where to look.
+fn usage_error(e: clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                2
+            } else {
+                0
+            }
+        }
+        _ => {
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("error: invalid arguments");
+            eprintln!("{first} (see 'meshsim --help')");
+            2
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The control plane: what `istioctl install` puts in the cluster (istiod,
+//! gateways, ztunnel), and the admission hook through which istiod's sidecar
+//! injector decides which pods get an `istio-proxy`.
+
+pub mod injection;
+pub mod install;
+
+pub use injection::SidecarInjector;
+pub use install::Profile;

@@ -1,0 +1,101 @@
+//! istiod's sidecar injector, as its two webhooks select pods
+//! (`istio-sidecar-injector` MutatingWebhookConfiguration, Istio 1.27):
+//!
+//! - `namespace.sidecar-injector.istio.io`: namespaces labelled
+//!   `istio-injection=enabled` (or with an `istio.io/rev`), unless the pod
+//!   says `sidecar.istio.io/inject: "false"`;
+//! - `object.sidecar-injector.istio.io`: pods labelled
+//!   `sidecar.istio.io/inject: "true"` in namespaces not labelled
+//!   `istio-injection=disabled`.
+//!
+//! Injection happens only when a pod is created, so pods that existed before
+//! the namespace was labelled keep running without a sidecar until they are
+//! recreated (`kubectl rollout restart`).
+
+use std::collections::BTreeMap;
+
+use crate::k8s::cluster::{Admission, Namespace};
+
+pub struct SidecarInjector {
+    /// Whether istiod (and so the webhook) is installed at all.
+    pub enabled: bool,
+    /// Installed control-plane revisions (`default` for a plain install).
+    pub revisions: Vec<String>,
+}
+
+impl Admission for SidecarInjector {
+    fn inject_sidecar(
+        &self,
+        ns: &Namespace,
+        pod_labels: &BTreeMap<String, String>,
+        _pod_annotations: &BTreeMap<String, String>,
+    ) -> bool {
+        if !self.enabled {
+            return false;
+        }
+        let pod_says = pod_labels
+            .get("sidecar.istio.io/inject")
+            .map(String::as_str);
+        let ns_injection = ns.labels.get("istio-injection").map(String::as_str);
+        let ns_rev = ns.labels.get("istio.io/rev");
+        let pod_rev = pod_labels.get("istio.io/rev");
+        let rev_known = |rev: &String| self.revisions.iter().any(|r| r == rev);
+        match (ns_injection, pod_says) {
+            (Some("disabled"), _) => false,
+            (_, Some("false")) => false,
+            (Some("enabled"), _) => true,
+            _ if ns_rev.is_some_and(rev_known) => true,
+            (_, Some("true")) => true,
+            _ => pod_rev.is_some_and(rev_known),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use test_case::test_case;
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test_case(&[("istio-injection", "enabled")], &[], true; "namespace enabled")]
+    #[test_case(&[("istio-injection", "enabled")], &[("sidecar.istio.io/inject", "false")], false; "pod opts out")]
+    #[test_case(&[], &[("sidecar.istio.io/inject", "true")], true; "pod opts in")]
+    #[test_case(&[("istio-injection", "disabled")], &[("sidecar.istio.io/inject", "true")], false; "namespace disabled wins")]
+    #[test_case(&[("istio.io/rev", "default")], &[], true; "revision label")]
+    #[test_case(&[("istio.io/rev", "canary")], &[], false; "unknown revision")]
+    #[test_case(&[("istio.io/dataplane-mode", "ambient")], &[], false; "ambient namespace")]
+    #[test_case(&[], &[], false; "unlabelled")]
+    fn selects_pods_like_the_webhooks(ns: &[(&str, &str)], pod: &[(&str, &str)], want: bool) {
+        let injector = SidecarInjector {
+            enabled: true,
+            revisions: vec!["default".into()],
+        };
+        let ns = Namespace {
+            labels: map(ns),
+            annotations: BTreeMap::new(),
+        };
+        assert_eq!(
+            injector.inject_sidecar(&ns, &map(pod), &BTreeMap::new()),
+            want
+        );
+    }
+
+    #[test]
+    fn nothing_is_injected_without_istiod() {
+        let injector = SidecarInjector {
+            enabled: false,
+            revisions: vec![],
+        };
+        let ns = Namespace {
+            labels: map(&[("istio-injection", "enabled")]),
+            annotations: BTreeMap::new(),
+        };
+        assert!(!injector.inject_sidecar(&ns, &BTreeMap::new(), &BTreeMap::new()));
+    }
+}

@@ -1,0 +1,92 @@
+//! Where requests are counted.
+
+use std::collections::BTreeMap;
+
+use crate::dataplane::ResponseFlags;
+use crate::k8s::{ServiceId, WorkloadId};
+use crate::sim::SimDuration;
+
+use super::latency::Latency;
+
+/// Which proxy reported (Istio's `reporter` label).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Reporter {
+    /// The client-side sidecar.
+    Source,
+    /// The server-side sidecar.
+    Destination,
+}
+
+/// The labels of one `istio_requests_total` series family, without the
+/// per-response labels (code, flags), which are counted inside.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EdgeKey {
+    pub reporter: Reporter,
+    /// `None`: the source is outside the cluster (`unknown` in Istio).
+    pub source: Option<WorkloadId>,
+    pub service: ServiceId,
+    /// `None`: no pod answered (a proxy-generated response).
+    pub destination: Option<WorkloadId>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Edge {
+    pub key: EdgeKey,
+    /// (response code, flags, count); code 0 is "no response".
+    pub outcomes: Vec<(u16, ResponseFlags, u64)>,
+    pub duration: Latency,
+}
+
+impl Edge {
+    pub fn requests(&self) -> u64 {
+        self.outcomes.iter().map(|o| o.2).sum()
+    }
+}
+
+/// What one traffic generator's clients saw.
+#[derive(Clone, Debug, Default)]
+pub struct ClientStats {
+    pub sent: u64,
+    /// Status codes (`200`) and failures (`connection refused`) by count.
+    pub outcomes: BTreeMap<String, u64>,
+    pub latency: Latency,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Telemetry {
+    edges: Vec<Edge>,
+    index: BTreeMap<EdgeKey, usize>,
+    pub clients: Vec<ClientStats>,
+}
+
+impl Telemetry {
+    pub fn record(&mut self, key: EdgeKey, code: u16, flags: ResponseFlags, duration: SimDuration) {
+        let i = match self.index.get(&key) {
+            Some(&i) => i,
+            None => {
+                self.edges.push(Edge {
+                    key,
+                    outcomes: Vec::new(),
+                    duration: Latency::default(),
+                });
+                self.index.insert(key, self.edges.len() - 1);
+                self.edges.len() - 1
+            }
+        };
+        let edge = &mut self.edges[i];
+        match edge
+            .outcomes
+            .iter_mut()
+            .find(|o| o.0 == code && o.1 == flags)
+        {
+            Some(o) => o.2 += 1,
+            None => edge.outcomes.push((code, flags, 1)),
+        }
+        edge.duration.record(duration);
+    }
+
+    /// Edges in label order (deterministic whatever the recording order).
+    pub fn edges(&self) -> impl Iterator<Item = &Edge> {
+        self.index.values().map(|&i| &self.edges[i])
+    }
+}

@@ -1,0 +1,287 @@
+//! The simulated world: the cluster, the mesh and the applications, driven
+//! by the event queue on the virtual clock.
+//!
+//! The world owns every piece of state and is the only thing that turns
+//! decisions into events: the cluster says a pod was created, the world
+//! schedules its start; an application says "call reviews", the world asks
+//! the client's proxy where to send it and schedules the arrival after the
+//! hop's latency. Everything that decides is sans-IO and lives elsewhere
+//! (`k8s`, `apps`, `dataplane`).
+
+pub mod calls;
+pub mod flow;
+pub mod pods;
+pub mod traffic;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::apps::Request;
+use crate::config::{Diagnostic, Loaded, Object, Severity};
+use crate::control::SidecarInjector;
+use crate::dataplane::Costs;
+use crate::k8s::{Cluster, Effect, PodId, WorkloadId};
+use crate::scenario::Scenario;
+use crate::sim::{Queue, Rng, SimDuration, SimTime};
+use crate::telemetry::Telemetry;
+
+use calls::{CallRef, Calls, ReqId};
+use pods::PodRuntime;
+use traffic::Generator;
+
+/// Everything that can happen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Open-loop generator `g` sends its next request.
+    Traffic(u32),
+    /// Closed-loop client `c` of generator `g` sends its next request.
+    ClientReady(u32, u32),
+    /// A request reaches the server's application.
+    Arrive(CallRef),
+    /// A request that waited for a worker gets one.
+    Start(CallRef),
+    /// A CPU burst of the request being served finished.
+    ComputeDone(CallRef),
+    /// A deliberate wait of the request being served is over.
+    Resume(CallRef),
+    /// The answer reaches the client's application.
+    Respond(CallRef),
+    /// The client's own timeout for a call.
+    Timeout(CallRef),
+    PodStarted(PodId, u32),
+    PodReady(PodId, u32),
+    /// Timeline action `i` of the scenario.
+    Action(u32),
+}
+
+/// Things that happened during the run worth telling the user (timeline
+/// actions, and what could not be done).
+pub type Notes = Vec<String>;
+
+/// Counters about the run itself, for `meshsim bench`.
+#[derive(Clone, Debug, Default)]
+pub struct RunStats {
+    pub events: u64,
+    pub peak_queue: usize,
+    /// Pending events averaged over every pop.
+    pub mean_queue_len: f64,
+    pub peak_calls: usize,
+}
+
+pub struct World {
+    pub queue: Queue<Event>,
+    pub cluster: Cluster,
+    injector: SidecarInjector,
+    pub costs: Costs,
+    pub seed: u64,
+    /// Network and proxy latency draws.
+    net_rng: Rng,
+    /// kube-proxy's endpoint picks for pods without a sidecar.
+    kube_rng: Rng,
+    pub pods: Vec<PodRuntime>,
+    pub calls: Calls,
+    requests: Vec<Arc<Request>>,
+    request_ids: BTreeMap<Arc<Request>, ReqId>,
+    /// (workload making the call, slot, incoming request) → outgoing request.
+    outgoing: BTreeMap<(WorkloadId, u8, ReqId), ReqId>,
+    /// Bumped whenever a Service changes, so cached DNS answers refresh.
+    services_epoch: u64,
+    pub generators: Vec<Generator>,
+    pub telemetry: Telemetry,
+    /// Istio and Gateway API configuration, by (kind, namespace, name).
+    pub config: BTreeMap<(String, String, String), Object>,
+    scenario: Scenario,
+    /// When the cluster was ready and traffic began.
+    pub traffic_start: SimTime,
+    pub notes: Notes,
+}
+
+/// How long setup may take before the run gives up waiting for pods.
+const READY_DEADLINE: SimDuration = SimDuration::from_secs(600);
+/// How long in-flight requests may take to finish after traffic stops.
+const DRAIN: SimDuration = SimDuration::from_secs(120);
+
+impl World {
+    /// Builds the cluster, installs the mesh profile and applies the
+    /// scenario's manifests. Errors (invalid manifests, objects that cannot
+    /// be applied) are returned as located diagnostics; warnings are kept.
+    pub fn new(scenario: &Scenario) -> Result<(World, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let seed = scenario.seed;
+        let mut world = World {
+            queue: Queue::new(),
+            cluster: Cluster::new(&scenario.cluster_name, &scenario.nodes, seed),
+            injector: SidecarInjector {
+                enabled: scenario.profile.has_istiod(),
+                revisions: vec!["default".to_string()],
+            },
+            costs: scenario.costs.clone(),
+            seed,
+            net_rng: Rng::stream(seed, "net"),
+            kube_rng: Rng::stream(seed, "kube-proxy"),
+            pods: Vec::new(),
+            calls: Calls::default(),
+            requests: Vec::new(),
+            request_ids: BTreeMap::new(),
+            outgoing: BTreeMap::new(),
+            services_epoch: 0,
+            generators: Vec::new(),
+            telemetry: Telemetry::default(),
+            config: BTreeMap::new(),
+            scenario: scenario.clone(),
+            traffic_start: SimTime::ZERO,
+            notes: Vec::new(),
+        };
+        let mut loaded = scenario.profile.manifests();
+        for m in &scenario.manifests {
+            loaded.extend(m.load());
+        }
+        let mut diagnostics = world.apply_loaded(loaded);
+        if diagnostics.iter().any(|d| d.severity == Severity::Error) {
+            return Err(diagnostics);
+        }
+        diagnostics.retain(|d| d.severity == Severity::Warning);
+        Ok((world, diagnostics))
+    }
+
+    /// Applies loaded objects in order; returns their diagnostics plus any
+    /// apply errors, located at the object.
+    fn apply_loaded(&mut self, loaded: Loaded) -> Vec<Diagnostic> {
+        let mut diags = loaded.diagnostics;
+        for obj in loaded.objects {
+            if let Err(message) = self.apply(&obj) {
+                diags.push(Diagnostic {
+                    severity: Severity::Error,
+                    file: obj.source.file.clone(),
+                    loc: crate::yaml::Loc {
+                        line: obj.source.line,
+                        col: 1,
+                    },
+                    document: Some(obj.source.document),
+                    object: Some(obj.describe()),
+                    path: String::new(),
+                    message,
+                });
+            }
+        }
+        diags
+    }
+
+    /// Applies one object now, as `kubectl apply` would.
+    pub fn apply(&mut self, obj: &Object) -> Result<(), String> {
+        let now = self.queue.now();
+        if obj.info.group.is_empty() || obj.info.group == "apps" {
+            let effects = self
+                .cluster
+                .apply(obj, now, &self.injector)
+                .map_err(|e| e.to_string())?;
+            self.handle_effects(effects);
+        } else {
+            if obj.info.namespaced && !self.cluster.namespaces.contains_key(obj.namespace()) {
+                return Err(format!("namespaces {:?} not found", obj.namespace()));
+            }
+            let key = (
+                obj.kind().to_string(),
+                obj.namespace().to_string(),
+                obj.name().to_string(),
+            );
+            self.config.insert(key, obj.clone());
+        }
+        Ok(())
+    }
+
+    /// Turns cluster effects into runtime state and events.
+    fn handle_effects(&mut self, effects: Vec<Effect>) {
+        for e in effects {
+            match e {
+                Effect::PodCreated(pod) => self.pod_created(pod),
+                Effect::PodDeleted(pod) => self.pod_gone(pod),
+                Effect::ServiceChanged(_) => self.services_epoch += 1,
+                Effect::EndpointsChanged(_) => {}
+            }
+        }
+    }
+
+    /// Interns a request so calls carry a small id.
+    pub fn intern(&mut self, req: Request) -> ReqId {
+        if let Some(id) = self.request_ids.get(&req) {
+            return *id;
+        }
+        let id = ReqId(self.requests.len() as u32);
+        let req = Arc::new(req);
+        self.requests.push(Arc::clone(&req));
+        self.request_ids.insert(req, id);
+        id
+    }
+
+    pub fn request(&self, id: ReqId) -> &Arc<Request> {
+        &self.requests[id.0 as usize]
+    }
+
+    /// Runs setup until every pod is ready (or the deadline), then the
+    /// traffic for the scenario's duration, then lets in-flight requests
+    /// finish. Returns problems that stop the run (e.g. a traffic source
+    /// with no pod).
+    pub fn run(&mut self) -> Result<RunStats, String> {
+        let deadline = self.queue.now() + READY_DEADLINE;
+        while !self.all_pods_ready() {
+            match self.queue.peek_time() {
+                Some(t) if t <= deadline => self.step(),
+                _ => break,
+            }
+        }
+        self.traffic_start = self.queue.now();
+        let scenario = self.scenario.clone();
+        self.start_traffic(&scenario)?;
+        for i in 0..scenario.timeline.len() {
+            self.queue.push_at(
+                self.traffic_start + scenario.timeline[i].at,
+                Event::Action(i as u32),
+            );
+        }
+        let end = self.traffic_start + scenario.duration;
+        while self.queue.peek_time().is_some_and(|t| t < end) {
+            self.step();
+        }
+        self.queue.advance_to(end);
+        let drain_end = end + DRAIN;
+        while self.calls.live() > 0 && self.queue.peek_time().is_some_and(|t| t <= drain_end) {
+            self.step();
+        }
+        Ok(RunStats {
+            events: self.queue.popped(),
+            peak_queue: self.queue.peak_len(),
+            mean_queue_len: self.queue.mean_len(),
+            peak_calls: self.calls.peak,
+        })
+    }
+
+    fn all_pods_ready(&self) -> bool {
+        self.cluster
+            .live_pods()
+            .all(|p| p.ready || !self.pods[p.id.0 as usize].expects_ready)
+    }
+
+    /// Pops and handles one event.
+    pub fn step(&mut self) {
+        let Some((_, event)) = self.queue.pop() else {
+            return;
+        };
+        match event {
+            Event::Traffic(g) => self.on_traffic(g),
+            Event::ClientReady(g, c) => self.on_client_ready(g, c),
+            Event::Arrive(call) => self.on_arrive(call),
+            Event::Start(call) => self.on_start(call),
+            Event::ComputeDone(call) => self.on_compute_done(call),
+            Event::Resume(call) => self.on_resume(call),
+            Event::Respond(call) => self.on_respond(call),
+            Event::Timeout(call) => self.on_timeout(call),
+            Event::PodStarted(pod, inc) => self.on_pod_started(pod, inc),
+            Event::PodReady(pod, inc) => self.on_pod_ready(pod, inc),
+            Event::Action(i) => self.on_action(i as usize),
+        }
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+}

@@ -1,0 +1,170 @@
+//! Requests in flight: one [`Call`] per hop (client to service), kept in a
+//! slab so ids are small and slots are reused without allocation.
+
+use crate::apps::{AppState, Body, Outcome};
+use crate::dataplane::ResponseFlags;
+use crate::k8s::{Endpoint, PodId, ServiceId, WorkloadId};
+
+use crate::sim::SimTime;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CallId(pub u32);
+
+/// A call id with the slot generation it was issued for: events and
+/// parents hold these, so a reused slot is never mistaken for the old call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallRef {
+    pub id: CallId,
+    pub generation: u32,
+}
+
+/// An interned request (method, authority, path, headers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ReqId(pub u32);
+
+/// Who waits for a call's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parent {
+    /// A client of traffic generator `generator`.
+    Client { generator: u32, client: u32 },
+    /// A request being served that made this call.
+    Call(CallRef),
+}
+
+#[derive(Clone, Debug)]
+pub struct Call {
+    /// Bumped each time the slot is reused, so stale timeouts are ignored.
+    pub generation: u32,
+    pub parent: Parent,
+    pub src_pod: Option<PodId>,
+    pub src_workload: Option<WorkloadId>,
+    pub client_sidecar: bool,
+    /// `None` when the name did not resolve.
+    pub service: Option<ServiceId>,
+    pub service_port: u16,
+    pub dst: Option<Endpoint>,
+    pub dst_workload: Option<WorkloadId>,
+    pub server_sidecar: bool,
+    pub req: ReqId,
+    pub sent_at: SimTime,
+    /// When the request reached the server's proxy (or app, without one).
+    pub arrived_at: SimTime,
+    pub state: AppState,
+    pub outcome: Outcome,
+    pub flags: ResponseFlags,
+    /// The client stopped waiting (its timeout fired); the answer, when it
+    /// comes, is dropped.
+    pub abandoned: bool,
+    /// The request reached the server's application.
+    pub arrived: bool,
+    /// The server answered (the client may not have heard yet).
+    pub answered: bool,
+    /// The slot is free.
+    released: bool,
+}
+
+impl Call {
+    fn blank() -> Call {
+        Call {
+            generation: 0,
+            parent: Parent::Client {
+                generator: 0,
+                client: 0,
+            },
+            src_pod: None,
+            src_workload: None,
+            client_sidecar: false,
+            service: None,
+            service_port: 0,
+            dst: None,
+            dst_workload: None,
+            server_sidecar: false,
+            req: ReqId(0),
+            sent_at: SimTime::ZERO,
+            arrived_at: SimTime::ZERO,
+            state: AppState::default(),
+            outcome: Outcome::Response {
+                status: 0,
+                body: Body::Empty,
+            },
+            flags: ResponseFlags::NONE,
+            abandoned: false,
+            arrived: false,
+            answered: false,
+            released: false,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Calls {
+    slots: Vec<Call>,
+    free: Vec<u32>,
+    live: usize,
+    pub peak: usize,
+}
+
+impl Calls {
+    /// A fresh call slot, reset except for its generation.
+    pub fn alloc(&mut self) -> CallId {
+        self.live += 1;
+        self.peak = self.peak.max(self.live);
+        match self.free.pop() {
+            Some(i) => {
+                let slot = &mut self.slots[i as usize];
+                let generation = slot.generation.wrapping_add(1);
+                *slot = Call::blank();
+                slot.generation = generation;
+                CallId(i)
+            }
+            None => {
+                self.slots.push(Call::blank());
+                CallId(self.slots.len() as u32 - 1)
+            }
+        }
+    }
+
+    pub fn release(&mut self, id: CallId) {
+        self.live -= 1;
+        self.slots[id.0 as usize].released = true;
+        self.free.push(id.0);
+    }
+
+    pub fn get(&self, id: CallId) -> &Call {
+        &self.slots[id.0 as usize]
+    }
+
+    /// The call `r` refers to, if its slot has not been reused since.
+    pub fn resolve(&self, r: CallRef) -> Option<&Call> {
+        self.slots
+            .get(r.id.0 as usize)
+            .filter(|c| c.generation == r.generation && !c.released)
+    }
+
+    pub fn reference(&self, id: CallId) -> CallRef {
+        CallRef {
+            id,
+            generation: self.slots[id.0 as usize].generation,
+        }
+    }
+
+    pub fn get_mut(&mut self, id: CallId) -> &mut Call {
+        &mut self.slots[id.0 as usize]
+    }
+
+    pub fn live(&self) -> usize {
+        self.live
+    }
+
+    /// Ids of live calls being served by `pod` (arrived, not answered).
+    pub fn at_pod(&self, pod: PodId) -> Vec<CallId> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                !c.released && c.arrived && !c.answered && c.dst.is_some_and(|e| e.pod == pod)
+            })
+            .map(|(i, _)| CallId(i as u32))
+            .collect()
+    }
+}

@@ -1,0 +1,209 @@
+//! Pods at run time: their application process and sidecar, and their
+//! lifecycle (start, ready, crash, deletion); plus the scenario's timeline
+//! actions, which mostly act on pods.
+
+use std::sync::Arc;
+
+use crate::apps::{Body, Failure, Model, Outcome, Server};
+use crate::dataplane::{ResponseFlags, Sidecar};
+use crate::k8s::{PodId, PodPhase, ServiceId};
+use crate::scenario::ActionKind;
+use crate::sim::{Rng, SimDuration};
+
+use super::calls::CallId;
+use super::{Event, World};
+
+/// The running side of a pod.
+pub struct PodRuntime {
+    pub model: Arc<Model>,
+    pub server: Server<CallId>,
+    pub rng: Rng,
+    pub sidecar: Option<Sidecar>,
+    /// Each model target resolved through DNS: Service and port index.
+    pub targets: Vec<Option<(ServiceId, usize)>>,
+    pub targets_epoch: u64,
+    /// CPU the sidecar spent.
+    pub proxy_cpu: SimDuration,
+    /// Whether setup waits for this pod to be ready.
+    pub expects_ready: bool,
+}
+
+/// Envoy's local reply when the upstream connection broke mid-request.
+pub const RESET_BODY: &str = "upstream connect error or disconnect/reset before headers. reset reason: connection termination";
+
+impl World {
+    pub(super) fn pod_created(&mut self, id: PodId) {
+        let pod = self.cluster.pod(id);
+        let model = Arc::new(Model::for_pod(pod));
+        let mut rng = Rng::stream(self.seed, &format!("app/{}/{}", pod.namespace, pod.name));
+        let sidecar = pod.sidecar.then(|| {
+            Sidecar::new(Rng::stream(
+                self.seed,
+                &format!("sidecar/{}/{}", pod.namespace, pod.name),
+            ))
+        });
+        let mut delay = model.startup.sample(&mut rng);
+        if pod.sidecar {
+            delay += self.costs.sidecar_startup.sample(&mut rng);
+        }
+        let runtime = PodRuntime {
+            server: Server::new(model.workers, model.cores),
+            model,
+            rng,
+            sidecar,
+            targets: Vec::new(),
+            targets_epoch: u64::MAX,
+            proxy_cpu: SimDuration::ZERO,
+            expects_ready: true,
+        };
+        debug_assert_eq!(
+            self.pods.len(),
+            id.0 as usize,
+            "pods are created in id order"
+        );
+        self.pods.push(runtime);
+        let inc = pod.incarnation;
+        self.queue.push_after(delay, Event::PodStarted(id, inc));
+    }
+
+    pub(super) fn on_pod_started(&mut self, id: PodId, incarnation: u32) {
+        if self.cluster.pod(id).incarnation != incarnation {
+            return;
+        }
+        self.cluster.pod_running(id);
+        // No readiness probes beyond the sidecar's (counted in its start-up):
+        // ready as soon as the containers run.
+        self.queue
+            .push_after(SimDuration::ZERO, Event::PodReady(id, incarnation));
+    }
+
+    pub(super) fn on_pod_ready(&mut self, id: PodId, incarnation: u32) {
+        if self.cluster.pod(id).incarnation != incarnation {
+            return;
+        }
+        let effects = self.cluster.set_ready(id, true);
+        self.handle_effects(effects);
+    }
+
+    /// The pod's process is gone: every request it was serving fails, as
+    /// its clients see a broken connection.
+    fn fail_in_flight(&mut self, pod: PodId) {
+        let lost = self.calls.at_pod(pod);
+        self.pods[pod.0 as usize].server.reset();
+        for id in lost {
+            let call = self.calls.get_mut(id);
+            call.answered = true;
+            if call.client_sidecar {
+                call.outcome = Outcome::Response {
+                    status: 503,
+                    body: Body::Static(RESET_BODY),
+                };
+                call.flags = ResponseFlags::UC;
+            } else {
+                call.outcome = Outcome::Failed(Failure::ConnectionReset);
+            }
+            let r = self.calls.reference(id);
+            let back = self.return_latency(id);
+            self.queue.push_after(back, Event::Respond(r));
+        }
+    }
+
+    pub(super) fn pod_gone(&mut self, pod: PodId) {
+        self.fail_in_flight(pod);
+    }
+
+    fn find_pod(&self, namespace: &str, name: &str) -> Option<PodId> {
+        let live = || {
+            self.cluster
+                .live_pods()
+                .filter(|p| p.namespace == namespace)
+        };
+        live()
+            .find(|p| p.name == name)
+            .or_else(|| {
+                let w = self.cluster.find_workload(namespace, name)?;
+                let mut pods: Vec<_> = live().filter(|p| p.workload == w).collect();
+                pods.sort_by(|a, b| a.name.cmp(&b.name));
+                pods.first().copied()
+            })
+            .map(|p| p.id)
+    }
+
+    pub(super) fn on_action(&mut self, i: usize) {
+        let action = self.scenario().timeline[i].clone();
+        let at = action.at;
+        match action.what {
+            ActionKind::KillPod { namespace, name } => match self.find_pod(&namespace, &name) {
+                Some(pod) => {
+                    let (inc, effects) = self.cluster.crash_pod(pod);
+                    self.handle_effects(effects);
+                    self.fail_in_flight(pod);
+                    let p = &mut self.pods[pod.0 as usize];
+                    let restart = p.model.startup.sample(&mut p.rng);
+                    self.queue.push_after(restart, Event::PodStarted(pod, inc));
+                    let name = self.cluster.pod(pod).key();
+                    self.notes.push(format!(
+                        "at {at}: killed pod {name}; the kubelet restarts it"
+                    ));
+                }
+                None => self
+                    .notes
+                    .push(format!("at {at}: killPod: no pod {namespace}/{name}")),
+            },
+            ActionKind::DeletePod { namespace, name } => match self.find_pod(&namespace, &name) {
+                Some(pod) => {
+                    let key = self.cluster.pod(pod).key();
+                    let owner = self.cluster.pod(pod).workload;
+                    let effects = self.cluster.delete_pod(pod);
+                    self.handle_effects(effects);
+                    let now = self.queue.now();
+                    match self.cluster.reconcile(owner, now, &self.injector) {
+                        Ok(effects) => self.handle_effects(effects),
+                        Err(e) => self.notes.push(format!("at {at}: replacing {key}: {e}")),
+                    }
+                    self.notes.push(format!("at {at}: deleted pod {key}"));
+                }
+                None => self
+                    .notes
+                    .push(format!("at {at}: deletePod: no pod {namespace}/{name}")),
+            },
+            ActionKind::Scale {
+                namespace,
+                name,
+                replicas,
+            } => match self.cluster.find_workload(&namespace, &name) {
+                Some(w) => {
+                    let now = self.queue.now();
+                    match self.cluster.scale(w, replicas, now, &self.injector) {
+                        Ok(effects) => self.handle_effects(effects),
+                        Err(e) => self
+                            .notes
+                            .push(format!("at {at}: scale {namespace}/{name}: {e}")),
+                    }
+                    self.notes
+                        .push(format!("at {at}: scaled {namespace}/{name} to {replicas}"));
+                }
+                None => self
+                    .notes
+                    .push(format!("at {at}: scale: no deployment {namespace}/{name}")),
+            },
+            ActionKind::Apply(m) => {
+                let loaded = m.load();
+                let count = loaded.objects.len();
+                for d in self.apply_loaded(loaded) {
+                    self.notes.push(format!("at {at}: {d}"));
+                }
+                self.notes.push(format!(
+                    "at {at}: applied {} ({count} objects)",
+                    m.describe()
+                ));
+            }
+        }
+    }
+
+    /// Whether the pod can take a request now.
+    pub(super) fn pod_serving(&self, pod: PodId) -> bool {
+        let p = self.cluster.pod(pod);
+        p.phase == PodPhase::Running && self.pods[pod.0 as usize].model.serves()
+    }
+}
