@@ -65,6 +65,8 @@ pub struct RunStats {
     pub peak_queue: usize,
     /// Pending events averaged over every pop.
     pub mean_queue_len: f64,
+    /// The part of them in the binary heap (the rest wait in timer lanes).
+    pub mean_heap_len: f64,
     pub peak_calls: usize,
 }
 
@@ -251,6 +253,7 @@ impl World {
             events: self.queue.popped(),
             peak_queue: self.queue.peak_len(),
             mean_queue_len: self.queue.mean_len(),
+            mean_heap_len: self.queue.mean_heap_len(),
             peak_calls: self.calls.peak,
         })
     }

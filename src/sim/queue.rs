@@ -59,8 +59,9 @@ pub struct Queue<E> {
     popped: u64,
     lane_entries: usize,
     peak_len: usize,
-    /// Sum of the queue length at every pop, for the mean.
+    /// Sums of the queue and of the heap's length at every pop, for means.
     len_sum: u128,
+    heap_len_sum: u128,
 }
 
 impl<E> Default for Queue<E> {
@@ -80,6 +81,7 @@ impl<E> Queue<E> {
             lane_entries: 0,
             peak_len: 0,
             len_sum: 0,
+            heap_len_sum: 0,
         }
     }
 
@@ -147,6 +149,7 @@ impl<E> Queue<E> {
         self.now = entry.time;
         self.popped += 1;
         self.len_sum += self.len() as u128 + 1;
+        self.heap_len_sum += self.heap.len() as u128 + u128::from(best_lane.is_none());
         Some((entry.time, entry.event))
     }
 
@@ -185,6 +188,16 @@ impl<E> Queue<E> {
             0.0
         } else {
             self.len_sum as f64 / self.popped as f64
+        }
+    }
+
+    /// The mean number of events in the heap (lanes excluded) at each pop:
+    /// the size that sets the heap's cost.
+    pub fn mean_heap_len(&self) -> f64 {
+        if self.popped == 0 {
+            0.0
+        } else {
+            self.heap_len_sum as f64 / self.popped as f64
         }
     }
 
