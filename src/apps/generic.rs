@@ -76,10 +76,10 @@ impl Generic {
         // Phases: 0 compute, 1..=calls.len() the calls, then a respond.
         match input {
             Input::Start => {
-                if self.kind == GenericKind::Httpbin {
-                    if let Some(status) = httpbin_status(&cx.request.path) {
-                        state.memo = Memo::Status(status);
-                    }
+                if self.kind == GenericKind::Httpbin
+                    && let Some(status) = httpbin_status(&cx.request.path)
+                {
+                    state.memo = Memo::Status(status);
                 }
                 Step::Compute(model.service_time.sample(cx.rng))
             }

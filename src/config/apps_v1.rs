@@ -100,12 +100,12 @@ impl Validate for DeploymentSpec {
     fn validate(&self, meta: &ObjectMeta, v: &mut Validator) {
         meta.validate(NameRule::Dns1123Subdomain, v);
         v.field("spec", |v| {
-            if let Some(r) = self.replicas {
-                if r < 0 {
-                    v.field("replicas", |v| {
-                        v.invalid_num(r, "must be greater than or equal to 0")
-                    });
-                }
+            if let Some(r) = self.replicas
+                && r < 0
+            {
+                v.field("replicas", |v| {
+                    v.invalid_num(r, "must be greater than or equal to 0")
+                });
             }
             validate_workload(self.selector.as_ref(), &self.template, v);
         });

@@ -147,17 +147,17 @@ impl PodSpec {
         v.each("containers", &self.containers, |v, _, c| {
             c.validate(&mut names, v);
         });
-        if let Some(policy) = &self.restart_policy {
-            if !matches!(policy.as_str(), "Always" | "OnFailure" | "Never") {
-                v.field("restartPolicy", |v| {
-                    v.unsupported(policy, &["Always", "OnFailure", "Never"])
-                });
-            }
+        if let Some(policy) = &self.restart_policy
+            && !matches!(policy.as_str(), "Always" | "OnFailure" | "Never")
+        {
+            v.field("restartPolicy", |v| {
+                v.unsupported(policy, &["Always", "OnFailure", "Never"])
+            });
         }
-        if let Some(sa) = &self.service_account_name {
-            if let Some(msg) = super::validate::dns1123_subdomain(sa) {
-                v.field("serviceAccountName", |v| v.invalid(sa, &msg));
-            }
+        if let Some(sa) = &self.service_account_name
+            && let Some(msg) = super::validate::dns1123_subdomain(sa)
+        {
+            v.field("serviceAccountName", |v| v.invalid(sa, &msg));
         }
         v.field("nodeSelector", |v| validate_labels(&self.node_selector, v));
     }
@@ -190,10 +190,10 @@ impl Container {
             if let Some(msg) = port_number(i64::from(p.container_port)) {
                 v.field("containerPort", |v| v.invalid_num(p.container_port, &msg));
             }
-            if let Some(proto) = &p.protocol {
-                if !PROTOCOLS.contains(&proto.as_str()) {
-                    v.field("protocol", |v| v.unsupported(proto, PROTOCOLS));
-                }
+            if let Some(proto) = &p.protocol
+                && !PROTOCOLS.contains(&proto.as_str())
+            {
+                v.field("protocol", |v| v.unsupported(proto, PROTOCOLS));
             }
         });
         v.field("resources", |v| {
@@ -208,12 +208,12 @@ impl Container {
                 });
             }
         });
-        if let Some(policy) = &self.image_pull_policy {
-            if !matches!(policy.as_str(), "Always" | "IfNotPresent" | "Never") {
-                v.field("imagePullPolicy", |v| {
-                    v.unsupported(policy, &["Always", "IfNotPresent", "Never"])
-                });
-            }
+        if let Some(policy) = &self.image_pull_policy
+            && !matches!(policy.as_str(), "Always" | "IfNotPresent" | "Never")
+        {
+            v.field("imagePullPolicy", |v| {
+                v.unsupported(policy, &["Always", "IfNotPresent", "Never"])
+            });
         }
     }
 
@@ -279,6 +279,11 @@ pub struct ServicePort {
     pub target_port: Option<IntOrString>,
 }
 
+/// `IsValidPortName`: at most 15 characters, with at least one letter.
+fn is_port_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 15 && s.chars().any(|c| c.is_ascii_lowercase())
+}
+
 const SERVICE_TYPES: &[&str] = &["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
 
 impl ServiceSpec {
@@ -327,20 +332,15 @@ impl Validate for ServiceSpec {
                             v.field("targetPort", |v| v.invalid_num(t, &msg));
                         }
                     }
-                    Some(IntOrString::Str(s)) => {
-                        if s.is_empty() || s.len() > 15 || !s.chars().any(|c| c.is_ascii_lowercase()) {
-                            v.field("targetPort", |v| {
-                                v.invalid(s, "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
-                            });
-                        }
-                    }
-                    None => {}
+                    Some(IntOrString::Str(s)) if !is_port_name(s) => v.field("targetPort", |v| {
+                        v.invalid(s, "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
+                    }),
+                    _ => {}
                 }
-                if let Some(proto) = &p.protocol {
-                    if !PROTOCOLS.contains(&proto.as_str()) {
+                if let Some(proto) = &p.protocol
+                    && !PROTOCOLS.contains(&proto.as_str()) {
                         v.field("protocol", |v| v.unsupported(proto, PROTOCOLS));
                     }
-                }
             });
             if let Some(sel) = &self.selector {
                 v.field("selector", |v| validate_labels(sel, v));
@@ -498,7 +498,7 @@ fn validate_data_keys<'a>(keys: impl Iterator<Item = &'a String>, v: &mut Valida
 /// Standard base64 with padding, as Kubernetes encodes Secret data.
 fn base64_decode(text: &str) -> Option<String> {
     let clean: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if clean.len() % 4 != 0 {
+    if !clean.len().is_multiple_of(4) {
         return None;
     }
     let value = |b: u8| -> Option<u32> {

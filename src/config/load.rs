@@ -203,17 +203,18 @@ fn load_document(file: &str, doc: &Document, namespace: Option<&str>, out: &mut 
                     .filter(|n| !n.is_empty())
                     .or_else(|| namespace.map(str::to_string))
                     .unwrap_or_else(|| "default".to_string());
-                if let (Some(want), Some(have)) = (namespace, meta.namespace.as_deref()) {
-                    if !have.is_empty() && have != want {
-                        out.diagnostics.push(diag(
+                if let (Some(want), Some(have)) = (namespace, meta.namespace.as_deref())
+                    && !have.is_empty()
+                    && have != want
+                {
+                    out.diagnostics.push(diag(
                             Severity::Error,
                             root.get("metadata").map_or(root.loc, |m| m.loc),
                             Some(label.clone()),
                             "metadata.namespace".to_string(),
                             format!("the namespace from the provided object {have:?} does not match the namespace {want:?}. You must pass '--namespace={have}' to perform this operation."),
                         ));
-                        return;
-                    }
+                    return;
                 }
                 meta.namespace = Some(ns);
             } else {

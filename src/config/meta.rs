@@ -58,10 +58,10 @@ impl ObjectMeta {
                     }
                 });
             }
-            if let Some(ns) = &self.namespace {
-                if let Some(msg) = dns1123_label(ns) {
-                    v.field("namespace", |v| v.invalid(ns, &msg));
-                }
+            if let Some(ns) = &self.namespace
+                && let Some(msg) = dns1123_label(ns)
+            {
+                v.field("namespace", |v| v.invalid(ns, &msg));
             }
             v.field("labels", |v| validate_labels(&self.labels, v));
             v.field("annotations", |v| {

@@ -175,7 +175,7 @@ pub fn dns1035_label(s: &str) -> Option<String> {
     if s.len() > 63 {
         return Some("must be no more than 63 characters".to_string());
     }
-    let ok = label_shape(s, |c| is_lower_alnum(c) || c == '-', |c| is_lower_alnum(c))
+    let ok = label_shape(s, |c| is_lower_alnum(c) || c == '-', is_lower_alnum)
         && s.starts_with(|c: char| c.is_ascii_lowercase());
     (!ok).then(|| DNS1035_LABEL_MSG.to_string())
 }

@@ -495,11 +495,11 @@ impl Cluster {
     }
 
     fn allocate_cluster_ip(&mut self, requested: Option<&str>) -> Ipv4Addr {
-        if let Some(ip) = requested.and_then(|r| r.parse::<Ipv4Addr>().ok()) {
-            if !self.used_cluster_ips.contains(&ip) {
-                self.used_cluster_ips.push(ip);
-                return ip;
-            }
+        if let Some(ip) = requested.and_then(|r| r.parse::<Ipv4Addr>().ok())
+            && !self.used_cluster_ips.contains(&ip)
+        {
+            self.used_cluster_ips.push(ip);
+            return ip;
         }
         // 10.96.0.0/12, random like the apiserver's allocator, but seeded.
         loop {

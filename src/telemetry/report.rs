@@ -145,21 +145,21 @@ impl Report {
                 *entry.1.entry(label).or_default() += n;
             }
             entry.2.merge(&edge.duration);
-            if edge.key.reporter == Reporter::Destination {
-                if let Some(w) = edge.key.destination {
-                    let w = cluster.workload(w);
-                    let version = w
-                        .template
-                        .metadata
-                        .labels
-                        .get("version")
-                        .cloned()
-                        .unwrap_or_default();
-                    let slot = per_version
-                        .entry((fqdn, w.name.clone()))
-                        .or_insert((version, 0));
-                    slot.1 += edge.requests();
-                }
+            if edge.key.reporter == Reporter::Destination
+                && let Some(w) = edge.key.destination
+            {
+                let w = cluster.workload(w);
+                let version = w
+                    .template
+                    .metadata
+                    .labels
+                    .get("version")
+                    .cloned()
+                    .unwrap_or_default();
+                let slot = per_version
+                    .entry((fqdn, w.name.clone()))
+                    .or_insert((version, 0));
+                slot.1 += edge.requests();
             }
         }
         let services: Vec<ServiceReport> = per_service

@@ -359,18 +359,18 @@ impl World {
             return;
         }
         let (parent, outcome, sent_at) = (call.parent, call.outcome, call.sent_at);
-        if call.client_sidecar {
-            if let Some(service) = call.service {
-                let key = EdgeKey {
-                    reporter: Reporter::Source,
-                    source: call.src_workload,
-                    service,
-                    destination: call.dst_workload,
-                };
-                let status = outcome.status().unwrap_or(0);
-                let (flags, duration) = (call.flags, self.queue.now().since(sent_at));
-                self.telemetry.record(key, status, flags, duration);
-            }
+        if call.client_sidecar
+            && let Some(service) = call.service
+        {
+            let key = EdgeKey {
+                reporter: Reporter::Source,
+                source: call.src_workload,
+                service,
+                destination: call.dst_workload,
+            };
+            let status = outcome.status().unwrap_or(0);
+            let (flags, duration) = (call.flags, self.queue.now().since(sent_at));
+            self.telemetry.record(key, status, flags, duration);
         }
         self.calls.release(r.id);
         self.deliver(parent, outcome, sent_at);

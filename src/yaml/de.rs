@@ -462,17 +462,17 @@ impl<'de> de::MapAccess<'de> for MapAcc<'_> {
                 continue;
             }
             self.seen.push((key.clone(), key_node.loc.line));
-            if let Some(fields) = self.fields {
-                if !fields.contains(&key.as_str()) {
-                    let message = match suggest(&key, fields) {
-                        Some(s) => format!("unknown field {key:?} (did you mean {s:?}?)"),
-                        None => format!("unknown field {key:?}"),
-                    };
-                    self.cx.with_seg(PathSeg::Key(key.clone()), || {
-                        self.cx.record(key_node.loc, message)
-                    });
-                    continue;
-                }
+            if let Some(fields) = self.fields
+                && !fields.contains(&key.as_str())
+            {
+                let message = match suggest(&key, fields) {
+                    Some(s) => format!("unknown field {key:?} (did you mean {s:?}?)"),
+                    None => format!("unknown field {key:?}"),
+                };
+                self.cx.with_seg(PathSeg::Key(key.clone()), || {
+                    self.cx.record(key_node.loc, message)
+                });
+                continue;
             }
             let out = seed.deserialize(KeyDe { text: &key })?;
             self.pending = Some((key, value));
@@ -582,13 +582,13 @@ impl<'de> de::VariantAccess<'de> for VariantAcc<'_> {
     type Error = DeError;
 
     fn unit_variant(self) -> Result<(), DeError> {
-        if let Some(node) = self.content {
-            if !node.is_null() {
-                self.cx.record(
-                    node.loc,
-                    format!("{:?} takes no value, got {}", self.tag, node.describe()),
-                );
-            }
+        if let Some(node) = self.content
+            && !node.is_null()
+        {
+            self.cx.record(
+                node.loc,
+                format!("{:?} takes no value, got {}", self.tag, node.describe()),
+            );
         }
         Ok(())
     }
