@@ -20,6 +20,8 @@ pub mod networking;
 pub mod security;
 pub mod sim_annotations;
 pub mod telemetry;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod types;
 pub mod validate;
 

@@ -98,6 +98,11 @@ pub struct World {
     pub notes: Notes,
 }
 
+/// Whether meshsim's simulation acts on objects of this kind yet.
+fn simulated(obj: &Object) -> bool {
+    obj.info.group.is_empty() || obj.info.group == "apps"
+}
+
 /// How long setup may take before the run gives up waiting for pods.
 const READY_DEADLINE: SimDuration = SimDuration::from_secs(600);
 /// How long in-flight requests may take to finish after traffic stops.
@@ -150,19 +155,28 @@ impl World {
     fn apply_loaded(&mut self, loaded: Loaded) -> Vec<Diagnostic> {
         let mut diags = loaded.diagnostics;
         for obj in loaded.objects {
-            if let Err(message) = self.apply(&obj) {
-                diags.push(Diagnostic {
-                    severity: Severity::Error,
-                    file: obj.source.file.clone(),
-                    loc: crate::yaml::Loc {
-                        line: obj.source.line,
-                        col: 1,
-                    },
-                    document: Some(obj.source.document),
-                    object: Some(obj.describe()),
-                    path: String::new(),
-                    message,
-                });
+            let at = |severity, message| Diagnostic {
+                severity,
+                file: obj.source.file.clone(),
+                loc: crate::yaml::Loc {
+                    line: obj.source.line,
+                    col: 1,
+                },
+                document: Some(obj.source.document),
+                object: Some(obj.describe()),
+                path: String::new(),
+                message,
+            };
+            match self.apply(&obj) {
+                Err(message) => diags.push(at(Severity::Error, message)),
+                Ok(()) if !simulated(&obj) => diags.push(at(
+                    Severity::Warning,
+                    format!(
+                        "{} is validated but not yet simulated: traffic ignores it and follows plain Kubernetes Service routing",
+                        obj.kind()
+                    ),
+                )),
+                Ok(()) => {}
             }
         }
         diags

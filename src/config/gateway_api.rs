@@ -35,15 +35,13 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::sync::OnceLock;
 
-use regex::Regex;
 use serde::Deserialize;
 
 use super::diag::Severity;
 use super::kinds::Validate;
 use super::meta::{LabelSelector, NameRule, ObjectMeta};
-use super::validate::Validator;
+use super::validate::{GROUP, KIND, OBJECT_NAME, Pattern, StringSchema, Validator};
 use crate::sim::SimDuration;
 use crate::spec_resources;
 
@@ -67,23 +65,11 @@ impl Validate for GatewayClass {
     fn validate(&self, meta: &ObjectMeta, v: &mut Validator) {
         meta.validate(NameRule::Dns1123Subdomain, v);
         // The only CEL rule (controllerName is immutable) applies to updates.
-        field(v, "", "spec", |v, at| {
-            required_str(
-                v,
-                at,
-                "controllerName",
-                &self.controller_name,
-                &CONTROLLER_NAME,
-            );
-            optional_str(
-                v,
-                at,
-                "description",
-                self.description.as_deref(),
-                &DESCRIPTION,
-            );
+        v.field("spec", |v| {
+            CONTROLLER_NAME.required_str(v, "controllerName", &self.controller_name);
+            DESCRIPTION.optional(v, "description", self.description.as_deref());
             if let Some(r) = &self.parameters_ref {
-                field(v, at, "parametersRef", |v, at| check_ref(v, at, r.fields()));
+                v.field("parametersRef", |v| check_ref(v, r.fields()));
             }
         });
     }
@@ -274,38 +260,32 @@ pub struct GatewayBackendTls {
 impl Validate for Gateway {
     fn validate(&self, meta: &ObjectMeta, v: &mut Validator) {
         meta.validate(NameRule::Dns1123Subdomain, v);
-        field(v, "", "spec", |v, at| self.check_schema(v, at));
+        v.field("spec", |v| self.check_schema(v));
         unless_blocked(v, |v| v.field("spec", |v| self.check_rules(v)));
     }
 }
 
 impl Gateway {
-    fn check_schema(&self, v: &mut Validator, at: &str) {
-        required_str(
-            v,
-            at,
-            "gatewayClassName",
-            &self.gateway_class_name,
-            &OBJECT_NAME,
-        );
+    fn check_schema(&self, v: &mut Validator) {
+        OBJECT_NAME.required_str(v, "gatewayClassName", &self.gateway_class_name);
         if self.listeners.is_empty() {
             v.required_field("listeners");
         }
-        list(v, at, "listeners", &self.listeners, 64, |v, at, l| {
-            l.check_schema(v, at)
+        v.list("listeners", &self.listeners, 64, |v, _, l| {
+            l.check_schema(v)
         });
         unique_names(v, "listeners", &self.listeners, |l| &l.name);
-        list(v, at, "addresses", &self.addresses, 16, |v, at, a| {
-            a.check_schema(v, at)
+        v.list("addresses", &self.addresses, 16, |v, _, a| {
+            a.check_schema(v)
         });
         if let Some(infra) = &self.infrastructure {
-            field(v, at, "infrastructure", |v, at| infra.check_schema(v, at));
+            v.field("infrastructure", |v| infra.check_schema(v));
         }
         if let Some(allowed) = &self.allowed_listeners {
-            field(v, at, "allowedListeners", |v, at| {
+            v.field("allowedListeners", |v| {
                 if let Some(sel) = &allowed.namespaces.selector {
-                    field(v, at, "namespaces", |v, at| {
-                        field(v, at, "selector", |v, _| check_selector(v, sel))
+                    v.field("namespaces", |v| {
+                        v.field("selector", |v| check_selector(v, sel))
                     });
                 }
             });
@@ -315,10 +295,8 @@ impl Gateway {
             .as_ref()
             .and_then(|b| b.client_certificate_ref.as_ref())
         {
-            field(v, at, "backendTLS", |v, at| {
-                field(v, at, "clientCertificateRef", |v, at| {
-                    check_ref(v, at, r.fields())
-                })
+            v.field("backendTLS", |v| {
+                v.field("clientCertificateRef", |v| check_ref(v, r.fields()))
             });
         }
     }
@@ -331,8 +309,7 @@ impl Gateway {
                 .iter()
                 .any(|l| matches!(l.protocol.as_str(), "HTTP" | "TCP" | "UDP") && l.tls.is_some())
             {
-                cel(
-                    v,
+                v.cel(
                     "array",
                     "tls must not be specified for protocols ['HTTP', 'TCP', 'UDP']",
                 );
@@ -341,28 +318,22 @@ impl Gateway {
                 l.protocol == "HTTPS"
                     && l.tls.as_ref().is_some_and(|t| t.mode != TlsMode::Terminate)
             }) {
-                cel(v, "array", "tls mode must be Terminate for protocol HTTPS");
+                v.cel("array", "tls mode must be Terminate for protocol HTTPS");
             }
             if ls.iter().any(|l| {
                 matches!(l.protocol.as_str(), "TCP" | "UDP")
                     && l.hostname.as_deref().is_some_and(|h| !h.is_empty())
             }) {
-                cel(
-                    v,
+                v.cel(
                     "array",
                     "hostname must not be specified for protocols ['TCP', 'UDP']",
                 );
             }
             if has_duplicates(ls.iter().map(|l| &l.name)) {
-                cel(
-                    v,
-                    "array",
-                    "Listener name must be unique within the Gateway",
-                );
+                v.cel("array", "Listener name must be unique within the Gateway");
             }
             if has_duplicates(ls.iter().map(|l| (l.port, &l.protocol, &l.hostname))) {
-                cel(
-                    v,
+                v.cel(
                     "array",
                     "Combination of port, protocol and hostname must be unique for each listener",
                 );
@@ -380,7 +351,7 @@ impl Gateway {
             ] {
                 let values = self.addresses.iter().filter(|a| a.type_ == ty);
                 if has_duplicates(values.map(|a| &a.value)) {
-                    cel(v, "array", message);
+                    v.cel("array", message);
                 }
             }
         });
@@ -397,55 +368,48 @@ impl Gateway {
 }
 
 impl Listener {
-    fn check_schema(&self, v: &mut Validator, at: &str) {
-        required_str(v, at, "name", &self.name, &SECTION_NAME);
-        optional_str(v, at, "hostname", self.hostname.as_deref(), &HOSTNAME);
+    fn check_schema(&self, v: &mut Validator) {
+        SECTION_NAME.required_str(v, "name", &self.name);
+        HOSTNAME.optional(v, "hostname", self.hostname.as_deref());
         if self.port == 0 {
             v.required_field("port");
         } else {
-            port(v, at, "port", self.port);
+            port(v, "port", self.port);
         }
-        required_str(v, at, "protocol", &self.protocol, &PROTOCOL);
+        PROTOCOL.required_str(v, "protocol", &self.protocol);
         if let Some(tls) = &self.tls {
-            field(v, at, "tls", |v, at| tls.check_schema(v, at));
+            v.field("tls", |v| tls.check_schema(v));
         }
-        field(v, at, "allowedRoutes", |v, at| {
+        v.field("allowedRoutes", |v| {
             if let Some(sel) = &self.allowed_routes.namespaces.selector {
-                field(v, at, "namespaces", |v, at| {
-                    field(v, at, "selector", |v, _| check_selector(v, sel))
+                v.field("namespaces", |v| {
+                    v.field("selector", |v| check_selector(v, sel))
                 });
             }
-            list(v, at, "kinds", &self.allowed_routes.kinds, 8, |v, at, k| {
-                optional_str(v, at, "group", Some(&k.group), &GROUP);
-                required_str(v, at, "kind", &k.kind, &KIND);
+            v.list("kinds", &self.allowed_routes.kinds, 8, |v, _, k| {
+                GROUP.optional(v, "group", Some(&k.group));
+                KIND.required_str(v, "kind", &k.kind);
             });
         });
     }
 }
 
 impl GatewayTlsConfig {
-    fn check_schema(&self, v: &mut Validator, at: &str) {
-        list(
-            v,
-            at,
-            "certificateRefs",
-            &self.certificate_refs,
-            64,
-            |v, at, r| check_ref(v, at, r.fields()),
-        );
+    fn check_schema(&self, v: &mut Validator) {
+        v.list("certificateRefs", &self.certificate_refs, 64, |v, _, r| {
+            check_ref(v, r.fields())
+        });
         if let Some(fv) = &self.frontend_validation {
-            field(v, at, "frontendValidation", |v, at| {
-                list(
-                    v,
-                    at,
+            v.field("frontendValidation", |v| {
+                v.list(
                     "caCertificateRefs",
                     &fv.ca_certificate_refs,
                     8,
-                    |v, at, r| check_ref(v, at, r.fields()),
+                    |v, _, r| check_ref(v, r.fields()),
                 );
             });
         }
-        string_map(v, at, "options", &self.options, 16, &LONG_VALUE);
+        string_map(v, "options", &self.options, 16, &LONG_VALUE);
     }
 
     fn check_rules(&self, v: &mut Validator) {
@@ -456,27 +420,22 @@ impl GatewayTlsConfig {
             && self.certificate_refs.is_empty()
             && self.options.is_empty()
         {
-            cel_error(v, "object", "no such key: certificateRefs", MESSAGE);
+            v.cel_error("object", "no such key: certificateRefs", MESSAGE);
         }
     }
 }
 
 impl GatewayAddress {
-    fn check_schema(&self, v: &mut Validator, at: &str) {
-        required_str(v, at, "type", &self.type_, &ADDRESS_TYPE);
-        optional_str(v, at, "value", self.value.as_deref(), &ADDRESS_VALUE);
+    fn check_schema(&self, v: &mut Validator) {
+        ADDRESS_TYPE.required_str(v, "type", &self.type_);
+        ADDRESS_VALUE.optional(v, "value", self.value.as_deref());
         // The schema's oneOf: an IPAddress value must have format ipv4 or
         // ipv6; kube-openapi reports the first alternative.
         if let Some(value) = self.value.as_deref().filter(|s| !s.is_empty())
             && self.type_ == "IPAddress"
             && value.parse::<IpAddr>().is_err()
         {
-            field(v, at, "value", |v, at| {
-                v.invalid(
-                    value,
-                    &format!("{at} in body must be of type ipv4: {value:?}"),
-                )
-            });
+            v.field("value", |v| v.wrong_type(value, "ipv4"));
         }
     }
 
@@ -486,19 +445,19 @@ impl GatewayAddress {
             return;
         }
         match &self.value {
-            None => cel_error(v, "object", "no such key: value", MESSAGE),
-            Some(value) if !HOSTNAME_VALUE.is_match(value) => cel(v, "object", MESSAGE),
+            None => v.cel_error("object", "no such key: value", MESSAGE),
+            Some(value) if !HOSTNAME_VALUE.is_match(value) => v.cel("object", MESSAGE),
             Some(_) => {}
         }
     }
 }
 
 impl GatewayInfrastructure {
-    fn check_schema(&self, v: &mut Validator, at: &str) {
-        string_map(v, at, "labels", &self.labels, 8, &LABEL_VALUE);
-        string_map(v, at, "annotations", &self.annotations, 8, &LONG_VALUE);
+    fn check_schema(&self, v: &mut Validator) {
+        string_map(v, "labels", &self.labels, 8, &LABEL_VALUE);
+        string_map(v, "annotations", &self.annotations, 8, &LONG_VALUE);
         if let Some(r) = &self.parameters_ref {
-            field(v, at, "parametersRef", |v, at| check_ref(v, at, r.fields()));
+            v.field("parametersRef", |v| check_ref(v, r.fields()));
         }
     }
 }
@@ -506,8 +465,7 @@ impl GatewayInfrastructure {
 /// The two CEL rules on `infrastructure.labels` and `.annotations` keys.
 fn metadata_key_rules(v: &mut Validator, what: &str, map: &BTreeMap<String, String>) {
     if !map.keys().all(|k| METADATA_KEY.is_match(k)) {
-        cel(
-            v,
+        v.cel(
             "object",
             &format!(
                 "{what} keys must be in the form of an optional DNS subdomain prefix followed by a required name segment of up to 63 characters."
@@ -519,8 +477,7 @@ fn metadata_key_rules(v: &mut Validator, what: &str, map: &BTreeMap<String, Stri
         .all(|k| k.split('/').next().unwrap_or("").chars().count() < 253)
     {
         let lower = what.to_ascii_lowercase();
-        cel(
-            v,
+        v.cel(
             "object",
             &format!(
                 "If specified, the {lower} key's prefix must be a DNS subdomain not longer than 253 characters in total."
@@ -1058,29 +1015,21 @@ impl GatewayDuration {
 impl Validate for HttpRoute {
     fn validate(&self, meta: &ObjectMeta, v: &mut Validator) {
         meta.validate(NameRule::Dns1123Subdomain, v);
-        field(v, "", "spec", |v, at| self.check_schema(v, at));
+        v.field("spec", |v| self.check_schema(v));
         unless_blocked(v, |v| v.field("spec", |v| self.check_rules(v)));
     }
 }
 
 impl HttpRoute {
-    fn check_schema(&self, v: &mut Validator, at: &str) {
-        list(v, at, "parentRefs", &self.parent_refs, 32, |v, at, p| {
-            check_ref(v, at, p.fields());
-            optional_str(
-                v,
-                at,
-                "sectionName",
-                p.section_name.as_deref(),
-                &SECTION_NAME,
-            );
+    fn check_schema(&self, v: &mut Validator) {
+        v.list("parentRefs", &self.parent_refs, 32, |v, _, p| {
+            check_ref(v, p.fields());
+            SECTION_NAME.optional(v, "sectionName", p.section_name.as_deref());
         });
-        list(v, at, "hostnames", &self.hostnames, 16, |v, at, h| {
-            HOSTNAME.check(v, at, h)
+        v.list("hostnames", &self.hostnames, 16, |v, _, h| {
+            HOSTNAME.check(v, h);
         });
-        list(v, at, "rules", &self.rules, 16, |v, at, r| {
-            r.check_schema(v, at)
-        });
+        v.list("rules", &self.rules, 16, |v, _, r| r.check_schema(v));
     }
 
     /// The CEL rules of the HTTPRoute CRD.
@@ -1088,10 +1037,10 @@ impl HttpRoute {
         v.field("parentRefs", |v| parent_ref_rules(v, &self.parent_refs));
         v.field("rules", |v| {
             if self.rules.iter().map(|r| r.matches.len()).sum::<usize>() > 128 {
-                cel(v, "array", "While 16 rules and 64 matches per rule are allowed, the total number of matches across all rules in a route must be less than 128");
+                v.cel("array", "While 16 rules and 64 matches per rule are allowed, the total number of matches across all rules in a route must be less than 128");
             }
             if has_duplicates(self.rules.iter().filter_map(|r| r.name.as_ref())) {
-                cel(v, "array", "Rule name must be unique within the route");
+                v.cel("array", "Rule name must be unique within the route");
             }
         });
         v.each("rules", &self.rules, |v, _, r| r.check_rules(v));
@@ -1109,8 +1058,7 @@ fn parent_ref_rules(v: &mut Validator, refs: &[ParentReference]) {
         })
     });
     if mixed {
-        cel(
-            v,
+        v.cel(
             "array",
             "sectionName or port must be specified when parentRefs includes 2 or more references to the same parent",
         );
@@ -1119,8 +1067,7 @@ fn parent_ref_rules(v: &mut Validator, refs: &[ParentReference]) {
         refs.iter()
             .map(|p| (p.parent_key(), p.section(), p.listener_port())),
     ) {
-        cel(
-            v,
+        v.cel(
             "array",
             "sectionName or port must be unique when parentRefs includes 2 or more references to the same parent",
         );
@@ -1128,46 +1075,34 @@ fn parent_ref_rules(v: &mut Validator, refs: &[ParentReference]) {
 }
 
 impl HttpRouteRule {
-    fn check_schema(&self, v: &mut Validator, at: &str) {
-        optional_str(v, at, "name", self.name.as_deref(), &SECTION_NAME);
-        list(v, at, "matches", &self.matches, 64, |v, at, m| {
-            m.check_schema(v, at)
-        });
-        list(v, at, "filters", &self.filters, 16, |v, at, f| {
-            f.check_schema(v, at)
-        });
-        list(v, at, "backendRefs", &self.backend_refs, 16, |v, at, b| {
-            check_ref(v, at, b.fields());
-            int_range(v, at, "weight", i64::from(b.weight), 0, Some(1_000_000));
-            list(v, at, "filters", &b.filters, 16, |v, at, f| {
-                f.check_schema(v, at)
-            });
+    fn check_schema(&self, v: &mut Validator) {
+        SECTION_NAME.optional(v, "name", self.name.as_deref());
+        v.list("matches", &self.matches, 64, |v, _, m| m.check_schema(v));
+        v.list("filters", &self.filters, 16, |v, _, f| f.check_schema(v));
+        v.list("backendRefs", &self.backend_refs, 16, |v, _, b| {
+            check_ref(v, b.fields());
+            int_range(v, "weight", i64::from(b.weight), 0, Some(1_000_000));
+            v.list("filters", &b.filters, 16, |v, _, f| f.check_schema(v));
         });
         if let Some(t) = &self.timeouts {
-            field(v, at, "timeouts", |v, at| {
-                duration(v, at, "request", t.request.as_ref());
-                duration(v, at, "backendRequest", t.backend_request.as_ref());
+            v.field("timeouts", |v| {
+                duration(v, "request", t.request.as_ref());
+                duration(v, "backendRequest", t.backend_request.as_ref());
             });
         }
         if let Some(r) = &self.retry {
-            field(v, at, "retry", |v, at| {
-                duration(v, at, "backoff", r.backoff.as_ref());
-                each(v, at, "codes", &r.codes, |v, at, code| {
-                    number_range(v, at, *code, 400, Some(599))
+            v.field("retry", |v| {
+                duration(v, "backoff", r.backoff.as_ref());
+                v.each("codes", &r.codes, |v, _, code| {
+                    v.bounds(*code, Some(400), Some(599))
                 });
             });
         }
         if let Some(s) = &self.session_persistence {
-            field(v, at, "sessionPersistence", |v, at| {
-                optional_str(
-                    v,
-                    at,
-                    "sessionName",
-                    s.session_name.as_deref(),
-                    &SESSION_NAME,
-                );
-                duration(v, at, "absoluteTimeout", s.absolute_timeout.as_ref());
-                duration(v, at, "idleTimeout", s.idle_timeout.as_ref());
+            v.field("sessionPersistence", |v| {
+                SESSION_NAME.optional(v, "sessionName", s.session_name.as_deref());
+                duration(v, "absoluteTimeout", s.absolute_timeout.as_ref());
+                duration(v, "idleTimeout", s.idle_timeout.as_ref());
             });
         }
     }
@@ -1188,22 +1123,19 @@ impl HttpRouteRule {
         if !self.backend_refs.is_empty()
             && self.filters.iter().any(|f| f.request_redirect.is_some())
         {
-            cel(
-                v,
+            v.cel(
                 "object",
                 "RequestRedirect filter must not be used together with backendRefs",
             );
         }
         if exactly_one(&self.filters, redirect) && !one_prefix_match {
-            cel(
-                v,
+            v.cel(
                 "object",
                 "When using RequestRedirect filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified",
             );
         }
         if exactly_one(&self.filters, rewrite) && !one_prefix_match {
-            cel(
-                v,
+            v.cel(
                 "object",
                 "When using URLRewrite filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified",
             );
@@ -1211,8 +1143,7 @@ impl HttpRouteRule {
         if exactly_one(&self.backend_refs, |b| exactly_one(&b.filters, redirect))
             && !one_prefix_match
         {
-            cel(
-                v,
+            v.cel(
                 "object",
                 "Within backendRefs, when using RequestRedirect filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified",
             );
@@ -1220,8 +1151,7 @@ impl HttpRouteRule {
         if exactly_one(&self.backend_refs, |b| exactly_one(&b.filters, rewrite))
             && !one_prefix_match
         {
-            cel(
-                v,
+            v.cel(
                 "object",
                 "Within backendRefs, When using URLRewrite filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified",
             );
@@ -1232,8 +1162,8 @@ impl HttpRouteRule {
         v.field("filters", |v| filter_list_rules(v, &self.filters, 1));
         v.each("filters", &self.filters, |v, _, f| f.check_rules(v));
         v.each("backendRefs", &self.backend_refs, |v, _, b| {
-            if b.needs_port() {
-                cel(v, "object", "Must have port for Service reference");
+            if b.fields().needs_port() {
+                v.cel("object", "Must have port for Service reference");
             }
             // The CRD lists the redirect-or-rewrite rule twice for backend
             // filters, so a violation is reported twice.
@@ -1250,8 +1180,7 @@ impl HttpRouteRule {
                 .is_some_and(|c| c.lifetime_type == CookieLifetimeType::Permanent);
             if permanent && s.absolute_timeout.is_none() {
                 v.field("sessionPersistence", |v| {
-                    cel(
-                        v,
+                    v.cel(
                         "object",
                         "AbsoluteTimeout must be specified when cookie lifetimeType is Permanent",
                     )
@@ -1279,8 +1208,7 @@ fn filter_list_rules(v: &mut Validator, filters: &[HttpRouteFilter], either_rule
     let count = |t: T| filters.iter().filter(|f| f.type_ == Some(t)).count();
     if count(T::RequestRedirect) > 0 && count(T::UrlRewrite) > 0 {
         for _ in 0..either_rule_copies {
-            cel(
-                v,
+            v.cel(
                 "array",
                 "May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both",
             );
@@ -1293,23 +1221,23 @@ fn filter_list_rules(v: &mut Validator, filters: &[HttpRouteFilter], either_rule
         (T::UrlRewrite, "URLRewrite"),
     ] {
         if count(t) > 1 {
-            cel(v, "array", &format!("{name} filter cannot be repeated"));
+            v.cel("array", &format!("{name} filter cannot be repeated"));
         }
     }
 }
 
 impl HttpRouteMatch {
-    fn check_schema(&self, v: &mut Validator, at: &str) {
-        field(v, at, "path", |v, at| {
-            optional_str(v, at, "value", Some(&self.path.value), &PATH_VALUE)
+    fn check_schema(&self, v: &mut Validator) {
+        v.field("path", |v| {
+            PATH_VALUE.optional(v, "value", Some(&self.path.value))
         });
         for (key, items, value_rule) in [
             ("headers", &self.headers, &HEADER_VALUE),
             ("queryParams", &self.query_params, &QUERY_VALUE),
         ] {
-            list(v, at, key, items, 16, |v, at, h| {
-                required_str(v, at, "name", &h.name, &HEADER_NAME);
-                required_str(v, at, "value", &h.value, value_rule);
+            v.list(key, items, 16, |v, _, h| {
+                HEADER_NAME.required_str(v, "name", &h.name);
+                value_rule.required_str(v, "value", &h.value);
             });
             unique_names(v, key, items, |h| &h.name);
         }
@@ -1367,14 +1295,14 @@ impl HttpPathMatch {
         ];
         for (broken, message) in rules {
             if broken {
-                cel(v, "object", message);
+                v.cel("object", message);
             }
         }
     }
 }
 
 impl HttpRouteFilter {
-    fn check_schema(&self, v: &mut Validator, at: &str) {
+    fn check_schema(&self, v: &mut Validator) {
         if self.type_.is_none() {
             v.required_field("type");
         }
@@ -1383,20 +1311,20 @@ impl HttpRouteFilter {
             ("responseHeaderModifier", &self.response_header_modifier),
         ] {
             if let Some(m) = modifier {
-                field(v, at, key, |v, at| m.check_schema(v, at));
+                v.field(key, |v| m.check_schema(v));
             }
         }
         if let Some(m) = &self.request_mirror {
-            field(v, at, "requestMirror", |v, at| m.check_schema(v, at));
+            v.field("requestMirror", |v| m.check_schema(v));
         }
         if let Some(r) = &self.request_redirect {
-            field(v, at, "requestRedirect", |v, at| {
-                optional_str(v, at, "hostname", r.hostname.as_deref(), &PRECISE_HOSTNAME);
+            v.field("requestRedirect", |v| {
+                PRECISE_HOSTNAME.optional(v, "hostname", r.hostname.as_deref());
                 if let Some(p) = &r.path {
-                    field(v, at, "path", |v, at| p.check_schema(v, at));
+                    v.field("path", |v| p.check_schema(v));
                 }
                 if let Some(n) = r.port {
-                    port(v, at, "port", n);
+                    port(v, "port", n);
                 }
                 if !matches!(r.status_code, 301 | 302) {
                     v.field("statusCode", |v| {
@@ -1409,18 +1337,18 @@ impl HttpRouteFilter {
             });
         }
         if let Some(r) = &self.url_rewrite {
-            field(v, at, "urlRewrite", |v, at| {
-                optional_str(v, at, "hostname", r.hostname.as_deref(), &PRECISE_HOSTNAME);
+            v.field("urlRewrite", |v| {
+                PRECISE_HOSTNAME.optional(v, "hostname", r.hostname.as_deref());
                 if let Some(p) = &r.path {
-                    field(v, at, "path", |v, at| p.check_schema(v, at));
+                    v.field("path", |v| p.check_schema(v));
                 }
             });
         }
         if let Some(c) = &self.cors {
-            field(v, at, "cors", |v, at| c.check_schema(v, at));
+            v.field("cors", |v| c.check_schema(v));
         }
         if let Some(r) = &self.extension_ref {
-            field(v, at, "extensionRef", |v, at| check_ref(v, at, r.fields()));
+            v.field("extensionRef", |v| check_ref(v, r.fields()));
         }
     }
 
@@ -1469,15 +1397,13 @@ impl HttpRouteFilter {
         for (key, name, t, present) in fields {
             let selected = self.type_ == Some(t);
             if present && !selected {
-                cel(
-                    v,
+                v.cel(
                     "object",
                     &format!("filter.{key} must be nil if the filter.type is not {name}"),
                 );
             }
             if !present && selected {
-                cel(
-                    v,
+                v.cel(
                     "object",
                     &format!("filter.{key} must be specified for {name} filter.type"),
                 );
@@ -1506,8 +1432,7 @@ impl HttpRouteFilter {
         {
             v.field("cors", |v| {
                 v.field("allowMethods", |v| {
-                    cel(
-                        v,
+                    v.cel(
                         "array",
                         "AllowMethods cannot contain '*' alongside other methods",
                     )
@@ -1518,58 +1443,60 @@ impl HttpRouteFilter {
 }
 
 impl HttpHeaderFilter {
-    fn check_schema(&self, v: &mut Validator, at: &str) {
+    fn check_schema(&self, v: &mut Validator) {
         for (key, headers) in [("set", &self.set), ("add", &self.add)] {
-            list(v, at, key, headers, 16, |v, at, h| {
-                required_str(v, at, "name", &h.name, &HEADER_NAME);
-                required_str(v, at, "value", &h.value, &HEADER_VALUE);
+            v.list(key, headers, 16, |v, _, h| {
+                HEADER_NAME.required_str(v, "name", &h.name);
+                HEADER_VALUE.required_str(v, "value", &h.value);
             });
             unique_names(v, key, headers, |h| &h.name);
         }
-        max_items(v, "remove", self.remove.len(), 16);
+        v.max_items("remove", self.remove.len(), 16);
         unique_values(v, "remove", self.remove.iter().map(String::as_str));
     }
 }
 
 impl HttpRequestMirrorFilter {
-    fn check_schema(&self, v: &mut Validator, at: &str) {
+    fn check_schema(&self, v: &mut Validator) {
         match &self.backend_ref {
             None => v.required_field("backendRef"),
-            Some(b) => field(v, at, "backendRef", |v, at| check_ref(v, at, b.fields())),
+            Some(b) => v.field("backendRef", |v| check_ref(v, b.fields())),
         }
         if let Some(p) = self.percent {
-            int_range(v, at, "percent", i64::from(p), 0, Some(100));
+            int_range(v, "percent", i64::from(p), 0, Some(100));
         }
         if let Some(f) = &self.fraction {
-            field(v, at, "fraction", |v, at| {
+            v.field("fraction", |v| {
                 match f.numerator {
                     None => v.required_field("numerator"),
-                    Some(n) => int_range(v, at, "numerator", i64::from(n), 0, None),
+                    Some(n) => int_range(v, "numerator", i64::from(n), 0, None),
                 }
-                int_range(v, at, "denominator", i64::from(f.denominator), 1, None);
+                int_range(v, "denominator", i64::from(f.denominator), 1, None);
             });
         }
     }
 
     fn check_rules(&self, v: &mut Validator) {
         if self.percent.is_some() && self.fraction.is_some() {
-            cel(
-                v,
+            v.cel(
                 "object",
                 "Only one of percent or fraction may be specified in HTTPRequestMirrorFilter",
             );
         }
-        if self.backend_ref.as_ref().is_some_and(|b| b.needs_port()) {
+        if self
+            .backend_ref
+            .as_ref()
+            .is_some_and(|b| b.fields().needs_port())
+        {
             v.field("backendRef", |v| {
-                cel(v, "object", "Must have port for Service reference")
+                v.cel("object", "Must have port for Service reference")
             });
         }
         if let Some(f) = &self.fraction
             && f.numerator.is_some_and(|n| n > f.denominator)
         {
             v.field("fraction", |v| {
-                cel(
-                    v,
+                v.cel(
                     "object",
                     "numerator must be less than or equal to denominator",
                 )
@@ -1579,23 +1506,15 @@ impl HttpRequestMirrorFilter {
 }
 
 impl HttpPathModifier {
-    fn check_schema(&self, v: &mut Validator, at: &str) {
+    fn check_schema(&self, v: &mut Validator) {
         if self.type_.is_none() {
             v.required_field("type");
         }
-        optional_str(
+        PATH_VALUE.optional(v, "replaceFullPath", self.replace_full_path.as_deref());
+        PATH_VALUE.optional(
             v,
-            at,
-            "replaceFullPath",
-            self.replace_full_path.as_deref(),
-            &PATH_VALUE,
-        );
-        optional_str(
-            v,
-            at,
             "replacePrefixMatch",
             self.replace_prefix_match.as_deref(),
-            &PATH_VALUE,
         );
     }
 
@@ -1616,15 +1535,13 @@ impl HttpPathModifier {
         ] {
             let selected = self.type_ == Some(t);
             if selected && value.is_none() {
-                cel(
-                    v,
+                v.cel(
                     "object",
                     &format!("{name} must be specified when type is set to '{label}'"),
                 );
             }
             if value.is_some() && !selected {
-                cel(
-                    v,
+                v.cel(
                     "object",
                     &format!("type must be '{label}' when {name} is set"),
                 );
@@ -1634,15 +1551,10 @@ impl HttpPathModifier {
 }
 
 impl HttpCorsFilter {
-    fn check_schema(&self, v: &mut Validator, at: &str) {
-        list(
-            v,
-            at,
-            "allowOrigins",
-            &self.allow_origins,
-            64,
-            |v, at, o| ORIGIN.check(v, at, o),
-        );
+    fn check_schema(&self, v: &mut Validator) {
+        v.list("allowOrigins", &self.allow_origins, 64, |v, _, o| {
+            ORIGIN.check(v, o);
+        });
         unique_values(
             v,
             "allowOrigins",
@@ -1653,7 +1565,7 @@ impl HttpCorsFilter {
                 v.error("Unsupported value: false: supported values: \"true\"")
             });
         }
-        max_items(v, "allowMethods", self.allow_methods.len(), 9);
+        v.max_items("allowMethods", self.allow_methods.len(), 9);
         unique_values(
             v,
             "allowMethods",
@@ -1663,12 +1575,12 @@ impl HttpCorsFilter {
             ("allowHeaders", &self.allow_headers),
             ("exposeHeaders", &self.expose_headers),
         ] {
-            list(v, at, key, headers, 64, |v, at, h| {
-                HEADER_NAME.check(v, at, h)
+            v.list(key, headers, 64, |v, _, h| {
+                HEADER_NAME.check(v, h);
             });
             unique_values(v, key, headers.iter().map(String::as_str));
         }
-        int_range(v, at, "maxAge", i64::from(self.max_age), 1, None);
+        int_range(v, "maxAge", i64::from(self.max_age), 1, None);
     }
 }
 
@@ -1684,11 +1596,10 @@ impl HttpRouteTimeouts {
         match (request.get(), backend.get()) {
             (Some(r), Some(b)) => {
                 if !r.is_zero() && b > r {
-                    cel(v, "object", MESSAGE);
+                    v.cel("object", MESSAGE);
                 }
             }
-            _ => cel_error(
-                v,
+            _ => v.cel_error(
                 "object",
                 "type conversion error from 'string' to 'google.protobuf.Duration'",
                 MESSAGE,
@@ -1698,8 +1609,8 @@ impl HttpRouteTimeouts {
 }
 
 /// The Gateway API duration pattern check.
-fn duration(v: &mut Validator, at: &str, key: &str, d: Option<&GatewayDuration>) {
-    optional_str(v, at, key, d.map(|d| d.0.as_str()), &DURATION);
+fn duration(v: &mut Validator, key: &str, d: Option<&GatewayDuration>) {
+    DURATION.optional(v, key, d.map(|d| d.0.as_str()));
 }
 
 // ---------------------------------------------------------------------------
@@ -1830,10 +1741,6 @@ impl BackendObjectReference {
             port: self.port,
         }
     }
-
-    fn needs_port(&self) -> bool {
-        service_without_port(&self.group, &self.kind, self.port)
-    }
 }
 
 impl HttpBackendRef {
@@ -1845,10 +1752,6 @@ impl HttpBackendRef {
             namespace: self.namespace.as_deref(),
             port: self.port,
         }
-    }
-
-    fn needs_port(&self) -> bool {
-        service_without_port(&self.group, &self.kind, self.port)
     }
 }
 
@@ -1864,93 +1767,40 @@ impl ParentReference {
     }
 }
 
-/// The rule `Must have port for Service reference`.
-fn service_without_port(group: &str, kind: &str, port: Option<i32>) -> bool {
-    group.is_empty() && kind == SERVICE_KIND && port.is_none()
+impl RefFields<'_> {
+    /// The rule `Must have port for Service reference`.
+    fn needs_port(&self) -> bool {
+        self.group == Some("") && self.kind == SERVICE_KIND && self.port.is_none()
+    }
 }
 
-fn check_ref(v: &mut Validator, at: &str, r: RefFields<'_>) {
-    match r.group {
-        None => v.required_field("group"),
-        Some(g) => optional_str(v, at, "group", Some(g), &GROUP),
-    }
-    required_str(v, at, "kind", r.kind, &KIND);
-    required_str(v, at, "name", r.name, &OBJECT_NAME);
-    optional_str(v, at, "namespace", r.namespace, &NAMESPACE);
+fn check_ref(v: &mut Validator, r: RefFields<'_>) {
+    GROUP.required(v, "group", r.group);
+    KIND.required_str(v, "kind", r.kind);
+    OBJECT_NAME.required_str(v, "name", r.name);
+    NAMESPACE.optional(v, "namespace", r.namespace);
     if let Some(n) = r.port {
-        port(v, at, "port", n);
+        port(v, "port", n);
     }
 }
 
 // ---------------------------------------------------------------------------
-// The apiserver's OpenAPI schema checks (kube-openapi), and CEL rule output.
-//
-// Schema messages repeat the field path in their text, so these helpers
-// carry it as text (`at`) next to the Validator's own path.
-
-/// Runs `f` on field `key`, with its path text.
-fn field(v: &mut Validator, at: &str, key: &str, f: impl FnOnce(&mut Validator, &str)) {
-    let path = if at.is_empty() {
-        key.to_string()
-    } else {
-        format!("{at}.{key}")
-    };
-    v.field(key, |v| f(v, &path));
-}
-
-/// Runs `f` on every item of the list `key`, with its path text.
-fn each<T>(
-    v: &mut Validator,
-    at: &str,
-    key: &str,
-    items: &[T],
-    mut f: impl FnMut(&mut Validator, &str, &T),
-) {
-    v.each(key, items, |v, i, item| {
-        f(v, &format!("{at}.{key}[{i}]"), item)
-    });
-}
-
-/// A list with `maxItems`, and its items.
-fn list<T>(
-    v: &mut Validator,
-    at: &str,
-    key: &str,
-    items: &[T],
-    max: usize,
-    f: impl FnMut(&mut Validator, &str, &T),
-) {
-    max_items(v, key, items.len(), max);
-    each(v, at, key, items, f);
-}
-
-/// `maxItems` on the list `key`.
-fn max_items(v: &mut Validator, key: &str, len: usize, max: usize) {
-    if len > max {
-        v.field(key, |v| too_many(v, len, max));
-    }
-}
-
-/// `field.TooMany`, for `maxItems` and `maxProperties`.
-fn too_many(v: &mut Validator, len: usize, max: usize) {
-    v.error(format!("Too many: {len}: must have at most {max} items"));
-}
+// The schema checks only these CRDs use, and their string schemas.
 
 /// A map of strings with `maxProperties`, its values checked by `rule`.
 fn string_map(
     v: &mut Validator,
-    at: &str,
     key: &str,
     map: &BTreeMap<String, String>,
     max: usize,
-    rule: &Str,
+    rule: &StringSchema,
 ) {
-    field(v, at, key, |v, at| {
+    v.field(key, |v| {
         if map.len() > max {
-            too_many(v, map.len(), max);
+            v.too_many(map.len(), max);
         }
         for (k, value) in map {
-            field(v, at, k, |v, at| rule.check(v, at, value));
+            rule.optional(v, k, Some(value));
         }
     });
 }
@@ -1992,166 +1842,69 @@ fn has_duplicates<T: PartialEq>(values: impl Iterator<Item = T>) -> bool {
     !second_uses(values).is_empty()
 }
 
-/// `minimum`/`maximum` on an integer field.
-fn int_range(v: &mut Validator, at: &str, key: &str, value: i64, min: i64, max: Option<i64>) {
-    field(v, at, key, |v, at| number_range(v, at, value, min, max));
+/// `minimum`/`maximum` on the integer field `key`.
+fn int_range(v: &mut Validator, key: &str, value: i64, min: i64, max: Option<i64>) {
+    v.field(key, |v| v.bounds(value, Some(min), max));
 }
 
-fn number_range(v: &mut Validator, at: &str, value: i64, min: i64, max: Option<i64>) {
-    if value < min {
-        v.invalid_num(
-            value,
-            &format!("{at} in body should be greater than or equal to {min}"),
-        );
-    }
-    if let Some(max) = max
-        && value > max
-    {
-        v.invalid_num(
-            value,
-            &format!("{at} in body should be less than or equal to {max}"),
-        );
-    }
-}
-
-fn port(v: &mut Validator, at: &str, key: &str, n: i32) {
-    int_range(v, at, key, i64::from(n), 1, Some(65535));
-}
-
-/// A string field's schema: kube-openapi checks maxLength, then minLength,
-/// then the pattern, and reports only the first failure.
-struct Str {
-    min: usize,
-    max: Option<usize>,
-    pattern: Option<Pattern>,
-}
-
-impl Str {
-    const fn new(min: usize, max: Option<usize>, pattern: Option<&'static str>) -> Self {
-        Str {
-            min,
-            max,
-            pattern: match pattern {
-                Some(p) => Some(Pattern::new(p)),
-                None => None,
-            },
-        }
-    }
-
-    fn check(&self, v: &mut Validator, at: &str, s: &str) {
-        let len = s.chars().count();
-        if let Some(max) = self.max
-            && len > max
-        {
-            v.error(format!("Too long: may not be more than {max} bytes"));
-        } else if len < self.min {
-            v.invalid(
-                s,
-                &format!("{at} in body should be at least {} chars long", self.min),
-            );
-        } else if let Some(p) = &self.pattern
-            && !p.is_match(s)
-        {
-            v.invalid(s, &format!("{at} in body should match '{}'", p.text));
-        }
-    }
-}
-
-/// A schema `pattern` (RE2, unanchored unless the pattern anchors itself),
-/// compiled on first use.
-struct Pattern {
-    text: &'static str,
-    re: OnceLock<Regex>,
-}
-
-impl Pattern {
-    const fn new(text: &'static str) -> Self {
-        Pattern {
-            text,
-            re: OnceLock::new(),
-        }
-    }
-
-    fn is_match(&self, s: &str) -> bool {
-        self.re
-            .get_or_init(|| Regex::new(self.text).expect("CRD patterns compile"))
-            .is_match(s)
-    }
-}
-
-/// A required string: empty counts as missing.
-fn required_str(v: &mut Validator, at: &str, key: &str, value: &str, rule: &Str) {
-    if value.is_empty() {
-        v.required_field(key);
-    } else {
-        field(v, at, key, |v, at| rule.check(v, at, value));
-    }
-}
-
-fn optional_str(v: &mut Validator, at: &str, key: &str, value: Option<&str>, rule: &Str) {
-    if let Some(value) = value {
-        field(v, at, key, |v, at| rule.check(v, at, value));
-    }
+fn port(v: &mut Validator, key: &str, n: i32) {
+    int_range(v, key, i64::from(n), 1, Some(65535));
 }
 
 const DNS_SUBDOMAIN_PATTERN: &str =
     r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 
-static GROUP: Str = Str::new(
-    0,
-    Some(253),
-    Some(r"^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"),
-);
-static KIND: Str = Str::new(1, Some(63), Some(r"^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$"));
-static OBJECT_NAME: Str = Str::new(1, Some(253), None);
-static NAMESPACE: Str = Str::new(1, Some(63), Some(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"));
-static SECTION_NAME: Str = Str::new(1, Some(253), Some(DNS_SUBDOMAIN_PATTERN));
-static PRECISE_HOSTNAME: Str = Str::new(1, Some(253), Some(DNS_SUBDOMAIN_PATTERN));
-static HOSTNAME: Str = Str::new(
+static NAMESPACE: StringSchema =
+    StringSchema::new(1, Some(63), Some(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"));
+static SECTION_NAME: StringSchema = StringSchema::new(1, Some(253), Some(DNS_SUBDOMAIN_PATTERN));
+static PRECISE_HOSTNAME: StringSchema =
+    StringSchema::new(1, Some(253), Some(DNS_SUBDOMAIN_PATTERN));
+static HOSTNAME: StringSchema = StringSchema::new(
     1,
     Some(253),
     Some(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"),
 );
-static CONTROLLER_NAME: Str = Str::new(
+static CONTROLLER_NAME: StringSchema = StringSchema::new(
     1,
     Some(253),
     Some(
         r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9\/\-._~%!$&'()*+,;=:]+$",
     ),
 );
-static DESCRIPTION: Str = Str::new(0, Some(64), None);
-static PROTOCOL: Str = Str::new(
+static DESCRIPTION: StringSchema = StringSchema::new(0, Some(64), None);
+static PROTOCOL: StringSchema = StringSchema::new(
     1,
     Some(255),
     Some(
         r"^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9]+$",
     ),
 );
-static ADDRESS_TYPE: Str = Str::new(
+static ADDRESS_TYPE: StringSchema = StringSchema::new(
     1,
     Some(253),
     Some(
         r"^Hostname|IPAddress|NamedAddress|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9\/\-._~%!$&'()*+,;=:]+$",
     ),
 );
-static ADDRESS_VALUE: Str = Str::new(0, Some(253), None);
-static LABEL_VALUE: Str = Str::new(
+static ADDRESS_VALUE: StringSchema = StringSchema::new(0, Some(253), None);
+static LABEL_VALUE: StringSchema = StringSchema::new(
     0,
     Some(63),
     Some(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"),
 );
-static LONG_VALUE: Str = Str::new(0, Some(4096), None);
-static HEADER_NAME: Str = Str::new(1, Some(256), Some(r"^[A-Za-z0-9!#$%&'*+\-.^_\x60|~]+$"));
-static HEADER_VALUE: Str = Str::new(1, Some(4096), None);
-static QUERY_VALUE: Str = Str::new(1, Some(1024), None);
-static PATH_VALUE: Str = Str::new(0, Some(1024), None);
-static SESSION_NAME: Str = Str::new(0, Some(128), None);
-static ORIGIN: Str = Str::new(
+static LONG_VALUE: StringSchema = StringSchema::new(0, Some(4096), None);
+static HEADER_NAME: StringSchema =
+    StringSchema::new(1, Some(256), Some(r"^[A-Za-z0-9!#$%&'*+\-.^_\x60|~]+$"));
+static HEADER_VALUE: StringSchema = StringSchema::new(1, Some(4096), None);
+static QUERY_VALUE: StringSchema = StringSchema::new(1, Some(1024), None);
+static PATH_VALUE: StringSchema = StringSchema::new(0, Some(1024), None);
+static SESSION_NAME: StringSchema = StringSchema::new(0, Some(128), None);
+static ORIGIN: StringSchema = StringSchema::new(
     1,
     Some(253),
     Some(r"^(([^:/?#]+):)(//([^/?#]*))([^?#]*)(\?([^#]*))?(#(.*))?"),
 );
-static DURATION: Str = Str::new(0, None, Some(r"^([0-9]{1,5}(h|m|s|ms)){1,4}$"));
+static DURATION: StringSchema = StringSchema::new(0, None, Some(r"^([0-9]{1,5}(h|m|s|ms)){1,4}$"));
 
 // Regular expressions of CEL rules.
 static HOSTNAME_VALUE: Pattern =
@@ -2161,19 +1914,6 @@ static METADATA_KEY: Pattern = Pattern::new(
 );
 static PATH_CHARS: Pattern =
     Pattern::new(r"^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$");
-
-/// A failed CEL rule on a node of schema type `ty` (`object`, `array`).
-fn cel(v: &mut Validator, ty: &str, message: &str) {
-    v.error(format!("Invalid value: {ty:?}: {message}"));
-}
-
-/// A CEL rule that could not be evaluated (`no such key: x`, a failed
-/// conversion).
-fn cel_error(v: &mut Validator, ty: &str, error: &str, message: &str) {
-    v.error(format!(
-        "Invalid value: {ty:?}: {error} evaluating rule: {message}"
-    ));
-}
 
 /// Runs the CEL rules unless an earlier error blocks them, as the
 /// apiserver does (`hasBlockingErr` in apiextensions-apiserver's
@@ -2204,7 +1944,8 @@ spec_resources!(GatewayClass, Gateway, HttpRoute);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Body, Loaded, load_str};
+    use crate::config::Body;
+    use crate::config::testing::{clean, located, problems};
     use test_case::test_case;
 
     const GW: &str =
@@ -2215,22 +1956,8 @@ mod tests {
         "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata:\n  name: c\n";
     const BLOCKED: &str = "Invalid value: \"null\": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation";
 
-    fn clean(text: &str) -> Loaded {
-        let loaded = load_str("x.yaml", text, None);
-        assert!(loaded.diagnostics.is_empty(), "{:#?}", loaded.diagnostics);
-        loaded
-    }
-
-    /// Every error as `path: message`.
-    fn errors(text: &str) -> Vec<String> {
-        load_str("x.yaml", text, None)
-            .errors()
-            .map(|d| format!("{}: {}", d.path, d.message))
-            .collect()
-    }
-
     fn assert_error(doc: &str, spec: &str, want: &str) {
-        let got = errors(&format!("{doc}spec: {spec}\n"));
+        let got = problems(&format!("{doc}spec: {spec}\n"));
         assert!(got.iter().any(|e| e == want), "want {want:?} in {got:#?}");
     }
 
@@ -2453,50 +2180,50 @@ spec:
     // with kube-openapi's messages; CRD: config/crd/experimental/
     // gateway.networking.k8s.io_gateways.yaml (v1.3.0).
     #[test_case("{listeners: [{name: http, port: 80, protocol: HTTP}]}",
-        "spec.gatewayClassName: Required value"; "class name required")]
-    #[test_case("{gatewayClassName: istio}", "spec.listeners: Required value"; "listeners required")]
+        "error: spec.gatewayClassName: Required value"; "class name required")]
+    #[test_case("{gatewayClassName: istio}", "error: spec.listeners: Required value"; "listeners required")]
     #[test_case("{gatewayClassName: istio, listeners: [{name: http, protocol: HTTP}]}",
-        "spec.listeners[0].port: Required value"; "port required")]
+        "error: spec.listeners[0].port: Required value"; "port required")]
     #[test_case("{gatewayClassName: istio, listeners: [{name: http, port: 80, protocol: HTTP}, {port: 81, protocol: HTTP}]}",
-        "spec.listeners[1].name: Required value"; "listener name required")]
+        "error: spec.listeners[1].name: Required value"; "listener name required")]
     #[test_case("{gatewayClassName: istio, listeners: [{name: http, port: 80}]}",
-        &format!(": {BLOCKED}"); "cel skipped after a blocking error")]
+        &format!("error: : {BLOCKED}"); "cel skipped after a blocking error")]
     #[test_case("{gatewayClassName: istio, listeners: [{name: HTTP, port: 80, protocol: HTTP}]}",
-        r#"spec.listeners[0].name: Invalid value: "HTTP": spec.listeners[0].name in body should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'"#; "listener name pattern")]
+        r#"error: spec.listeners[0].name: Invalid value: "HTTP": spec.listeners[0].name in body should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'"#; "listener name pattern")]
     #[test_case("{gatewayClassName: istio, listeners: [{name: http, port: 70000, protocol: HTTP}]}",
-        "spec.listeners[0].port: Invalid value: 70000: spec.listeners[0].port in body should be less than or equal to 65535"; "port range")]
+        "error: spec.listeners[0].port: Invalid value: 70000: spec.listeners[0].port in body should be less than or equal to 65535"; "port range")]
     #[test_case("{gatewayClassName: istio, listeners: [{name: http, port: 80, protocol: HTTP/2}]}",
-        r#"spec.listeners[0].protocol: Invalid value: "HTTP/2": spec.listeners[0].protocol in body should match '^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9]+$'"#; "protocol pattern")]
+        r#"error: spec.listeners[0].protocol: Invalid value: "HTTP/2": spec.listeners[0].protocol in body should match '^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9]+$'"#; "protocol pattern")]
     #[test_case("{gatewayClassName: istio, listeners: [{name: http, port: 80, protocol: HTTP, hostname: Foo.com}]}",
-        r#"spec.listeners[0].hostname: Invalid value: "Foo.com": spec.listeners[0].hostname in body should match '^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'"#; "hostname pattern")]
+        r#"error: spec.listeners[0].hostname: Invalid value: "Foo.com": spec.listeners[0].hostname in body should match '^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'"#; "hostname pattern")]
     #[test_case("{gatewayClassName: istio, listeners: [{name: a, port: 80, protocol: HTTP}, {name: a, port: 81, protocol: HTTP}]}",
-        r#"spec.listeners[1]: Duplicate value: map[string]interface {}{"name":"a"}"#; "listener list map key")]
+        r#"error: spec.listeners[1]: Duplicate value: map[string]interface {}{"name":"a"}"#; "listener list map key")]
     #[test_case("{gatewayClassName: istio, listeners: [{name: a, port: 80, protocol: HTTP}, {name: a, port: 81, protocol: HTTP}]}",
-        r#"spec.listeners: Invalid value: "array": Listener name must be unique within the Gateway"#; "listener names unique")]
+        r#"error: spec.listeners: Invalid value: "array": Listener name must be unique within the Gateway"#; "listener names unique")]
     #[test_case("{gatewayClassName: istio, listeners: [{name: a, port: 80, protocol: HTTP}, {name: b, port: 80, protocol: HTTP}]}",
-        r#"spec.listeners: Invalid value: "array": Combination of port, protocol and hostname must be unique for each listener"#; "listener combination unique")]
+        r#"error: spec.listeners: Invalid value: "array": Combination of port, protocol and hostname must be unique for each listener"#; "listener combination unique")]
     #[test_case("{gatewayClassName: istio, listeners: [{name: a, port: 80, protocol: HTTP, tls: {certificateRefs: [{name: c}]}}]}",
-        r#"spec.listeners: Invalid value: "array": tls must not be specified for protocols ['HTTP', 'TCP', 'UDP']"#; "no tls on http")]
+        r#"error: spec.listeners: Invalid value: "array": tls must not be specified for protocols ['HTTP', 'TCP', 'UDP']"#; "no tls on http")]
     #[test_case("{gatewayClassName: istio, listeners: [{name: a, port: 443, protocol: HTTPS, tls: {mode: Passthrough}}]}",
-        r#"spec.listeners: Invalid value: "array": tls mode must be Terminate for protocol HTTPS"#; "https terminates")]
+        r#"error: spec.listeners: Invalid value: "array": tls mode must be Terminate for protocol HTTPS"#; "https terminates")]
     #[test_case("{gatewayClassName: istio, listeners: [{name: a, port: 5432, protocol: TCP, hostname: db.example.com}]}",
-        r#"spec.listeners: Invalid value: "array": hostname must not be specified for protocols ['TCP', 'UDP']"#; "no hostname on tcp")]
+        r#"error: spec.listeners: Invalid value: "array": hostname must not be specified for protocols ['TCP', 'UDP']"#; "no hostname on tcp")]
     #[test_case("{gatewayClassName: istio, listeners: [{name: a, port: 443, protocol: HTTPS, tls: {}}]}",
-        r#"spec.listeners[0].tls: Invalid value: "object": no such key: certificateRefs evaluating rule: certificateRefs or options must be specified when mode is Terminate"#; "terminate needs certificates")]
+        r#"error: spec.listeners[0].tls: Invalid value: "object": no such key: certificateRefs evaluating rule: certificateRefs or options must be specified when mode is Terminate"#; "terminate needs certificates")]
     #[test_case("{gatewayClassName: istio, listeners: [{name: a, port: 443, protocol: HTTPS, tls: {certificateRefs: [{name: c, namespace: Bad}]}}]}",
-        r#"spec.listeners[0].tls.certificateRefs[0].namespace: Invalid value: "Bad": spec.listeners[0].tls.certificateRefs[0].namespace in body should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'"#; "reference namespace pattern")]
+        r#"error: spec.listeners[0].tls.certificateRefs[0].namespace: Invalid value: "Bad": spec.listeners[0].tls.certificateRefs[0].namespace in body should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'"#; "reference namespace pattern")]
     #[test_case("{gatewayClassName: istio, listeners: [{name: a, port: 80, protocol: HTTP}], addresses: [{value: \"1.2.3.4:8080\"}]}",
-        r#"spec.addresses[0].value: Invalid value: "1.2.3.4:8080": spec.addresses[0].value in body must be of type ipv4: "1.2.3.4:8080""#; "ip address format")]
+        r#"error: spec.addresses[0].value: Invalid value: "1.2.3.4:8080": spec.addresses[0].value in body must be of type ipv4: "1.2.3.4:8080""#; "ip address format")]
     #[test_case("{gatewayClassName: istio, listeners: [{name: a, port: 80, protocol: HTTP}], addresses: [{value: 10.0.0.1}, {value: 10.0.0.1}]}",
-        r#"spec.addresses: Invalid value: "array": IPAddress values must be unique"#; "ip addresses unique")]
+        r#"error: spec.addresses: Invalid value: "array": IPAddress values must be unique"#; "ip addresses unique")]
     #[test_case("{gatewayClassName: istio, listeners: [{name: a, port: 80, protocol: HTTP}], addresses: [{type: Hostname, value: Bad_Host}]}",
-        r#"spec.addresses[0]: Invalid value: "object": Hostname value must only contain valid characters (matching ^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$)"#; "hostname address")]
+        r#"error: spec.addresses[0]: Invalid value: "object": Hostname value must only contain valid characters (matching ^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$)"#; "hostname address")]
     #[test_case("{gatewayClassName: istio, listeners: [{name: a, port: 80, protocol: HTTP}], infrastructure: {labels: {\"-bad\": x}}}",
-        r#"spec.infrastructure.labels: Invalid value: "object": Label keys must be in the form of an optional DNS subdomain prefix followed by a required name segment of up to 63 characters."#; "infrastructure label keys")]
+        r#"error: spec.infrastructure.labels: Invalid value: "object": Label keys must be in the form of an optional DNS subdomain prefix followed by a required name segment of up to 63 characters."#; "infrastructure label keys")]
     #[test_case("{gatewayClassName: istio, listeners: [{name: a, port: 80, protocol: HTTP}], infrastructure: {labels: {team: \"a b\"}}}",
-        r#"spec.infrastructure.labels.team: Invalid value: "a b": spec.infrastructure.labels.team in body should match '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$'"#; "infrastructure label values")]
+        r#"error: spec.infrastructure.labels.team: Invalid value: "a b": spec.infrastructure.labels.team in body should match '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$'"#; "infrastructure label values")]
     #[test_case("{gatewayClassName: istio, listeners: [{name: a, port: 80, protocol: HTTP, allowedRoutes: {kinds: [{group: gateway.networking.k8s.io}]}}]}",
-        "spec.listeners[0].allowedRoutes.kinds[0].kind: Required value"; "route kind required")]
+        "error: spec.listeners[0].allowedRoutes.kinds[0].kind: Required value"; "route kind required")]
     fn gateway_errors(spec: &str, want: &str) {
         assert_error(GW, spec, want);
     }
@@ -2513,95 +2240,95 @@ spec:
         assert_error(
             GW,
             &spec,
-            "spec.listeners: Too many: 65: must have at most 64 items",
+            "error: spec.listeners: Too many: 65: must have at most 64 items",
         );
     }
 
     // CRD: config/crd/experimental/gateway.networking.k8s.io_gatewayclasses.yaml.
-    #[test_case("{description: x}", "spec.controllerName: Required value"; "controller required")]
+    #[test_case("{description: x}", "error: spec.controllerName: Required value"; "controller required")]
     #[test_case("{controllerName: istio}",
-        r#"spec.controllerName: Invalid value: "istio": spec.controllerName in body should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9\/\-._~%!$&'()*+,;=:]+$'"#; "controller pattern")]
+        r#"error: spec.controllerName: Invalid value: "istio": spec.controllerName in body should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9\/\-._~%!$&'()*+,;=:]+$'"#; "controller pattern")]
     #[test_case("{controllerName: istio.io/gateway-controller, description: abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij}",
-        "spec.description: Too long: may not be more than 64 bytes"; "description length")]
+        "error: spec.description: Too long: may not be more than 64 bytes"; "description length")]
     #[test_case("{controllerName: istio.io/gateway-controller, parametersRef: {kind: ConfigMap, name: p}}",
-        "spec.parametersRef.group: Required value"; "parameters group required")]
+        "error: spec.parametersRef.group: Required value"; "parameters group required")]
     fn gateway_class_errors(spec: &str, want: &str) {
         assert_error(CLASS, spec, want);
     }
 
     // CRD: config/crd/experimental/gateway.networking.k8s.io_httproutes.yaml.
     #[test_case("{rules: [{matches: [{path: {type: Exact, value: productpage}}]}]}",
-        r#"spec.rules[0].matches[0].path: Invalid value: "object": value must be an absolute path and start with '/' when type one of ['Exact', 'PathPrefix']"#; "absolute path")]
+        r#"error: spec.rules[0].matches[0].path: Invalid value: "object": value must be an absolute path and start with '/' when type one of ['Exact', 'PathPrefix']"#; "absolute path")]
     #[test_case("{rules: [{matches: [{path: {value: /a//b}}]}]}",
-        r#"spec.rules[0].matches[0].path: Invalid value: "object": must not contain '//' when type one of ['Exact', 'PathPrefix']"#; "double slash")]
+        r#"error: spec.rules[0].matches[0].path: Invalid value: "object": must not contain '//' when type one of ['Exact', 'PathPrefix']"#; "double slash")]
     #[test_case("{rules: [{matches: [{path: {value: \"/a b\"}}]}]}",
-        r#"spec.rules[0].matches[0].path: Invalid value: "object": must only contain valid characters (matching ^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$) for types ['Exact', 'PathPrefix']"#; "path characters")]
+        r#"error: spec.rules[0].matches[0].path: Invalid value: "object": must only contain valid characters (matching ^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$) for types ['Exact', 'PathPrefix']"#; "path characters")]
     #[test_case("{rules: [{backendRefs: [{name: a, port: 80, weight: 1000001}]}]}",
-        "spec.rules[0].backendRefs[0].weight: Invalid value: 1000001: spec.rules[0].backendRefs[0].weight in body should be less than or equal to 1000000"; "weight range")]
+        "error: spec.rules[0].backendRefs[0].weight: Invalid value: 1000001: spec.rules[0].backendRefs[0].weight in body should be less than or equal to 1000000"; "weight range")]
     #[test_case("{rules: [{backendRefs: [{name: a, port: 80, weight: -1}]}]}",
-        "spec.rules[0].backendRefs[0].weight: Invalid value: -1: spec.rules[0].backendRefs[0].weight in body should be greater than or equal to 0"; "negative weight")]
+        "error: spec.rules[0].backendRefs[0].weight: Invalid value: -1: spec.rules[0].backendRefs[0].weight in body should be greater than or equal to 0"; "negative weight")]
     #[test_case("{rules: [{backendRefs: [{name: reviews}]}]}",
-        r#"spec.rules[0].backendRefs[0]: Invalid value: "object": Must have port for Service reference"#; "service port")]
+        r#"error: spec.rules[0].backendRefs[0]: Invalid value: "object": Must have port for Service reference"#; "service port")]
     #[test_case("{rules: [{backendRefs: [{port: 80}]}]}",
-        "spec.rules[0].backendRefs[0].name: Required value"; "backend name required")]
+        "error: spec.rules[0].backendRefs[0].name: Required value"; "backend name required")]
     #[test_case("{rules: [{matches: [{headers: [{name: \"bad header\", value: x}]}]}]}",
-        r#"spec.rules[0].matches[0].headers[0].name: Invalid value: "bad header": spec.rules[0].matches[0].headers[0].name in body should match '^[A-Za-z0-9!#$%&'*+\-.^_\x60|~]+$'"#; "header name")]
+        r#"error: spec.rules[0].matches[0].headers[0].name: Invalid value: "bad header": spec.rules[0].matches[0].headers[0].name in body should match '^[A-Za-z0-9!#$%&'*+\-.^_\x60|~]+$'"#; "header name")]
     #[test_case("{rules: [{matches: [{headers: [{name: x, value: a}, {name: x, value: b}]}]}]}",
-        r#"spec.rules[0].matches[0].headers[1]: Duplicate value: map[string]interface {}{"name":"x"}"#; "header names unique")]
+        r#"error: spec.rules[0].matches[0].headers[1]: Duplicate value: map[string]interface {}{"name":"x"}"#; "header names unique")]
     #[test_case("{rules: [{filters: [{type: RequestHeaderModifier}]}]}",
-        r#"spec.rules[0].filters[0]: Invalid value: "object": filter.requestHeaderModifier must be specified for RequestHeaderModifier filter.type"#; "filter field missing")]
+        r#"error: spec.rules[0].filters[0]: Invalid value: "object": filter.requestHeaderModifier must be specified for RequestHeaderModifier filter.type"#; "filter field missing")]
     #[test_case("{rules: [{filters: [{type: URLRewrite, urlRewrite: {hostname: a}, requestMirror: {backendRef: {name: m, port: 80}}}]}]}",
-        r#"spec.rules[0].filters[0]: Invalid value: "object": filter.requestMirror must be nil if the filter.type is not RequestMirror"#; "filter field extra")]
+        r#"error: spec.rules[0].filters[0]: Invalid value: "object": filter.requestMirror must be nil if the filter.type is not RequestMirror"#; "filter field extra")]
     #[test_case("{rules: [{filters: [{requestHeaderModifier: {}}]}]}",
-        "spec.rules[0].filters[0].type: Required value"; "filter type required")]
+        "error: spec.rules[0].filters[0].type: Required value"; "filter type required")]
     #[test_case("{rules: [{filters: [{type: RequestRedirect, requestRedirect: {statusCode: 303}}]}]}",
-        r#"spec.rules[0].filters[0].requestRedirect.statusCode: Unsupported value: 303: supported values: "301", "302""#; "redirect status")]
+        r#"error: spec.rules[0].filters[0].requestRedirect.statusCode: Unsupported value: 303: supported values: "301", "302""#; "redirect status")]
     #[test_case("{rules: [{filters: [{type: RequestRedirect, requestRedirect: {scheme: https}}], backendRefs: [{name: a, port: 80}]}]}",
-        r#"spec.rules[0]: Invalid value: "object": RequestRedirect filter must not be used together with backendRefs"#; "redirect without backends")]
+        r#"error: spec.rules[0]: Invalid value: "object": RequestRedirect filter must not be used together with backendRefs"#; "redirect without backends")]
     #[test_case("{rules: [{matches: [{path: {type: Exact, value: /a}}], filters: [{type: URLRewrite, urlRewrite: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /b}}}]}]}",
-        r#"spec.rules[0]: Invalid value: "object": When using URLRewrite filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified"#; "prefix rewrite needs prefix match")]
+        r#"error: spec.rules[0]: Invalid value: "object": When using URLRewrite filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified"#; "prefix rewrite needs prefix match")]
     #[test_case("{rules: [{matches: [{path: {type: Exact, value: /a}}], backendRefs: [{name: a, port: 80, filters: [{type: RequestRedirect, requestRedirect: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /b}}}]}]}]}",
-        r#"spec.rules[0]: Invalid value: "object": Within backendRefs, when using RequestRedirect filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified"#; "backend prefix redirect")]
+        r#"error: spec.rules[0]: Invalid value: "object": Within backendRefs, when using RequestRedirect filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified"#; "backend prefix redirect")]
     #[test_case("{rules: [{filters: [{type: RequestRedirect, requestRedirect: {port: 8443}}, {type: URLRewrite, urlRewrite: {hostname: a}}]}]}",
-        r#"spec.rules[0].filters: Invalid value: "array": May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both"#; "redirect or rewrite")]
+        r#"error: spec.rules[0].filters: Invalid value: "array": May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both"#; "redirect or rewrite")]
     #[test_case("{rules: [{filters: [{type: URLRewrite, urlRewrite: {hostname: a}}, {type: URLRewrite, urlRewrite: {hostname: b}}]}]}",
-        r#"spec.rules[0].filters: Invalid value: "array": URLRewrite filter cannot be repeated"#; "filter repeated")]
+        r#"error: spec.rules[0].filters: Invalid value: "array": URLRewrite filter cannot be repeated"#; "filter repeated")]
     #[test_case("{rules: [{filters: [{type: URLRewrite, urlRewrite: {path: {type: ReplaceFullPath}}}]}]}",
-        r#"spec.rules[0].filters[0].urlRewrite.path: Invalid value: "object": replaceFullPath must be specified when type is set to 'ReplaceFullPath'"#; "full path value")]
+        r#"error: spec.rules[0].filters[0].urlRewrite.path: Invalid value: "object": replaceFullPath must be specified when type is set to 'ReplaceFullPath'"#; "full path value")]
     #[test_case("{rules: [{filters: [{type: URLRewrite, urlRewrite: {path: {type: ReplaceFullPath, replacePrefixMatch: /x}}}]}]}",
-        r#"spec.rules[0].filters[0].urlRewrite.path: Invalid value: "object": type must be 'ReplacePrefixMatch' when replacePrefixMatch is set"#; "prefix value needs its type")]
+        r#"error: spec.rules[0].filters[0].urlRewrite.path: Invalid value: "object": type must be 'ReplacePrefixMatch' when replacePrefixMatch is set"#; "prefix value needs its type")]
     #[test_case("{rules: [{filters: [{type: RequestMirror, requestMirror: {backendRef: {name: m, port: 80}, percent: 10, fraction: {numerator: 1}}}]}]}",
-        r#"spec.rules[0].filters[0].requestMirror: Invalid value: "object": Only one of percent or fraction may be specified in HTTPRequestMirrorFilter"#; "mirror percent or fraction")]
+        r#"error: spec.rules[0].filters[0].requestMirror: Invalid value: "object": Only one of percent or fraction may be specified in HTTPRequestMirrorFilter"#; "mirror percent or fraction")]
     #[test_case("{rules: [{filters: [{type: RequestMirror, requestMirror: {backendRef: {name: m, port: 80}, fraction: {numerator: 3, denominator: 2}}}]}]}",
-        r#"spec.rules[0].filters[0].requestMirror.fraction: Invalid value: "object": numerator must be less than or equal to denominator"#; "mirror fraction")]
+        r#"error: spec.rules[0].filters[0].requestMirror.fraction: Invalid value: "object": numerator must be less than or equal to denominator"#; "mirror fraction")]
     #[test_case("{rules: [{filters: [{type: RequestMirror, requestMirror: {backendRef: {name: m}}}]}]}",
-        r#"spec.rules[0].filters[0].requestMirror.backendRef: Invalid value: "object": Must have port for Service reference"#; "mirror port")]
+        r#"error: spec.rules[0].filters[0].requestMirror.backendRef: Invalid value: "object": Must have port for Service reference"#; "mirror port")]
     #[test_case("{rules: [{filters: [{type: CORS, cors: {allowMethods: [\"*\", GET]}}]}]}",
-        r#"spec.rules[0].filters[0].cors.allowMethods: Invalid value: "array": AllowMethods cannot contain '*' alongside other methods"#; "cors wildcard")]
+        r#"error: spec.rules[0].filters[0].cors.allowMethods: Invalid value: "array": AllowMethods cannot contain '*' alongside other methods"#; "cors wildcard")]
     #[test_case("{rules: [{filters: [{type: CORS, cors: {allowCredentials: false}}]}]}",
-        r#"spec.rules[0].filters[0].cors.allowCredentials: Unsupported value: false: supported values: "true""#; "cors credentials")]
+        r#"error: spec.rules[0].filters[0].cors.allowCredentials: Unsupported value: false: supported values: "true""#; "cors credentials")]
     #[test_case("{rules: [{timeouts: {request: 1d}}]}",
-        r#"spec.rules[0].timeouts.request: Invalid value: "1d": spec.rules[0].timeouts.request in body should match '^([0-9]{1,5}(h|m|s|ms)){1,4}$'"#; "duration pattern")]
+        r#"error: spec.rules[0].timeouts.request: Invalid value: "1d": spec.rules[0].timeouts.request in body should match '^([0-9]{1,5}(h|m|s|ms)){1,4}$'"#; "duration pattern")]
     #[test_case("{rules: [{timeouts: {request: 1s, backendRequest: 2s}}]}",
-        r#"spec.rules[0].timeouts: Invalid value: "object": backendRequest timeout cannot be longer than request timeout"#; "backend timeout")]
+        r#"error: spec.rules[0].timeouts: Invalid value: "object": backendRequest timeout cannot be longer than request timeout"#; "backend timeout")]
     #[test_case("{rules: [{timeouts: {request: 1d, backendRequest: 2s}}]}",
-        r#"spec.rules[0].timeouts: Invalid value: "object": type conversion error from 'string' to 'google.protobuf.Duration' evaluating rule: backendRequest timeout cannot be longer than request timeout"#; "unparsable timeout")]
+        r#"error: spec.rules[0].timeouts: Invalid value: "object": type conversion error from 'string' to 'google.protobuf.Duration' evaluating rule: backendRequest timeout cannot be longer than request timeout"#; "unparsable timeout")]
     #[test_case("{rules: [{retry: {codes: [600]}}]}",
-        "spec.rules[0].retry.codes[0]: Invalid value: 600: spec.rules[0].retry.codes[0] in body should be less than or equal to 599"; "retry code")]
+        "error: spec.rules[0].retry.codes[0]: Invalid value: 600: spec.rules[0].retry.codes[0] in body should be less than or equal to 599"; "retry code")]
     #[test_case("{rules: [{sessionPersistence: {cookieConfig: {lifetimeType: Permanent}}}]}",
-        r#"spec.rules[0].sessionPersistence: Invalid value: "object": AbsoluteTimeout must be specified when cookie lifetimeType is Permanent"#; "permanent cookie")]
+        r#"error: spec.rules[0].sessionPersistence: Invalid value: "object": AbsoluteTimeout must be specified when cookie lifetimeType is Permanent"#; "permanent cookie")]
     #[test_case("{rules: [{name: a}, {name: a}]}",
-        r#"spec.rules: Invalid value: "array": Rule name must be unique within the route"#; "rule names")]
+        r#"error: spec.rules: Invalid value: "array": Rule name must be unique within the route"#; "rule names")]
     #[test_case("{parentRefs: [{name: gw}, {name: gw}]}",
-        r#"spec.parentRefs: Invalid value: "array": sectionName or port must be unique when parentRefs includes 2 or more references to the same parent"#; "parent refs unique")]
+        r#"error: spec.parentRefs: Invalid value: "array": sectionName or port must be unique when parentRefs includes 2 or more references to the same parent"#; "parent refs unique")]
     #[test_case("{parentRefs: [{name: gw, sectionName: http}, {name: gw}]}",
-        r#"spec.parentRefs: Invalid value: "array": sectionName or port must be specified when parentRefs includes 2 or more references to the same parent"#; "parent refs specific")]
+        r#"error: spec.parentRefs: Invalid value: "array": sectionName or port must be specified when parentRefs includes 2 or more references to the same parent"#; "parent refs specific")]
     #[test_case("{hostnames: [\"foo..com\"]}",
-        r#"spec.hostnames[0]: Invalid value: "foo..com": spec.hostnames[0] in body should match '^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'"#; "route hostname")]
+        r#"error: spec.hostnames[0]: Invalid value: "foo..com": spec.hostnames[0] in body should match '^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'"#; "route hostname")]
     #[test_case("{rules: [{matches: [{path: {type: Prefix}}]}]}",
-        r#"spec.rules[0].matches[0].path.type: Unsupported value: "Prefix": supported values: "Exact", "PathPrefix", "RegularExpression""#; "path type enum")]
+        r#"error: spec.rules[0].matches[0].path.type: Unsupported value: "Prefix": supported values: "Exact", "PathPrefix", "RegularExpression""#; "path type enum")]
     #[test_case("{parentRefs: [{name: gw, kind: \"9x\"}]}",
-        r#"spec.parentRefs[0].kind: Invalid value: "9x": spec.parentRefs[0].kind in body should match '^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$'"#; "kind pattern")]
+        r#"error: spec.parentRefs[0].kind: Invalid value: "9x": spec.parentRefs[0].kind in body should match '^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$'"#; "kind pattern")]
     fn http_route_errors(spec: &str, want: &str) {
         assert_error(ROUTE, spec, want);
     }
@@ -2609,20 +2336,19 @@ spec:
     #[test]
     fn backend_filters_repeat_the_redirect_or_rewrite_rule() {
         let spec = "{rules: [{backendRefs: [{name: a, port: 80, filters: [{type: RequestRedirect, requestRedirect: {port: 1}}, {type: URLRewrite, urlRewrite: {hostname: a}}]}]}]}";
-        let got = errors(&format!("{ROUTE}spec: {spec}\n"));
-        let want = r#"spec.rules[0].backendRefs[0].filters: Invalid value: "array": May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both"#;
+        let got = problems(&format!("{ROUTE}spec: {spec}\n"));
+        let want = r#"error: spec.rules[0].backendRefs[0].filters: Invalid value: "array": May specify either httpRouteFilterRequestRedirect or httpRouteFilterRequestRewrite, but not both"#;
         assert_eq!(got.iter().filter(|e| *e == want).count(), 2, "{got:#?}");
     }
 
     #[test]
     fn too_many_rules_block_the_cel_rules() {
         let rules = vec!["{name: a}"; 17].join(", ");
-        let got = errors(&format!("{ROUTE}spec: {{rules: [{rules}]}}\n"));
         assert_eq!(
-            got,
+            problems(&format!("{ROUTE}spec: {{rules: [{rules}]}}\n")),
             [
-                "spec.rules: Too many: 17: must have at most 16 items".to_string(),
-                format!(": {BLOCKED}"),
+                "error: spec.rules: Too many: 17: must have at most 16 items".to_string(),
+                format!("error: : {BLOCKED}"),
             ]
         );
     }
@@ -2645,20 +2371,12 @@ spec:
     - name: reviews-v2
 "
         );
-        let loaded = load_str("x.yaml", &text, None);
-        let got: Vec<(u32, String, String)> = loaded
-            .errors()
-            .map(|d| (d.loc.line, d.path.clone(), d.message.clone()))
-            .collect();
         assert_eq!(
-            got,
+            located(&text),
             [
-                (16, "spec.rules[0].backendRefs[0].weight".to_string(),
-                 "Invalid value: 2000000: spec.rules[0].backendRefs[0].weight in body should be less than or equal to 1000000".to_string()),
-                (11, "spec.rules[0].matches[0].path".to_string(),
-                 "Invalid value: \"object\": value must be an absolute path and start with '/' when type one of ['Exact', 'PathPrefix']".to_string()),
-                (17, "spec.rules[0].backendRefs[1]".to_string(),
-                 "Invalid value: \"object\": Must have port for Service reference".to_string()),
+                "16: error: spec.rules[0].backendRefs[0].weight: Invalid value: 2000000: spec.rules[0].backendRefs[0].weight in body should be less than or equal to 1000000",
+                "11: error: spec.rules[0].matches[0].path: Invalid value: \"object\": value must be an absolute path and start with '/' when type one of ['Exact', 'PathPrefix']",
+                "17: error: spec.rules[0].backendRefs[1]: Invalid value: \"object\": Must have port for Service reference",
             ]
         );
     }

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use crate::yaml::{Node, Problem, from_node};
 
 use super::meta::{NameRule, ObjectMeta};
-use super::validate::{Finding, Validator};
+use super::validate::Validator;
 use super::{apps_v1, core_v1, gateway_api, networking, security, telemetry};
 
 /// Semantic validation of one kind: the CRD schema rules and the admission
@@ -55,9 +55,8 @@ macro_rules! spec_resources {
     )*};
 }
 
-/// What parsing one document produced: its metadata, body, and the
-/// validation findings (errors and warnings), still unlocated.
-pub type Parsed = (ObjectMeta, Body, Vec<Finding>);
+/// A decoded document: its metadata and typed body, not yet validated.
+pub type Decoded = (ObjectMeta, Body);
 
 /// Static facts about a kind.
 pub struct KindInfo {
@@ -70,7 +69,9 @@ pub struct KindInfo {
     pub short_names: &'static [&'static str],
     pub namespaced: bool,
     pub name_rule: NameRule,
-    pub parse: fn(&Node) -> Result<Parsed, Vec<Problem>>,
+    /// Decodes a document of this kind; [`Body::validate`] checks it once
+    /// the loader has settled its namespace.
+    pub decode: fn(&Node) -> Result<Decoded, Vec<Problem>>,
 }
 
 impl KindInfo {
@@ -94,13 +95,11 @@ pub fn split_api_version(api_version: &str) -> (&str, &str) {
     api_version.split_once('/').unwrap_or(("", api_version))
 }
 
-/// Parses a document as `R` and validates it.
-pub fn parse_as<R: Resource>(node: &Node, wrap: fn(R) -> Body) -> Result<Parsed, Vec<Problem>> {
+/// Decodes a document as `R`.
+pub fn decode_as<R: Resource>(node: &Node, wrap: fn(R) -> Body) -> Result<Decoded, Vec<Problem>> {
     let doc: R::Doc = from_node(node)?;
     let (meta, resource) = R::split(doc);
-    let mut v = Validator::new();
-    resource.validate(&meta, &mut v);
-    Ok((meta, wrap(resource), v.into_findings()))
+    Ok((meta, wrap(resource)))
 }
 
 macro_rules! kinds {
@@ -120,6 +119,14 @@ macro_rules! kinds {
                     $(Body::$variant(_) => stringify!($variant),)*
                 }
             }
+
+            /// The kind's [`Validate`] rules. `meta.namespace` must already
+            /// be what the server would see (see [`super::load`]).
+            pub fn validate(&self, meta: &ObjectMeta, v: &mut Validator) {
+                match self {
+                    $(Body::$variant(body) => body.validate(meta, v),)*
+                }
+            }
         }
 
         /// The registry of kinds, in a fixed order.
@@ -132,11 +139,11 @@ macro_rules! kinds {
                 short_names: &[$($short),*],
                 namespaced: kinds!(@scope $scope),
                 name_rule: NameRule::$rule,
-                parse: {
-                    fn parse(node: &Node) -> Result<Parsed, Vec<Problem>> {
-                        parse_as::<$ty>(node, Body::$variant)
+                decode: {
+                    fn decode(node: &Node) -> Result<Decoded, Vec<Problem>> {
+                        decode_as::<$ty>(node, Body::$variant)
                     }
-                    parse
+                    decode
                 },
             },
         )*];
@@ -225,7 +232,7 @@ impl Object {
 
     /// The namespace; empty for cluster-scoped kinds.
     pub fn namespace(&self) -> &str {
-        self.meta.namespace.as_deref().unwrap_or("")
+        self.meta.namespace()
     }
 
     /// `Deployment bookinfo/reviews-v1`, for messages.

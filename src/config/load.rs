@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use crate::yaml::{Document, Node, Value, parse_documents};
 
 use super::diag::{Diagnostic, Severity};
-use super::kinds::{KINDS, Object, Source, lookup, split_api_version};
-use super::validate::Finding;
+use super::kinds::{KINDS, KindInfo, Object, Source, lookup, split_api_version};
+use super::validate::{Finding, Validator};
 
 /// Everything a load produced. Objects with errors are left out; their
 /// problems are in `diagnostics`.
@@ -183,7 +183,8 @@ fn load_document(file: &str, doc: &Document, namespace: Option<&str>, out: &mut 
         ));
         return;
     };
-    match (info.parse)(root) {
+    let (mut meta, body) = match (info.decode)(root) {
+        Ok(decoded) => decoded,
         Err(problems) => {
             for p in problems {
                 out.diagnostics.push(diag(
@@ -194,61 +195,73 @@ fn load_document(file: &str, doc: &Document, namespace: Option<&str>, out: &mut 
                     p.message,
                 ));
             }
+            return;
         }
-        Ok((mut meta, body, findings)) => {
-            if info.namespaced {
-                let ns = meta
-                    .namespace
-                    .clone()
-                    .filter(|n| !n.is_empty())
-                    .or_else(|| namespace.map(str::to_string))
-                    .unwrap_or_else(|| "default".to_string());
-                if let (Some(want), Some(have)) = (namespace, meta.namespace.as_deref())
-                    && !have.is_empty()
-                    && have != want
-                {
-                    out.diagnostics.push(diag(
-                            Severity::Error,
-                            root.get("metadata").map_or(root.loc, |m| m.loc),
-                            Some(label.clone()),
-                            "metadata.namespace".to_string(),
-                            format!("the namespace from the provided object {have:?} does not match the namespace {want:?}. You must pass '--namespace={have}' to perform this operation."),
-                        ));
-                    return;
-                }
-                meta.namespace = Some(ns);
-            } else {
-                meta.namespace = None;
-            }
-            let object = Object {
-                info,
-                api_version: api_version.to_string(),
-                meta,
-                body,
-                source: Source {
-                    file: file.to_string(),
-                    document: number,
-                    line: root.loc.line,
-                },
-            };
-            let label = object.describe();
-            let mut failed = false;
-            for Finding {
-                severity,
-                path,
+    };
+    match object_namespace(info, meta.namespace(), namespace) {
+        Ok(ns) => meta.namespace = ns,
+        Err(message) => {
+            out.diagnostics.push(diag(
+                Severity::Error,
+                root.get("metadata").map_or(root.loc, |m| m.loc),
+                Some(label),
+                "metadata.namespace".to_string(),
                 message,
-            } in findings
-            {
-                failed |= severity == Severity::Error;
-                let loc = root.locate(&path);
-                let path = crate::yaml::node::format_path(&path);
-                out.diagnostics
-                    .push(diag(severity, loc, Some(label.clone()), path, message));
-            }
-            if !failed {
-                out.objects.push(object);
-            }
+            ));
+            return;
         }
+    }
+    let mut v = Validator::new();
+    body.validate(&meta, &mut v);
+    let object = Object {
+        info,
+        api_version: api_version.to_string(),
+        meta,
+        body,
+        source: Source {
+            file: file.to_string(),
+            document: number,
+            line: root.loc.line,
+        },
+    };
+    let label = object.describe();
+    let mut failed = false;
+    for Finding {
+        severity,
+        path,
+        message,
+    } in v.into_findings()
+    {
+        failed |= severity == Severity::Error;
+        let loc = root.locate(&path);
+        let path = crate::yaml::node::format_path(&path);
+        out.diagnostics
+            .push(diag(severity, loc, Some(label.clone()), path, message));
+    }
+    if !failed {
+        out.objects.push(object);
+    }
+}
+
+/// The namespace an object lands in, decided as kubectl decides it before
+/// the server (and so validation) sees the object: the manifest's own, else
+/// the one the load was given (`--namespace`), else `default`; none for a
+/// cluster-scoped kind. A manifest namespace that contradicts the given
+/// one is kubectl's error.
+fn object_namespace(
+    info: &KindInfo,
+    written: &str,
+    given: Option<&str>,
+) -> Result<Option<String>, String> {
+    if !info.namespaced {
+        return Ok(None);
+    }
+    match given {
+        Some(want) if !written.is_empty() && written != want => Err(format!(
+            "the namespace from the provided object {written:?} does not match the namespace {want:?}. You must pass '--namespace={written}' to perform this operation."
+        )),
+        _ if !written.is_empty() => Ok(Some(written.to_string())),
+        _ => Ok(Some(given.unwrap_or("default").to_string())),
     }
 }
 
@@ -277,4 +290,54 @@ fn unknown_kind_message(api_version: &str, kind: &str) -> String {
         msg.push_str(&format!("; meshsim serves no API group {group:?}"));
     }
     msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::load_str;
+    use crate::config::testing::{problems, problems_in};
+
+    const POLICY: &str = "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: x\nspec:\n  action: DENY\n";
+
+    #[test]
+    fn validation_sees_the_namespace_the_object_lands_in() {
+        let want = |ns: &str| {
+            [format!(
+                "error: spec.action: invalid policy x.{ns}: DENY action without `rules` is meaningless as it will never be triggered, add an empty rule `{{}}` if you want it be triggered for every request"
+            )]
+        };
+        assert_eq!(problems(POLICY), want("default"));
+        assert_eq!(problems_in("bookinfo", POLICY), want("bookinfo"));
+    }
+
+    #[test]
+    fn a_sidecar_resolves_dot_to_the_loads_namespace() {
+        let text = "apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata:\n  name: default\nspec:\n  egress:\n  - hosts: [\"bookinfo/*\", \"./a.example.com\"]\n";
+        assert_eq!(
+            problems_in("bookinfo", text),
+            ["warning: spec.egress[0].hosts[1]: duplicated egress host: ./a.example.com"]
+        );
+        assert_eq!(problems(text), Vec::<String>::new());
+    }
+
+    #[test]
+    fn objects_get_their_written_the_given_or_the_default_namespace() {
+        let text = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a, namespace: mine}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: b}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: c, namespace: ignored}\n";
+        let namespaces = |given| {
+            load_str("x.yaml", text, given)
+                .objects
+                .iter()
+                .map(|o| o.meta.namespace.clone())
+                .collect::<Vec<_>>()
+        };
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(namespaces(None), [some("mine"), some("default"), None]);
+        assert_eq!(
+            problems_in("other", text),
+            [
+                "error: metadata.namespace: the namespace from the provided object \"mine\" does not match the namespace \"other\". You must pass '--namespace=mine' to perform this operation."
+            ]
+        );
+        assert_eq!(namespaces(Some("mine")), [some("mine"), some("mine"), None]);
+    }
 }

@@ -74,6 +74,13 @@ impl ObjectMeta {
         });
     }
 
+    /// The namespace; empty when unset. The loader sets it for every
+    /// namespaced kind before validation, as kubectl does before the
+    /// server sees the object, so validators read it from here.
+    pub fn namespace(&self) -> &str {
+        self.namespace.as_deref().unwrap_or_default()
+    }
+
     /// `namespace/name`, or just `name` when no namespace is set.
     pub fn display_name(&self) -> String {
         match &self.namespace {

@@ -13,14 +13,11 @@ use serde::Deserialize;
 
 use super::kinds::Validate;
 use super::meta::{NameRule, ObjectMeta};
-use super::networking::common::{TargetRef, WorkloadMatchSelector};
-use super::security::{
-    PolicyTargets, cel_invalid, required_nonempty, too_short, validate_istio_metadata,
-    warn_empty_selector,
+use super::networking::common::{
+    PolicyTargets, TargetRef, WorkloadMatchSelector, reject_reserved_annotations,
 };
 use super::types::Duration;
-use super::validate::Validator;
-use crate::sim::SimDuration;
+use super::validate::{NON_EMPTY, Validator};
 use crate::spec_resources;
 
 /// Telemetry for the selected workloads (a `selector`, or `targetRef(s)`
@@ -200,16 +197,12 @@ pub struct Filter {
 impl Validate for Telemetry {
     fn validate(&self, meta: &ObjectMeta, v: &mut Validator) {
         meta.validate(NameRule::Dns1123Subdomain, v);
-        let targets = PolicyTargets {
-            selector: self.selector.as_ref(),
-            target_ref: self.target_ref.as_ref(),
-            target_refs: &self.target_refs,
-        };
+        let targets = self.targets();
         v.field("spec", |v| {
             targets.validate_schema(v);
             self.validate_schema(v);
         });
-        if v.has_errors() || !validate_istio_metadata(meta, None, v) {
+        if v.has_errors() || !reject_reserved_annotations(meta, None, v) {
             return;
         }
         v.field("spec", |v| {
@@ -224,103 +217,39 @@ impl Validate for Telemetry {
 
 /// `ProviderRef.name`: required, `minLength: 1`. (istiod's "providers.name
 /// may not be empty" repeats it.)
-fn validate_providers(providers: &[ProviderRef], at: &str, v: &mut Validator) {
-    v.each("providers", providers, |v, i, p| {
-        required_nonempty(
-            v,
-            &format!("{at}.providers[{i}]"),
-            "name",
-            p.name.as_deref(),
-        );
+fn validate_providers(providers: &[ProviderRef], v: &mut Validator) {
+    v.each("providers", providers, |v, _, p| {
+        NON_EMPTY.required(v, "name", p.name.as_deref());
     });
 }
 
-/// The CRD's `oneOf` between alternatives of which `set` are present.
-fn one_of(v: &mut Validator, set: usize) {
-    if set > 1 {
-        v.error(format!(
-            "must validate one and only one schema (oneOf). Found {set} valid alternatives"
-        ));
-    }
-}
-
 impl Telemetry {
+    fn targets(&self) -> PolicyTargets<'_> {
+        PolicyTargets::new(&self.selector, &self.target_ref, &self.target_refs)
+    }
+
     /// The CRD's OpenAPI and CEL rules.
     fn validate_schema(&self, v: &mut Validator) {
-        v.each("tracing", &self.tracing, |v, i, t| {
-            let at = format!("spec.tracing[{i}]");
-            validate_providers(&t.providers, &at, v);
+        v.each("tracing", &self.tracing, |v, _, t| {
+            validate_providers(&t.providers, v);
             if let Some(p) = t.random_sampling_percentage {
-                let at = format!("{at}.randomSamplingPercentage");
-                let bound = if p < 0.0 {
-                    Some("greater than or equal to 0")
-                } else if p > 100.0 {
-                    Some("less than or equal to 100")
-                } else {
-                    None
-                };
-                if let Some(bound) = bound {
-                    v.field("randomSamplingPercentage", |v| {
-                        v.error(format!(
-                            "Invalid value: {p}: {at} in body should be {bound}"
-                        ))
-                    });
-                }
+                v.field("randomSamplingPercentage", |v| {
+                    v.bounds(p, Some(0.0), Some(100.0))
+                });
             }
             v.field("customTags", |v| {
                 for (name, tag) in &t.custom_tags {
-                    let at = format!("{at}.customTags.{name}");
-                    v.field(name, |v| {
-                        one_of(
-                            v,
-                            usize::from(tag.literal.is_some())
-                                + usize::from(tag.environment.is_some())
-                                + usize::from(tag.header.is_some()),
-                        );
-                        if let Some(l) = &tag.literal {
-                            v.field("literal", |v| {
-                                required_nonempty(
-                                    v,
-                                    &format!("{at}.literal"),
-                                    "value",
-                                    l.value.as_deref(),
-                                )
-                            });
-                        }
-                        for (key, source) in
-                            [("environment", &tag.environment), ("header", &tag.header)]
-                        {
-                            if let Some(s) = source {
-                                v.field(key, |v| {
-                                    required_nonempty(
-                                        v,
-                                        &format!("{at}.{key}"),
-                                        "name",
-                                        s.name.as_deref(),
-                                    )
-                                });
-                            }
-                        }
-                    });
+                    v.field(name, |v| tag.validate_schema(v));
                 }
             });
         });
-        v.each("metrics", &self.metrics, |v, i, m| {
-            let at = format!("spec.metrics[{i}]");
-            validate_providers(&m.providers, &at, v);
-            v.each("overrides", &m.overrides, |v, j, o| {
+        v.each("metrics", &self.metrics, |v, _, m| {
+            validate_providers(&m.providers, v);
+            v.each("overrides", &m.overrides, |v, _, o| {
                 if let Some(sel) = &o.r#match {
                     v.field("match", |v| {
-                        one_of(
-                            v,
-                            usize::from(sel.metric.is_some())
-                                + usize::from(sel.custom_metric.is_some()),
-                        );
-                        if sel.custom_metric.as_deref() == Some("") {
-                            v.field("customMetric", |v| {
-                                too_short(v, &format!("{at}.overrides[{j}].match.customMetric"), "")
-                            });
-                        }
+                        v.one_of(&[sel.metric.is_some(), sel.custom_metric.is_some()]);
+                        NON_EMPTY.optional(v, "customMetric", sel.custom_metric.as_deref());
                     });
                 }
                 v.field("tagOverrides", |v| {
@@ -330,11 +259,15 @@ impl Telemetry {
                 });
             });
             if let Some(d) = &m.reporting_interval {
-                v.field("reportingInterval", |v| validate_duration_rule(d, v));
+                // istiod does not check this one, so sub-millisecond
+                // precision is accepted.
+                v.field("reportingInterval", |v| {
+                    d.validate_rule(v);
+                });
             }
         });
-        v.each("accessLogging", &self.access_logging, |v, i, l| {
-            validate_providers(&l.providers, &format!("spec.accessLogging[{i}]"), v);
+        v.each("accessLogging", &self.access_logging, |v, _, l| {
+            validate_providers(&l.providers, v);
         });
     }
 
@@ -377,7 +310,7 @@ impl Telemetry {
     }
 
     fn warnings(&self, v: &mut Validator) {
-        warn_empty_selector(self.selector.as_ref(), v);
+        self.targets().warn_empty_selector(v);
         v.each("metrics", &self.metrics, |v, _, m| {
             v.each("overrides", &m.overrides, |v, _, o| {
                 if o.tag_overrides.contains_key("") {
@@ -402,34 +335,39 @@ impl Telemetry {
     }
 }
 
+impl CustomTag {
+    /// The CRD's `oneOf` between the tag's sources, and their required
+    /// fields.
+    fn validate_schema(&self, v: &mut Validator) {
+        v.one_of(&[
+            self.literal.is_some(),
+            self.environment.is_some(),
+            self.header.is_some(),
+        ]);
+        if let Some(l) = &self.literal {
+            v.field("literal", |v| {
+                NON_EMPTY.required(v, "value", l.value.as_deref())
+            });
+        }
+        for (key, source) in [("environment", &self.environment), ("header", &self.header)] {
+            if let Some(s) = source {
+                v.field(key, |v| NON_EMPTY.required(v, "name", s.name.as_deref()));
+            }
+        }
+    }
+}
+
 /// The CRD's CEL rules on one `tagOverrides` entry. They only apply to an
 /// explicit `operation`; reading an absent `value` is an evaluation error.
 fn validate_tag_override_rules(tag: &TagOverride, v: &mut Validator) {
     const UPSERT: &str = "value must be set when operation is UPSERT";
     match (tag.operation, tag.value.as_deref()) {
-        (Some(TagOperation::Upsert), None) => cel_invalid(
-            v,
-            "object",
-            &format!("no such key: value evaluating rule: {UPSERT}"),
-        ),
-        (Some(TagOperation::Upsert), Some("")) => cel_invalid(v, "object", UPSERT),
+        (Some(TagOperation::Upsert), None) => v.cel_error("object", "no such key: value", UPSERT),
+        (Some(TagOperation::Upsert), Some("")) => v.cel("object", UPSERT),
         (Some(TagOperation::Remove), Some(_)) => {
-            cel_invalid(
-                v,
-                "object",
-                "value must not be set when operation is REMOVE",
-            );
+            v.cel("object", "value must not be set when operation is REMOVE")
         }
         _ => {}
-    }
-}
-
-/// The CRD's duration rule alone: istiod does not check
-/// `reportingInterval` itself, so sub-millisecond precision is accepted.
-fn validate_duration_rule(d: &Duration, v: &mut Validator) {
-    let passes = SimDuration::parse(&d.text).is_ok_and(|x| x >= SimDuration::from_millis(1));
-    if !passes {
-        d.validate(v);
     }
 }
 
@@ -1120,24 +1058,10 @@ spec_resources!(Telemetry);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Body, Severity, load_str};
+    use crate::config::Body;
+    use crate::config::testing::{clean, located, manifest, problems};
+    use crate::sim::SimDuration;
     use test_case::test_case;
-
-    /// Every diagnostic as `[warning: ]path: message`.
-    fn diagnostics(text: &str) -> Vec<String> {
-        load_str("x.yaml", text, None)
-            .diagnostics
-            .iter()
-            .map(|d| {
-                let level = if d.severity == Severity::Warning {
-                    "warning: "
-                } else {
-                    ""
-                };
-                format!("{level}{}: {}", d.path, d.message)
-            })
-            .collect()
-    }
 
     /// Step 8 of the course's observability lab, as written there.
     const COURSE: &str = r#"apiVersion: telemetry.istio.io/v1alpha1
@@ -1165,26 +1089,15 @@ spec:
     // tagOverrides, so the apiserver's strict decoding rejects it.
     #[test]
     fn the_courses_dimensions_field_is_unknown() {
-        let loaded = load_str("telemetry-custom.yaml", COURSE, None);
-        let got: Vec<(u32, &str, &str)> = loaded
-            .diagnostics
-            .iter()
-            .map(|d| (d.loc.line, d.path.as_str(), d.message.as_str()))
-            .collect();
         assert_eq!(
-            got,
-            [(
-                10,
-                "spec.metrics[0].dimensions",
-                "unknown field \"dimensions\""
-            )]
+            located(COURSE),
+            ["10: error: spec.metrics[0].dimensions: unknown field \"dimensions\""]
         );
         let fixed = COURSE.replace(
             "    dimensions:\n      request_host: request.host\n      request_protocol: request.protocol\n",
             "",
         );
-        let loaded = load_str("telemetry-custom.yaml", &fixed, None);
-        assert!(loaded.diagnostics.is_empty(), "{:#?}", loaded.diagnostics);
+        let loaded = clean(&fixed);
         let Body::Telemetry(t) = &loaded.objects[0].body else {
             panic!("not a Telemetry");
         };
@@ -1261,8 +1174,7 @@ spec:
     - name: otel
     disabled: false
 "#;
-        let loaded = load_str("docs.yaml", text, None);
-        assert!(loaded.diagnostics.is_empty(), "{:#?}", loaded.diagnostics);
+        let loaded = clean(text);
         let Body::Telemetry(t) = &loaded.objects[0].body else {
             panic!("not a Telemetry");
         };
@@ -1273,10 +1185,14 @@ spec:
         );
     }
 
-    fn doc(spec: &str) -> String {
-        format!(
-            "apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata:\n  name: t\n  namespace: ns\nspec: {spec}\n"
-        )
+    fn telemetry(spec: &str) -> Vec<String> {
+        problems(&manifest(
+            "telemetry.istio.io/v1",
+            "Telemetry",
+            "t",
+            "ns",
+            spec,
+        ))
     }
 
     // The CRD's rules, then ValidateTelemetry.
@@ -1284,66 +1200,66 @@ spec:
     #[test_case(
         "{metrics: [{providers: [{}, {name: ''}]}]}",
         &[
-            "spec.metrics[0].providers[0].name: Required value",
-            r#"spec.metrics[0].providers[1].name: Invalid value: "": spec.metrics[0].providers[1].name in body should be at least 1 chars long"#,
+            "error: spec.metrics[0].providers[0].name: Required value",
+            r#"error: spec.metrics[0].providers[1].name: Invalid value: "": spec.metrics[0].providers[1].name in body should be at least 1 chars long"#,
         ];
         "provider names"
     )]
     #[test_case(
         "{tracing: [{randomSamplingPercentage: 150}]}",
-        &["spec.tracing[0].randomSamplingPercentage: Invalid value: 150: spec.tracing[0].randomSamplingPercentage in body should be less than or equal to 100"];
+        &["error: spec.tracing[0].randomSamplingPercentage: Invalid value: 150: spec.tracing[0].randomSamplingPercentage in body should be less than or equal to 100"];
         "sampling above 100"
     )]
     #[test_case(
         "{tracing: [{randomSamplingPercentage: -0.5}]}",
-        &["spec.tracing[0].randomSamplingPercentage: Invalid value: -0.5: spec.tracing[0].randomSamplingPercentage in body should be greater than or equal to 0"];
+        &["error: spec.tracing[0].randomSamplingPercentage: Invalid value: -0.5: spec.tracing[0].randomSamplingPercentage in body should be greater than or equal to 0"];
         "negative sampling"
     )]
     #[test_case(
         "{tracing: [{customTags: {a: {literal: {value: x}, header: {name: hdr}}}}]}",
-        &["spec.tracing[0].customTags.a: must validate one and only one schema (oneOf). Found 2 valid alternatives"];
+        &["error: spec.tracing[0].customTags.a: must validate one and only one schema (oneOf). Found 2 valid alternatives"];
         "two tag sources"
     )]
     #[test_case(
         "{tracing: [{customTags: {a: {literal: {}}, b: {environment: {name: ''}}}}]}",
         &[
-            "spec.tracing[0].customTags.a.literal.value: Required value",
-            r#"spec.tracing[0].customTags.b.environment.name: Invalid value: "": spec.tracing[0].customTags.b.environment.name in body should be at least 1 chars long"#,
+            "error: spec.tracing[0].customTags.a.literal.value: Required value",
+            r#"error: spec.tracing[0].customTags.b.environment.name: Invalid value: "": spec.tracing[0].customTags.b.environment.name in body should be at least 1 chars long"#,
         ];
         "tag source fields"
     )]
     #[test_case(
         "{tracing: [{customTags: {'': {literal: {value: x}}}}]}",
-        &["spec.tracing[0].customTags.: tag name may not be empty"];
+        &["error: spec.tracing[0].customTags.: tag name may not be empty"];
         "empty tag name"
     )]
     #[test_case(
         "{metrics: [{overrides: [{match: {metric: REQUEST_COUNT, customMetric: x}}]}]}",
-        &["spec.metrics[0].overrides[0].match: must validate one and only one schema (oneOf). Found 2 valid alternatives"];
+        &["error: spec.metrics[0].overrides[0].match: must validate one and only one schema (oneOf). Found 2 valid alternatives"];
         "metric and custom metric"
     )]
     #[test_case(
         "{metrics: [{overrides: [{match: {metric: REQUEST_TOTAL}}]}]}",
-        &[r#"spec.metrics[0].overrides[0].match.metric: Unsupported value: "REQUEST_TOTAL": supported values: "ALL_METRICS", "REQUEST_COUNT", "REQUEST_DURATION", "REQUEST_SIZE", "RESPONSE_SIZE", "TCP_OPENED_CONNECTIONS", "TCP_CLOSED_CONNECTIONS", "TCP_SENT_BYTES", "TCP_RECEIVED_BYTES", "GRPC_REQUEST_MESSAGES", "GRPC_RESPONSE_MESSAGES""#];
+        &[r#"error: spec.metrics[0].overrides[0].match.metric: Unsupported value: "REQUEST_TOTAL": supported values: "ALL_METRICS", "REQUEST_COUNT", "REQUEST_DURATION", "REQUEST_SIZE", "RESPONSE_SIZE", "TCP_OPENED_CONNECTIONS", "TCP_CLOSED_CONNECTIONS", "TCP_SENT_BYTES", "TCP_RECEIVED_BYTES", "GRPC_REQUEST_MESSAGES", "GRPC_RESPONSE_MESSAGES""#];
         "unknown metric"
     )]
     #[test_case(
         "{metrics: [{overrides: [{match: {customMetric: ''}}]}]}",
-        &[r#"spec.metrics[0].overrides[0].match.customMetric: Invalid value: "": spec.metrics[0].overrides[0].match.customMetric in body should be at least 1 chars long"#];
+        &[r#"error: spec.metrics[0].overrides[0].match.customMetric: Invalid value: "": spec.metrics[0].overrides[0].match.customMetric in body should be at least 1 chars long"#];
         "empty custom metric"
     )]
     #[test_case(
         "{metrics: [{overrides: [{tagOverrides: {a: {operation: UPSERT}, b: {operation: UPSERT, value: ''}, c: {operation: REMOVE, value: x}}}]}]}",
         &[
-            r#"spec.metrics[0].overrides[0].tagOverrides.a: Invalid value: "object": no such key: value evaluating rule: value must be set when operation is UPSERT"#,
-            r#"spec.metrics[0].overrides[0].tagOverrides.b: Invalid value: "object": value must be set when operation is UPSERT"#,
-            r#"spec.metrics[0].overrides[0].tagOverrides.c: Invalid value: "object": value must not be set when operation is REMOVE"#,
+            r#"error: spec.metrics[0].overrides[0].tagOverrides.a: Invalid value: "object": no such key: value evaluating rule: value must be set when operation is UPSERT"#,
+            r#"error: spec.metrics[0].overrides[0].tagOverrides.b: Invalid value: "object": value must be set when operation is UPSERT"#,
+            r#"error: spec.metrics[0].overrides[0].tagOverrides.c: Invalid value: "object": value must not be set when operation is REMOVE"#,
         ];
         "tag override rules"
     )]
     #[test_case(
         "{metrics: [{overrides: [{tagOverrides: {a: {}}}]}]}",
-        &["spec.metrics[0].overrides[0].tagOverrides.a: tagOverrides.value must be set when operation is UPSERT"];
+        &["error: spec.metrics[0].overrides[0].tagOverrides.a: tagOverrides.value must be set when operation is UPSERT"];
         "implicit upsert without value"
     )]
     #[test_case(
@@ -1353,13 +1269,13 @@ spec:
     )]
     #[test_case(
         "{metrics: [{reportingInterval: 0s}]}",
-        &[r#"spec.metrics[0].reportingInterval: Invalid value: "string": must be a valid duration greater than 1ms"#];
+        &[r#"error: spec.metrics[0].reportingInterval: Invalid value: "string": must be a valid duration greater than 1ms"#];
         "reporting interval"
     )]
     #[test_case("{metrics: [{reportingInterval: 1500us}]}", &[]; "istiod does not check precision here")]
     #[test_case(
         "{accessLogging: [{filter: {expression: 'response.code >='}}]}",
-        &["spec.accessLogging[0].filter.expression: must be a valid CEL expression, ERROR: <input>:1:17: Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}\n | response.code >=\n | ................^"];
+        &["error: spec.accessLogging[0].filter.expression: must be a valid CEL expression, ERROR: <input>:1:17: Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}\n | response.code >=\n | ................^"];
         "bad filter"
     )]
     #[test_case(
@@ -1372,12 +1288,12 @@ spec:
     )]
     #[test_case(
         "{selector: {}, targetRef: {kind: Service, name: x}}",
-        &[r#"spec: Invalid value: "object": only one of targetRefs or selector can be set"#];
+        &[r#"error: spec: Invalid value: "object": only one of targetRefs or selector can be set"#];
         "selector and target"
     )]
     #[test_case(
         "{targetRef: {group: networking.istio.io, kind: VirtualService, name: x}}",
-        &["spec.targetRef: targetRef must be to one of [core/v1/Service networking.istio.io/v1/ServiceEntry gateway.networking.k8s.io/v1beta1/Gateway gateway.networking.k8s.io/v1beta1/GatewayClass] but was networking.istio.io/VirtualService"];
+        &["error: spec.targetRef: targetRef must be to one of [core/v1/Service networking.istio.io/v1/ServiceEntry gateway.networking.k8s.io/v1beta1/Gateway gateway.networking.k8s.io/v1beta1/GatewayClass] but was networking.istio.io/VirtualService"];
         "target kind"
     )]
     #[test_case(
@@ -1386,7 +1302,7 @@ spec:
         "empty selector"
     )]
     fn telemetry_rules(spec: &str, want: &[&str]) {
-        assert_eq!(diagnostics(&doc(spec)), want);
+        assert_eq!(telemetry(spec), want);
     }
 
     #[test_case("response.code >= 400")]
@@ -1446,37 +1362,19 @@ spec:
   metrics:
   - reportingInterval: 10
 "#;
-        let loaded = load_str("x.yaml", text, None);
-        let got: Vec<(u32, String)> = loaded
-            .diagnostics
-            .iter()
-            .map(|d| (d.loc.line, format!("{}: {}", d.path, d.message)))
-            .collect();
         assert_eq!(
-            got,
-            [(
-                12,
-                "spec.metrics[0].reportingInterval: expected string, got integer 10 (quote it to make it a string)".to_string()
-            )]
+            located(text),
+            [
+                "12: error: spec.metrics[0].reportingInterval: expected string, got integer 10 (quote it to make it a string)"
+            ]
         );
         let text = text.replace("reportingInterval: 10", "reportingInterval: 10x");
-        let got: Vec<(u32, String)> = load_str("x.yaml", &text, None)
-            .diagnostics
-            .iter()
-            .map(|d| (d.loc.line, format!("{}: {}", d.path, d.message)))
-            .collect();
         assert_eq!(
-            got,
+            located(&text),
             [
-                (9, "spec.tracing[0].providers[0].name: Required value".to_string()),
-                (
-                    10,
-                    "spec.tracing[0].randomSamplingPercentage: Invalid value: 101: spec.tracing[0].randomSamplingPercentage in body should be less than or equal to 100".to_string()
-                ),
-                (
-                    12,
-                    "spec.metrics[0].reportingInterval: Invalid value: \"string\": type conversion error from 'string' to 'google.protobuf.Duration' evaluating rule: must be a valid duration greater than 1ms".to_string()
-                ),
+                "9: error: spec.tracing[0].providers[0].name: Required value",
+                "10: error: spec.tracing[0].randomSamplingPercentage: Invalid value: 101: spec.tracing[0].randomSamplingPercentage in body should be less than or equal to 100",
+                "12: error: spec.metrics[0].reportingInterval: Invalid value: \"string\": type conversion error from 'string' to 'google.protobuf.Duration' evaluating rule: must be a valid duration greater than 1ms",
             ]
         );
     }

@@ -149,30 +149,38 @@ impl Duration {
         self.parsed.unwrap_or(SimDuration::ZERO)
     }
 
-    /// The CRD rule (`must be a valid duration greater than 1ms`), then
-    /// istiod's `ValidateDuration` precision check.
+    /// The CRD rule, then istiod's `ValidateDuration` precision check.
     pub fn validate(&self, v: &mut Validator) {
-        const RULE: &str = "must be a valid duration greater than 1ms";
-        match self.parsed {
-            None => v.error(format!(
-                "Invalid value: \"string\": type conversion error from 'string' to 'google.protobuf.Duration' evaluating rule: {RULE}"
-            )),
-            Some(d) if d < SimDuration::from_millis(1) => {
-                v.error(format!("Invalid value: \"string\": {RULE}"));
-            }
-            Some(d) if d.as_nanos() % 1_000_000 != 0 => {
-                v.error("only durations to ms precision are supported");
-            }
-            Some(_) => {}
+        if self.validate_rule(v) && !self.get().as_nanos().is_multiple_of(1_000_000) {
+            v.error("only durations to ms precision are supported");
         }
     }
 
+    /// The CRD rule alone, for fields istiod does not check itself (so
+    /// sub-millisecond precision passes). Returns whether it held.
+    pub fn validate_rule(&self, v: &mut Validator) -> bool {
+        const RULE: &str = "must be a valid duration greater than 1ms";
+        match self.parsed {
+            None => v.cel_error(
+                "string",
+                "type conversion error from 'string' to 'google.protobuf.Duration'",
+                RULE,
+            ),
+            Some(d) if d < SimDuration::from_millis(1) => v.cel("string", RULE),
+            Some(_) => return true,
+        }
+        false
+    }
+
     /// For fields without the CEL rule (`tcp.idleTimeout`): only the decode
-    /// step checks the text, and zero is allowed.
-    pub fn validate_decode_only(&self, v: &mut Validator) {
-        if let Err(e) = SimDuration::parse(&self.text) {
+    /// step checks the text, and zero is allowed. Returns whether it
+    /// decoded.
+    pub fn validate_decode_only(&self, v: &mut Validator) -> bool {
+        let decoded = SimDuration::parse(&self.text);
+        if let Err(e) = &decoded {
             v.error(format!("error decoding configuration: bad Duration: {e}"));
         }
+        decoded.is_ok()
     }
 }
 

@@ -38,27 +38,6 @@ pub struct Bucket {
     pub count: u64,
 }
 
-/// Bucket bounds in ms: 1-2-5 steps, a scale people read at a glance.
-const BOUNDS_MS: &[f64] = &[
-    0.5,
-    1.0,
-    2.0,
-    5.0,
-    10.0,
-    20.0,
-    50.0,
-    100.0,
-    200.0,
-    500.0,
-    1000.0,
-    2000.0,
-    5000.0,
-    10000.0,
-    30000.0,
-    60000.0,
-    f64::INFINITY,
-];
-
 impl Latency {
     pub fn record(&mut self, d: SimDuration) {
         let us = d.as_nanos().div_ceil(1000).clamp(1, MAX_US);
@@ -93,44 +72,77 @@ impl Latency {
         }
     }
 
-    /// Counts per 1-2-5 bucket, from the first non-empty bucket to the last.
+    /// Counts in about a dozen equal buckets of a round width (1, 2 or 5
+    /// times a power of ten) covering the bulk of the distribution, from
+    /// the minimum to the 99.9th percentile; the rest go to a last bucket
+    /// bounded by the maximum.
     pub fn buckets(&self) -> Vec<Bucket> {
-        let mut counts = vec![0u64; BOUNDS_MS.len()];
+        if self.0.is_empty() {
+            return Vec::new();
+        }
+        let us = |v: u64| v as f64 / 1000.0;
+        let lo = us(self.0.min());
+        let hi = us(self.0.value_at_quantile(0.999)).max(lo + 0.001);
+        let width = nice_width((hi - lo) / 12.0);
+        let first = (lo / width).floor() * width;
+        let n = (((hi - first) / width).ceil() as usize).max(1);
+        let mut counts = vec![0u64; n + 1];
         for v in self.0.iter_recorded() {
-            let ms = self.0.highest_equivalent(v.value_iterated_to()) as f64 / 1000.0;
-            let i = BOUNDS_MS
-                .iter()
-                .position(|b| ms <= *b)
-                .unwrap_or(BOUNDS_MS.len() - 1);
+            let ms = us(self.0.highest_equivalent(v.value_iterated_to()));
+            let i = (((ms - first) / width).ceil() as usize)
+                .saturating_sub(1)
+                .min(n);
             counts[i] += v.count_at_value();
         }
-        let first = counts.iter().position(|c| *c > 0);
-        let last = counts.iter().rposition(|c| *c > 0);
-        match (first, last) {
-            (Some(a), Some(b)) => (a..=b)
-                .map(|i| Bucket {
-                    le_ms: BOUNDS_MS[i],
-                    count: counts[i],
-                })
-                .collect(),
-            _ => Vec::new(),
+        let max = us(self.0.max());
+        let mut out: Vec<Bucket> = counts
+            .iter()
+            .enumerate()
+            .map(|(i, &count)| Bucket {
+                le_ms: if i == n {
+                    max
+                } else {
+                    round3(first + width * (i + 1) as f64)
+                },
+                count,
+            })
+            .collect();
+        if out.last().is_some_and(|b| b.count == 0) {
+            out.pop();
         }
+        out
     }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// The smallest of 1, 2, 5 times a power of ten that is at least `x`.
+fn nice_width(x: f64) -> f64 {
+    let p = 10f64.powf(x.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * p)
+        .find(|w| *w >= x)
+        .unwrap_or(10.0 * p)
+}
+
+/// Milliseconds without trailing zeros: `12`, `12.5`, `0.25`.
+fn format_ms(ms: f64) -> String {
+    let s = format!("{ms:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// Draws buckets as bars of `█`, the longest `width` wide.
 pub fn draw(buckets: &[Bucket], width: usize) -> String {
     let max = buckets.iter().map(|b| b.count).max().unwrap_or(0).max(1);
     let total: u64 = buckets.iter().map(|b| b.count).sum::<u64>().max(1);
+    let labels: Vec<String> = buckets.iter().map(|b| format_ms(b.le_ms)).collect();
+    let lw = labels.iter().map(String::len).max().unwrap_or(0);
     let mut out = String::new();
-    for b in buckets {
-        let label = if b.le_ms.is_infinite() {
-            "   > 60 s".to_string()
-        } else if b.le_ms >= 1000.0 {
-            format!("≤ {:>4} s ", b.le_ms / 1000.0)
-        } else {
-            format!("≤ {:>4} ms", b.le_ms)
-        };
+    for (b, label) in buckets.iter().zip(&labels) {
+        let label = format!("≤ {label:>lw$} ms");
         let bar = (b.count as f64 / max as f64 * width as f64).round() as usize;
         let bar = if b.count > 0 { bar.max(1) } else { 0 };
         out.push_str(&format!(
@@ -161,16 +173,27 @@ mod tests {
     }
 
     #[test]
-    fn buckets_cover_the_recorded_range() {
+    fn buckets_have_round_widths_and_count_everything() {
         let mut l = Latency::default();
-        l.record(SimDuration::from_micros(800));
-        l.record(SimDuration::from_millis(3));
-        l.record(SimDuration::from_millis(3));
+        for ms in [5, 6, 6, 7, 9, 12, 14, 20, 31] {
+            l.record(SimDuration::from_millis(ms));
+        }
         let b = l.buckets();
-        assert_eq!(b.first().unwrap().le_ms, 1.0);
-        assert_eq!(b.last().unwrap().le_ms, 5.0);
-        assert_eq!(b.iter().map(|b| b.count).sum::<u64>(), 3);
+        assert_eq!(b.iter().map(|b| b.count).sum::<u64>(), 9);
+        // Range 5..31 ms over ~12 buckets: width 5 ms from 5 ms.
+        assert_eq!(b[0].le_ms, 10.0);
+        assert_eq!(b[1].le_ms, 15.0);
+        assert_eq!(b.last().unwrap().le_ms, 35.0);
         let text = draw(&b, 10);
         assert!(text.contains("██████████"), "{text}");
+        assert!(text.contains("≤ 10 ms"), "{text}");
+    }
+
+    #[test]
+    fn nice_widths() {
+        assert_eq!(nice_width(0.3), 0.5);
+        assert_eq!(nice_width(1.0), 1.0);
+        assert_eq!(nice_width(1.1), 2.0);
+        assert_eq!(nice_width(17.0), 20.0);
     }
 }

@@ -224,8 +224,14 @@ impl Report {
         let _ = writeln!(s, "meshsim run: {} (seed {})", self.scenario, self.seed);
         let _ = writeln!(
             s,
-            "  {}s of traffic after {}s of setup · profile {} · {} nodes · {}/{} pods ready, {} with sidecars",
-            self.duration_s, self.setup_s, self.profile, c.nodes, c.ready, c.pods, c.with_sidecar
+            "  {}s of traffic after {}s of setup · profile {} · {} · {}/{} pods ready, {} with sidecars",
+            self.duration_s,
+            self.setup_s,
+            self.profile,
+            plural(c.nodes, "node"),
+            c.ready,
+            c.pods,
+            c.with_sidecar
         );
         for t in &self.traffic {
             let _ = writeln!(
@@ -302,7 +308,7 @@ impl Report {
                     l.max.to_string(),
                 ]);
             }
-            s.push_str(&table(&rows));
+            s.push_str(&table(&rows, 2));
         }
         if !self.versions.is_empty() {
             let _ = writeln!(s, "\nrequests per version");
@@ -326,7 +332,7 @@ impl Report {
                     format!("{:.2}%", v.share),
                 ]);
             }
-            s.push_str(&table(&rows));
+            s.push_str(&table(&rows, 3));
         }
         if !self.notes.is_empty() {
             let _ = writeln!(s, "\nduring the run");
@@ -338,8 +344,17 @@ impl Report {
     }
 }
 
-/// Left-aligned first column, right-aligned numbers, two spaces apart.
-fn table(rows: &[Vec<String>]) -> String {
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// The first `left` columns left-aligned (names), the rest right-aligned
+/// (numbers), two spaces apart.
+fn table(rows: &[Vec<String>], left: usize) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..cols)
         .map(|c| {
@@ -356,7 +371,7 @@ fn table(rows: &[Vec<String>]) -> String {
             if c > 0 {
                 out.push_str("  ");
             }
-            if c < 3 && c != 2 || c == 0 {
+            if c < left {
                 let _ = write!(out, "{cell:<w$}", w = widths[c]);
             } else {
                 let _ = write!(out, "{cell:>w$}", w = widths[c]);

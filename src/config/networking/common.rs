@@ -1,14 +1,17 @@
-//! Pieces shared by the networking kinds: host names, `exportTo`, string
-//! matches, selectors, ports and percentages, with istiod's validation
-//! messages (`pkg/config/validation/agent/validation.go`,
+//! Pieces shared by the Istio kinds: host names, `exportTo`, string
+//! matches, selectors, policy targets, ports and percentages, and istiod's
+//! metadata checks, with istiod's validation messages
+//! (`pkg/config/validation/agent/validation.go`,
 //! `pkg/config/validation/validation.go`, `pkg/config/labels`,
-//! `pkg/config/visibility`, Istio 1.27).
+//! `pkg/config/visibility`, Istio 1.27) and the CRD rules the Istio CRDs
+//! share (`manifests/charts/base/files/crd-all.gen.yaml`).
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::config::validate::Validator;
+use crate::config::meta::{NameRule, ObjectMeta};
+use crate::config::validate::{GROUP, KIND, OBJECT_NAME, StringSchema, Validator};
 
 /// Istio's DNS-1123 label (`pkg/config/labels`): unlike Kubernetes' it
 /// allows upper case.
@@ -93,9 +96,47 @@ pub fn is_ip(s: &str) -> bool {
 
 /// `ValidatePort`.
 pub fn validate_port(port: u32, v: &mut Validator) {
-    if !(1..=65535).contains(&port) {
-        v.error(format!("port number {port} must be in the range 1..65535"));
+    if let Some(e) = port_problem(port) {
+        v.error(e);
     }
+}
+
+/// `ValidatePort`'s error, for callers that wrap it in their own message.
+pub fn port_problem(port: u32) -> Option<String> {
+    (!(1..=65535).contains(&port))
+        .then(|| format!("port number {port} must be in the range 1..65535"))
+}
+
+/// The CRD's CEL rule on port numbers in WorkloadEntry-shaped objects and
+/// probes.
+pub fn crd_port_range(port: u32, v: &mut Validator) {
+    if !(1..=65535).contains(&port) {
+        v.cel("integer", "port must be between 1-65535");
+    }
+}
+
+/// `ValidateIPSubnet`: an IP, or a CIDR block when there is one `/`.
+pub fn ip_subnet_problem(subnet: &str) -> Option<String> {
+    if subnet.matches('/').count() == 1 {
+        return (!is_cidr(subnet)).then(|| format!("{subnet} is not a valid CIDR block"));
+    }
+    (!is_ip(subnet)).then(|| format!("{subnet} is not a valid IP"))
+}
+
+/// Go's `netip.ParsePrefix`: an address, `/`, and a decimal prefix length
+/// without leading zeros that fits the address family.
+fn is_cidr(s: &str) -> bool {
+    let Some((addr, bits)) = s.split_once('/') else {
+        return false;
+    };
+    let Ok(addr) = addr.parse::<std::net::IpAddr>() else {
+        return false;
+    };
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    !bits.is_empty()
+        && bits.bytes().all(|b| b.is_ascii_digit())
+        && !(bits.len() > 1 && bits.starts_with('0'))
+        && bits.parse::<u32>().is_ok_and(|b| b <= max)
 }
 
 /// `ValidatePercent` (`maxEjectionPercent`, `minHealthPercent`).
@@ -197,6 +238,10 @@ fn is_label_value(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
 }
 
+/// `^[-_A-Za-z0-9]+$`, the CRDs' pattern for header names istiod checks
+/// with `ValidateStrictHTTPHeaderName` (JWT claim headers, probe headers).
+pub static STRICT_HEADER_NAME: StringSchema = StringSchema::new(1, None, Some("^[-_A-Za-z0-9]+$"));
+
 /// `StringMatch`: exactly one of `exact`, `prefix`, `regex` (a oneof in the
 /// proto, enforced by the CRD schema).
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -212,14 +257,11 @@ impl StringMatch {
     /// `validateStringMatchRegexp`, which allows an empty prefix).
     /// `where_` is the field label istiod quotes (`"headers"`, `"uri"`…).
     pub fn validate(&self, where_: &str, v: &mut Validator) {
-        let set = [&self.exact, &self.prefix, &self.regex]
-            .iter()
-            .filter(|f| f.is_some())
-            .count();
-        if set > 1 {
-            v.error(format!(
-                "must validate one and only one schema (oneOf). Found {set} valid alternatives"
-            ));
+        if !v.one_of(&[
+            self.exact.is_some(),
+            self.prefix.is_some(),
+            self.regex.is_some(),
+        ]) {
             return;
         }
         if where_ != "uri" && self.prefix.as_deref() == Some("") {
@@ -343,30 +385,45 @@ pub struct WorkloadMatchSelector {
     pub match_labels: BTreeMap<String, String>,
 }
 
-/// The CRD CEL rules on selector labels, then istiod's
-/// `validateWorkloadSelector` (an empty selector is only a warning).
-pub fn validate_selector_labels(
-    labels: &BTreeMap<String, String>,
-    empty_warning: &str,
-    v: &mut Validator,
-) {
-    if labels.is_empty() {
-        v.warn(empty_warning);
-        return;
+impl WorkloadMatchSelector {
+    /// The CRD's rules on `matchLabels`.
+    pub fn validate_schema(&self, v: &mut Validator) {
+        v.field("matchLabels", |v| {
+            validate_match_labels(&self.match_labels, v)
+        });
     }
-    for (k, val) in labels {
-        if k.is_empty() {
-            v.error("Invalid value: \"object\": key must not be empty");
-        } else if k.contains('*') {
-            v.error("Invalid value: \"object\": wildcard not allowed in label key match");
-        } else if val.contains('*') {
-            v.error("Invalid value: \"object\": wildcard not allowed in label value match");
+
+    /// `validateWorkloadSelector`'s warning: a selector without labels
+    /// selects every workload in the namespace, which is rarely what was
+    /// meant.
+    pub fn warn_if_empty(&self, v: &mut Validator) {
+        if self.match_labels.is_empty() {
+            v.warn("workload selector specified without labels");
         }
     }
 }
 
-/// `PolicyTargetReference`, used by the security kinds and Telemetry to
-/// bind to a Service, ServiceEntry, Gateway or GatewayClass.
+/// The CRD's CEL rules on a `matchLabels` map: two on the map itself (no
+/// wildcard keys, no empty keys), each reported once, and one on every
+/// value string (no wildcards).
+pub fn validate_match_labels(labels: &BTreeMap<String, String>, v: &mut Validator) {
+    if labels.keys().any(|k| k.contains('*')) {
+        v.cel("object", "wildcard not allowed in label key match");
+    }
+    if labels.keys().any(String::is_empty) {
+        v.cel("object", "key must not be empty");
+    }
+    for (key, value) in labels {
+        if value.contains('*') {
+            v.field(key, |v| {
+                v.cel("string", "wildcard not allowed in label value match")
+            });
+        }
+    }
+}
+
+/// `PolicyTargetReference`, used by the security kinds, Telemetry and
+/// EnvoyFilter to bind to a Service, ServiceEntry, Gateway or GatewayClass.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct TargetRef {
@@ -374,6 +431,205 @@ pub struct TargetRef {
     pub kind: String,
     pub name: String,
     pub namespace: String,
+}
+
+impl TargetRef {
+    /// The CRD schema: required fields, lengths, patterns, and the CEL rule
+    /// against other namespaces.
+    pub fn validate_schema(&self, v: &mut Validator) {
+        GROUP.optional(v, "group", Some(&self.group));
+        KIND.required_str(v, "kind", &self.kind);
+        OBJECT_NAME.required_str(v, "name", &self.name);
+        if !self.namespace.is_empty() {
+            v.field("namespace", |v| {
+                v.cel(
+                    "string",
+                    "cross namespace referencing is not currently supported",
+                )
+            });
+        }
+    }
+
+    /// `validatePolicyTargetReference`'s kind check.
+    fn kind_problem(&self) -> Option<String> {
+        /// The targets istiod allows, as `%v` prints its
+        /// `[]GroupVersionKind`.
+        const ALLOWED: &str = "[core/v1/Service networking.istio.io/v1/ServiceEntry gateway.networking.k8s.io/v1beta1/Gateway gateway.networking.k8s.io/v1beta1/GatewayClass]";
+        let group = if self.group.is_empty() {
+            "core"
+        } else {
+            &self.group
+        };
+        let allowed = matches!(
+            (group, self.kind.as_str()),
+            ("core", "Service")
+                | ("networking.istio.io", "ServiceEntry")
+                | ("gateway.networking.k8s.io", "Gateway" | "GatewayClass")
+        );
+        (!allowed).then(|| {
+            format!(
+                "targetRef must be to one of {ALLOWED} but was {}/{}",
+                self.group, self.kind
+            )
+        })
+    }
+}
+
+/// How a security policy or Telemetry picks the proxies it applies to: a
+/// workload selector, or references to a Service, ServiceEntry, Gateway or
+/// GatewayClass (for waypoints and gateways). At most one of the three may
+/// be set.
+pub struct PolicyTargets<'a> {
+    selector: Option<&'a WorkloadMatchSelector>,
+    target_ref: Option<&'a TargetRef>,
+    target_refs: &'a [TargetRef],
+}
+
+impl<'a> PolicyTargets<'a> {
+    pub fn new(
+        selector: &'a Option<WorkloadMatchSelector>,
+        target_ref: &'a Option<TargetRef>,
+        target_refs: &'a [TargetRef],
+    ) -> Self {
+        PolicyTargets {
+            selector: selector.as_ref(),
+            target_ref: target_ref.as_ref(),
+            target_refs,
+        }
+    }
+
+    /// The CRD rules: the spec-level CEL rule, the selector's label rules,
+    /// and each reference's schema.
+    pub fn validate_schema(&self, v: &mut Validator) {
+        if let Some(s) = self.selector {
+            v.field("selector", |v| s.validate_schema(v));
+        }
+        if let Some(t) = self.target_ref {
+            v.field("targetRef", |v| t.validate_schema(v));
+        }
+        v.list("targetRefs", self.target_refs, 16, |v, _, t| {
+            t.validate_schema(v)
+        });
+        let set = [
+            self.selector.is_some(),
+            self.target_ref.is_some(),
+            !self.target_refs.is_empty(),
+        ];
+        if set.iter().filter(|s| **s).count() > 1 {
+            v.cel("object", "only one of targetRefs or selector can be set");
+        }
+    }
+
+    /// `validatePolicyTargetReference(s)`: the kinds a policy may target,
+    /// each message after `prefix`. (The name, namespace and one-of checks
+    /// repeat the CRD's.)
+    pub fn validate_webhook(&self, prefix: &str, v: &mut Validator) {
+        if let Some(e) = self.target_ref.and_then(TargetRef::kind_problem) {
+            v.field("targetRef", |v| v.error(format!("{prefix}{e}")));
+        }
+        v.each("targetRefs", self.target_refs, |v, _, t| {
+            if let Some(e) = t.kind_problem() {
+                v.error(format!("{prefix}{e}"));
+            }
+        });
+    }
+
+    /// `validateWorkloadSelector`'s warning on an empty selector.
+    pub fn warn_empty_selector(&self, v: &mut Validator) {
+        if let Some(s) = self.selector {
+            v.field("selector", |v| s.warn_if_empty(v));
+        }
+    }
+}
+
+const DRY_RUN: &str = "istio.io/dry-run";
+
+/// What `validateMetadata`, which wraps every Istio validator, rejects an
+/// object for: the annotation and istiod's message, the first problem
+/// only. `authz_action` is the action of an AuthorizationPolicy, the only
+/// kind that may carry `istio.io/dry-run` (and only with ALLOW or DENY).
+fn reserved_annotation_problem(
+    meta: &ObjectMeta,
+    authz_action: Option<&str>,
+) -> Option<(&'static str, String)> {
+    const ALWAYS_REJECT: &str = "internal.istio.io/webhook-always-reject";
+    const PARENTS: [&str; 2] = [
+        "internal.istio.io/parent-namespace",
+        "internal.istio.io/parents",
+    ];
+    if let Some(e) = dry_run_problem(meta, authz_action) {
+        return Some((DRY_RUN, e));
+    }
+    if meta.annotations.contains_key(ALWAYS_REJECT) {
+        return Some((
+            ALWAYS_REJECT,
+            format!("{ALWAYS_REJECT:?} annotation found, rejecting"),
+        ));
+    }
+    PARENTS
+        .into_iter()
+        .find(|a| meta.annotations.contains_key(*a))
+        .map(|a| {
+            (
+                a,
+                format!("{a:?} annotation found, this may not be set by users"),
+            )
+        })
+}
+
+/// `checkDryRunAnnotation`.
+fn dry_run_problem(meta: &ObjectMeta, authz_action: Option<&str>) -> Option<String> {
+    let value = meta.annotations.get(DRY_RUN)?;
+    let at = format!("{}/{}", meta.namespace(), meta.name);
+    match authz_action {
+        None => Some(format!(
+            "{at} has unsupported annotation {DRY_RUN}, please remove the annotation"
+        )),
+        Some("ALLOW" | "DENY") => (!is_go_bool(value)).then(|| {
+            format!(
+                "{at} has annotation {DRY_RUN} with invalid value ({value}): strconv.ParseBool: parsing {value:?}: invalid syntax"
+            )
+        }),
+        Some(action) => Some(format!(
+            "the annotation {DRY_RUN} currently only supports action ALLOW/DENY, found action {action} in {at}"
+        )),
+    }
+}
+
+/// `strconv.ParseBool`'s accepted spellings.
+fn is_go_bool(s: &str) -> bool {
+    matches!(
+        s,
+        "1" | "t" | "T" | "TRUE" | "true" | "True" | "0" | "f" | "F" | "FALSE" | "false" | "False"
+    )
+}
+
+/// `validateMetadata` for the security kinds and Telemetry: it runs once
+/// the CRD rules passed, reports at `metadata.annotations` and, on a
+/// problem, ends validation, as istiod's webhook does. Returns whether
+/// validation goes on.
+pub fn reject_reserved_annotations(
+    meta: &ObjectMeta,
+    authz_action: Option<&str>,
+    v: &mut Validator,
+) -> bool {
+    let Some((_, message)) = reserved_annotation_problem(meta, authz_action) else {
+        return true;
+    };
+    v.field("metadata", |v| v.field("annotations", |v| v.error(message)));
+    false
+}
+
+/// The metadata checks the networking kinds start with: the apiserver's,
+/// then `validateMetadata`, whose problem is reported at the annotation
+/// (validation goes on).
+pub fn validate_istio_metadata(meta: &ObjectMeta, v: &mut Validator) {
+    meta.validate(NameRule::Dns1123Subdomain, v);
+    if let Some((key, message)) = reserved_annotation_problem(meta, None) {
+        v.field("metadata", |v| {
+            v.field("annotations", |v| v.field(key, |v| v.error(message)))
+        });
+    }
 }
 
 #[cfg(test)]
@@ -483,6 +739,32 @@ mod tests {
         assert_eq!(
             msgs[2],
             "\"headers\": prefix string match should not be empty"
+        );
+    }
+
+    // Two CEL rules sit on the matchLabels map and fail once each; the
+    // value rule sits on every value string.
+    #[test]
+    fn match_label_rules_sit_on_the_map_and_on_each_value() {
+        let mut v = Validator::new();
+        let labels: BTreeMap<String, String> = [("a*", "x"), ("b*", "y"), ("", "*"), ("c", "*")]
+            .into_iter()
+            .map(|(k, val)| (k.to_string(), val.to_string()))
+            .collect();
+        v.field("matchLabels", |v| validate_match_labels(&labels, v));
+        let got: Vec<String> = v
+            .into_findings()
+            .iter()
+            .map(|f| format!("{}: {}", f.path_text(), f.message))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                r#"matchLabels: Invalid value: "object": wildcard not allowed in label key match"#,
+                r#"matchLabels: Invalid value: "object": key must not be empty"#,
+                r#"matchLabels.: Invalid value: "string": wildcard not allowed in label value match"#,
+                r#"matchLabels.c: Invalid value: "string": wildcard not allowed in label value match"#,
+            ]
         );
     }
 

@@ -16,12 +16,12 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::common::{
-    TargetRef, WorkloadMatchSelector, WorkloadSelector, re2_error, validate_selector_labels,
+    TargetRef, WorkloadMatchSelector, WorkloadSelector, re2_error, validate_istio_metadata,
+    validate_match_labels,
 };
-use super::gateway::validate_istio_metadata;
 use super::sidecar::validate_alpha_selector;
 use crate::config::kinds::Validate;
-use crate::config::meta::{NameRule, ObjectMeta};
+use crate::config::meta::ObjectMeta;
 use crate::config::validate::Validator;
 use crate::spec_resources;
 
@@ -285,113 +285,37 @@ fn warn_deprecated_filter_name(name: &str, http: bool, v: &mut Validator) {
 }
 
 impl EnvoyConfigObjectMatch {
-    fn object_types(&self) -> usize {
+    /// Which of the oneof's object types are set.
+    fn object_types(&self) -> [bool; 3] {
         [
             self.listener.is_some(),
             self.route_configuration.is_some(),
             self.cluster.is_some(),
         ]
-        .iter()
-        .filter(|s| **s)
-        .count()
-    }
-}
-
-/// The CRD schema of a `targetRefs` entry (`PolicyTargetReference`).
-fn validate_target_ref_schema(i: usize, r: &TargetRef, v: &mut Validator) {
-    let at = |key: &str| format!("spec.targetRefs[{i}].{key}");
-    let is_subdomain = |s: &str| {
-        s.split('.').all(|l| {
-            !l.is_empty()
-                && l.bytes()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        })
-    };
-    if !r.group.is_empty() && !is_subdomain(&r.group) {
-        v.field("group", |v| {
-            v.invalid(
-                &r.group,
-                &format!(
-                    "{} in body should match '^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'",
-                    at("group")
-                ),
-            )
-        });
-    }
-    let kind_ok = r.kind.starts_with(|c: char| c.is_ascii_alphabetic())
-        && r.kind.ends_with(|c: char| c.is_ascii_alphanumeric())
-        && r.kind
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || c == b'-');
-    if r.kind.is_empty() {
-        v.required_field("kind");
-    } else if !kind_ok {
-        v.field("kind", |v| {
-            v.invalid(
-                &r.kind,
-                &format!(
-                    "{} in body should match '^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$'",
-                    at("kind")
-                ),
-            )
-        });
-    }
-    if r.name.is_empty() {
-        v.required_field("name");
-    }
-    if !r.namespace.is_empty() {
-        v.field("namespace", |v| {
-            v.invalid(
-                "string",
-                "cross namespace referencing is not currently supported",
-            )
-        });
     }
 }
 
 impl EnvoyFilter {
     fn validate_schema(&self, v: &mut Validator) {
         if self.workload_selector.is_some() && !self.target_refs.is_empty() {
-            v.invalid(
+            v.cel(
                 "object",
                 "only one of targetRefs or workloadSelector can be set",
             );
         }
-        if self.target_refs.len() > 16 {
-            v.field("targetRefs", |v| {
-                v.error(format!(
-                    "Too many: {}: must have at most 16 items",
-                    self.target_refs.len()
-                ))
-            });
-        }
-        v.each("targetRefs", &self.target_refs, |v, i, r| {
-            validate_target_ref_schema(i, r, v)
+        v.list("targetRefs", &self.target_refs, 16, |v, _, r| {
+            r.validate_schema(v)
         });
-        v.each("configPatches", &self.config_patches, |v, i, cp| {
+        v.each("configPatches", &self.config_patches, |v, _, cp| {
             if let Some(m) = &cp.r#match {
-                let n = m.object_types();
-                if n > 1 {
-                    v.field("match", |v| {
-                        v.error(format!(
-                            "must validate one and only one schema (oneOf). Found {n} valid alternatives"
-                        ))
-                    });
-                }
+                v.field("match", |v| {
+                    v.one_of(&m.object_types());
+                });
             }
             let value = cp.patch.as_ref().and_then(|p| p.value.as_ref());
             if let Some(kind) = value.and_then(json_type_if_not_object) {
                 v.field("patch", |v| {
-                    v.field("value", |v| {
-                        v.invalid(
-                            kind,
-                            &format!(
-                                "spec.configPatches[{i}].patch.value in body must be of type object: {kind:?}"
-                            ),
-                        )
-                    })
+                    v.field("value", |v| v.wrong_type(kind, "object"))
                 });
             }
         });
@@ -455,7 +379,7 @@ impl EnvoyConfigObjectPatch {
             });
             return;
         }
-        if m.object_types() == 0 {
+        if !m.object_types().contains(&true) {
             return;
         }
         match self.apply_to {
@@ -526,7 +450,6 @@ impl EnvoyConfigObjectPatch {
 
 impl Validate for EnvoyFilter {
     fn validate(&self, meta: &ObjectMeta, v: &mut Validator) {
-        meta.validate(NameRule::Dns1123Subdomain, v);
         validate_istio_metadata(meta, v);
         v.warn(NOT_SIMULATED);
         v.warn(IMPLEMENTATION_DETAILS);
@@ -566,25 +489,16 @@ impl Validate for ProxyConfig {
     /// The CRD schema, then `ValidateProxyConfig` (whose checks the schema
     /// already makes, except the empty-selector warning).
     fn validate(&self, meta: &ObjectMeta, v: &mut Validator) {
-        meta.validate(NameRule::Dns1123Subdomain, v);
         validate_istio_metadata(meta, v);
         v.field("spec", |v| {
-            if let Some(c) = self.concurrency.filter(|c| *c < 0) {
-                v.field("concurrency", |v| {
-                    v.invalid_num(
-                        c,
-                        "spec.concurrency in body should be greater than or equal to 0",
-                    )
-                });
+            if let Some(c) = self.concurrency {
+                v.field("concurrency", |v| v.bounds(i64::from(c), Some(0), None));
             }
             if let Some(selector) = &self.selector {
                 v.field("selector", |v| {
                     v.field("matchLabels", |v| {
-                        validate_selector_labels(
-                            &selector.match_labels,
-                            "workload selector specified without labels",
-                            v,
-                        )
+                        selector.warn_if_empty(v);
+                        validate_match_labels(&selector.match_labels, v);
                     })
                 });
             }
@@ -598,8 +512,8 @@ spec_resources!(EnvoyFilter, ProxyConfig);
 mod tests {
     use test_case::test_case;
 
-    use super::super::gateway::tests::{diagnostics_of, located};
     use super::{IMPLEMENTATION_DETAILS, NOT_SIMULATED};
+    use crate::config::testing::{clean, located, manifest, problems};
 
     /// The diagnostics of an EnvoyFilter, without the two warnings every
     /// EnvoyFilter gets.
@@ -608,13 +522,25 @@ mod tests {
             format!("warning: : {NOT_SIMULATED}"),
             format!("warning: : {IMPLEMENTATION_DETAILS}"),
         ];
-        let mut all = diagnostics_of("networking.istio.io/v1alpha3", "EnvoyFilter", "ef", spec);
+        let mut all = problems(&manifest(
+            "networking.istio.io/v1alpha3",
+            "EnvoyFilter",
+            "ef",
+            "ns1",
+            spec,
+        ));
         assert_eq!(all[..2.min(all.len())], always, "{all:?}");
         all.split_off(2)
     }
 
     fn proxy_config(spec: &str) -> Vec<String> {
-        diagnostics_of("networking.istio.io/v1beta1", "ProxyConfig", "pc", spec)
+        problems(&manifest(
+            "networking.istio.io/v1beta1",
+            "ProxyConfig",
+            "pc",
+            "ns1",
+            spec,
+        ))
     }
 
     const LUA: &str = "patch: {operation: INSERT_BEFORE, value: {name: envoy.lua}}";
@@ -655,7 +581,7 @@ mod tests {
     #[test_case("{concurrency: 0, selector: {matchLabels: {app: a}}, environmentVariables: {A: b}, image: {imageType: distroless}}", &[]; "valid")]
     #[test_case("{concurrency: -1}", &["error: spec.concurrency: Invalid value: -1: spec.concurrency in body should be greater than or equal to 0"]; "negative concurrency")]
     #[test_case("{selector: {}}", &["warning: spec.selector.matchLabels: workload selector specified without labels"]; "empty selector")]
-    #[test_case("{selector: {matchLabels: {app: \"*\"}}}", &["error: spec.selector.matchLabels: Invalid value: \"object\": wildcard not allowed in label value match"]; "wildcard selector")]
+    #[test_case("{selector: {matchLabels: {app: \"*\"}}}", &["error: spec.selector.matchLabels.app: Invalid value: \"string\": wildcard not allowed in label value match"]; "wildcard selector")]
     fn proxy_config_rules(spec: &str, want: &[&str]) {
         assert_eq!(proxy_config(spec), want);
     }
@@ -709,8 +635,7 @@ spec:
     fn per_workload_proxy_config_loads_cleanly() {
         // From Istio's ProxyConfig reference page.
         let text = "apiVersion: networking.istio.io/v1beta1\nkind: ProxyConfig\nmetadata:\n  name: per-workload-proxyconfig\n  namespace: example\nspec:\n  selector:\n    matchLabels:\n      app: ratings\n  concurrency: 0\n  image:\n    imageType: debug\n";
-        let loaded = crate::config::load_str("pc.yaml", text, None);
-        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        clean(text);
     }
 
     #[test]

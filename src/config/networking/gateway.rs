@@ -1,7 +1,7 @@
 //! networking.istio.io `Gateway`: the listeners of an ingress or egress
 //! gateway (port, hosts, TLS). Also the pieces Sidecar and ServiceEntry share
-//! with it: [`Port`], [`Protocol`], [`ServerTlsSettings`], and the host,
-//! bind-address and metadata checks they have in common.
+//! with it: [`Port`], [`Protocol`], [`ServerTlsSettings`], and the host and
+//! bind-address checks they have in common.
 //!
 //! Validation is the CRD schema rules first, then istiod's `ValidateGateway`,
 //! `validateServer`, `validateServerPort`, `validateServerBind` and
@@ -12,9 +12,11 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use super::common::{is_dns1123_label, is_ip, validate_port, validate_wildcard_domain};
+use super::common::{
+    is_dns1123_label, is_ip, validate_istio_metadata, validate_port, validate_wildcard_domain,
+};
 use crate::config::kinds::Validate;
-use crate::config::meta::{NameRule, ObjectMeta};
+use crate::config::meta::ObjectMeta;
 use crate::config::validate::Validator;
 use crate::spec_resources;
 
@@ -331,9 +333,8 @@ impl ServerTlsSettings {
 
     /// The CRD schema: the CEL rules on the `tls` object (the third rule's
     /// message is a copy-paste slip in the CRD; it really checks
-    /// credentialNames against tlsCertificates) and the list sizes. `at` is
-    /// the field path of this `tls`, which schema messages repeat.
-    pub fn validate_schema(&self, at: &str, v: &mut Validator) {
+    /// credentialNames against tlsCertificates) and the list sizes.
+    pub fn validate_schema(&self, v: &mut Validator) {
         let has_names = self.credential_names.is_some();
         let has_certs = self.tls_certificates.is_some();
         let has_name = !self.credential_name.is_empty();
@@ -353,7 +354,7 @@ impl ServerTlsSettings {
         ];
         for (broken, message) in rules {
             if broken {
-                v.invalid("object", message);
+                v.cel("object", message);
             }
         }
         let sizes = [
@@ -368,11 +369,8 @@ impl ServerTlsSettings {
         ];
         for (key, len) in sizes {
             v.field(key, |v| match len {
-                Some(0) => v.invalid_num(
-                    0,
-                    &format!("{at}.{key} in body should have at least 1 items"),
-                ),
-                Some(n) if n > 2 => v.error(format!("Too many: {n}: must have at most 2 items")),
+                Some(0) => v.too_few_items(0, 1),
+                Some(n) if n > 2 => v.too_many(n, 2),
                 _ => {}
             });
         }
@@ -527,50 +525,6 @@ fn require_key_pair(prefix: &str, certificate: &str, key: &str, v: &mut Validato
     }
 }
 
-/// `validateMetadata`: annotations istiod reserves, checked for every Istio
-/// kind except AuthorizationPolicy (which may use `istio.io/dry-run`). Like
-/// istiod, only the first one found is reported.
-pub fn validate_istio_metadata(meta: &ObjectMeta, v: &mut Validator) {
-    const DRY_RUN: &str = "istio.io/dry-run";
-    const ALWAYS_REJECT: &str = "internal.istio.io/webhook-always-reject";
-    const PARENT_NAMESPACE: &str = "internal.istio.io/parent-namespace";
-    const PARENTS: &str = "internal.istio.io/parents";
-    let found = |key: &str| meta.annotations.contains_key(key);
-    let (key, message) = if found(DRY_RUN) {
-        let name = &meta.name;
-        let ns = namespace(meta);
-        (
-            DRY_RUN,
-            format!(
-                "{ns}/{name} has unsupported annotation {DRY_RUN}, please remove the annotation"
-            ),
-        )
-    } else if found(ALWAYS_REJECT) {
-        (
-            ALWAYS_REJECT,
-            format!("{ALWAYS_REJECT:?} annotation found, rejecting"),
-        )
-    } else if let Some(key) = [PARENT_NAMESPACE, PARENTS].into_iter().find(|k| found(k)) {
-        (
-            key,
-            format!("{key:?} annotation found, this may not be set by users"),
-        )
-    } else {
-        return;
-    };
-    v.field("metadata", |v| {
-        v.field("annotations", |v| v.field(key, |v| v.error(message)))
-    });
-}
-
-/// The namespace istiod sees: the object's, or `default` when unset.
-pub fn namespace(meta: &ObjectMeta) -> &str {
-    meta.namespace
-        .as_deref()
-        .filter(|n| !n.is_empty())
-        .unwrap_or("default")
-}
-
 /// `ValidateUnixAddress`, for the path after `unix://`.
 pub fn unix_address_problem(addr: &str) -> Option<String> {
     if addr.is_empty() {
@@ -634,9 +588,8 @@ pub fn partial_wildcard_problem(host: &str) -> Option<String> {
 }
 
 impl Server {
-    /// The schema's required fields, then `validateServer`. `i` is the
-    /// server's index, for schema messages that repeat the path.
-    fn validate(&self, i: usize, v: &mut Validator) {
+    /// The schema's required fields, then `validateServer`.
+    fn validate(&self, v: &mut Validator) {
         let port_ok = match &self.port {
             None => {
                 v.required_field("port");
@@ -657,7 +610,7 @@ impl Server {
         self.validate_bind(v);
         if let Some(tls) = &self.tls {
             v.field("tls", |v| {
-                tls.validate_schema(&format!("spec.servers[{i}].tls"), v);
+                tls.validate_schema(v);
                 tls.validate_options(v);
             });
         }
@@ -759,7 +712,6 @@ impl Port {
 
 impl Validate for Gateway {
     fn validate(&self, meta: &ObjectMeta, v: &mut Validator) {
-        meta.validate(NameRule::Dns1123Subdomain, v);
         validate_istio_metadata(meta, v);
         // ValidateGateway: the name is used in Envoy resource names, so no dots.
         if !is_dns1123_label(&meta.name) {
@@ -776,8 +728,8 @@ impl Validate for Gateway {
                 });
             }
             let mut port_names = BTreeSet::new();
-            v.each("servers", &self.servers, |v, i, server| {
-                server.validate(i, v);
+            v.each("servers", &self.servers, |v, _, server| {
+                server.validate(v);
                 let Some(port) = &server.port else { return };
                 if let Some(name) = &port.name
                     && !port_names.insert(name)
@@ -807,39 +759,23 @@ impl Validate for Gateway {
 spec_resources!(Gateway);
 
 #[cfg(test)]
-pub(super) mod tests {
+mod tests {
     use test_case::test_case;
 
-    /// Loads one object of `kind` (in namespace `ns1`) with the given spec,
-    /// written as YAML flow, and lists its diagnostics as
-    /// `severity: path: message`.
-    pub(crate) fn diagnostics_of(
-        api_version: &str,
-        kind: &str,
-        name: &str,
-        spec: &str,
-    ) -> Vec<String> {
-        let text = format!(
-            "apiVersion: {api_version}\nkind: {kind}\nmetadata: {{name: {name}, namespace: ns1}}\nspec: {spec}\n"
-        );
-        crate::config::load_str("x.yaml", &text, None)
-            .diagnostics
-            .iter()
-            .map(|d| format!("{}: {}: {}", d.severity, d.path, d.message))
-            .collect()
-    }
+    use crate::config::testing::{clean, located, manifest, problems};
 
-    /// Every diagnostic of a whole file, with its line.
-    pub(crate) fn located(text: &str) -> Vec<String> {
-        crate::config::load_str("x.yaml", text, None)
-            .diagnostics
-            .iter()
-            .map(|d| format!("{}: {}: {}: {}", d.loc.line, d.severity, d.path, d.message))
-            .collect()
+    fn gateway_named(name: &str, spec: &str) -> Vec<String> {
+        problems(&manifest(
+            "networking.istio.io/v1",
+            "Gateway",
+            name,
+            "ns1",
+            spec,
+        ))
     }
 
     fn gateway(spec: &str) -> Vec<String> {
-        diagnostics_of("networking.istio.io/v1", "Gateway", "gw", spec)
+        gateway_named("gw", spec)
     }
 
     const HTTP: &str = "port: {number: 80, name: http, protocol: HTTP}";
@@ -913,12 +849,7 @@ pub(super) mod tests {
     fn gateway_names_are_dns_labels() {
         // ValidateGateway: no dots, unlike other Istio names.
         assert_eq!(
-            diagnostics_of(
-                "networking.istio.io/v1",
-                "Gateway",
-                "my.gw",
-                &server(HTTP, "")
-            ),
+            gateway_named("my.gw", &server(HTTP, "")),
             ["error: metadata.name: invalid gateway name: \"my.gw\""]
         );
     }
@@ -954,8 +885,7 @@ spec:
     hosts:
     - "*"
 "#;
-        let loaded = crate::config::load_str("bookinfo-gateway.yaml", text, None);
-        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        let loaded = clean(text);
         let crate::config::Body::Gateway(gw) = &loaded.objects[0].body else {
             panic!("not a Gateway");
         };
@@ -972,8 +902,7 @@ spec:
     #[test]
     fn course_gateway_loads_cleanly() {
         let text = "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: bookinfo-gateway\n  namespace: bookinfo\nspec:\n  selector:\n    istio: ingressgateway\n  servers:\n  - port:\n      number: 80\n      name: http\n      protocol: HTTP\n    hosts:\n    - bookinfo.example.com\n";
-        let loaded = crate::config::load_str("gw.yaml", text, None);
-        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        let loaded = clean(text);
         assert_eq!(
             loaded.objects[0].describe(),
             "Gateway bookinfo/bookinfo-gateway"

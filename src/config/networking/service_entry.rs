@@ -9,14 +9,14 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 
 use super::common::{
-    WorkloadSelector, is_ip, validate_export_to, validate_fqdn, validate_label_instance,
-    validate_wildcard_domain,
+    WorkloadSelector, crd_port_range, ip_subnet_problem, is_ip, validate_export_to, validate_fqdn,
+    validate_istio_metadata, validate_label_instance, validate_wildcard_domain,
 };
-use super::gateway::{Port, namespace, partial_wildcard_problem, validate_istio_metadata};
+use super::gateway::{Port, partial_wildcard_problem};
 use super::sidecar::validate_alpha_selector;
-use super::workload::{WorkloadEntry, crd_port_range, validate_endpoint_ports};
+use super::workload::{WorkloadEntry, validate_endpoint_ports};
 use crate::config::kinds::Validate;
-use crate::config::meta::{NameRule, ObjectMeta};
+use crate::config::meta::ObjectMeta;
 use crate::config::validate::Validator;
 use crate::spec_resources;
 
@@ -124,7 +124,7 @@ impl ServiceEntry {
         ];
         for (broken, message) in rules {
             if broken {
-                v.invalid("object", message);
+                v.cel("object", message);
             }
         }
         if self.hosts.is_empty() {
@@ -132,7 +132,7 @@ impl ServiceEntry {
         }
         v.each("hosts", &self.hosts, |v, _, host| {
             if host == "*" {
-                v.invalid("string", "hostname cannot be wildcard");
+                v.cel("string", "hostname cannot be wildcard");
             }
         });
         let mut names = BTreeSet::new();
@@ -159,7 +159,7 @@ impl ServiceEntry {
         });
         if duplicate_number {
             v.field("ports", |v| {
-                v.invalid("array", "port number cannot be duplicated")
+                v.cel("array", "port number cannot be duplicated")
             });
         }
         v.each("endpoints", &self.endpoints, |v, _, e| {
@@ -234,7 +234,7 @@ impl ServiceEntry {
                 })
             });
         }
-        validate_export_to(namespace(meta), &self.export_to, true, false, v);
+        validate_export_to(meta.namespace(), &self.export_to, true, false, v);
     }
 
     /// The DNS and DNS_ROUND_ROBIN cases of `ValidateServiceEntry`.
@@ -271,27 +271,8 @@ impl ServiceEntry {
     }
 }
 
-/// `ValidateIPSubnet`: an IP, or a CIDR block when there is one `/`.
-fn ip_subnet_problem(subnet: &str) -> Option<String> {
-    if subnet.matches('/').count() == 1 {
-        let (ip, bits) = subnet.split_once('/').unwrap_or_default();
-        let max = match ip.parse::<std::net::IpAddr>() {
-            Ok(std::net::IpAddr::V4(_)) => 32,
-            Ok(std::net::IpAddr::V6(_)) => 128,
-            Err(_) => 0,
-        };
-        let bits_ok = !bits.is_empty()
-            && bits.bytes().all(|b| b.is_ascii_digit())
-            && !(bits.len() > 1 && bits.starts_with('0'))
-            && bits.parse::<u32>().is_ok_and(|b| b <= max);
-        return (max == 0 || !bits_ok).then(|| format!("{subnet} is not a valid CIDR block"));
-    }
-    (!is_ip(subnet)).then(|| format!("{subnet} is not a valid IP"))
-}
-
 impl Validate for ServiceEntry {
     fn validate(&self, meta: &ObjectMeta, v: &mut Validator) {
-        meta.validate(NameRule::Dns1123Subdomain, v);
         validate_istio_metadata(meta, v);
         v.field("spec", |v| {
             self.validate_schema(v);
@@ -306,11 +287,17 @@ spec_resources!(ServiceEntry);
 mod tests {
     use test_case::test_case;
 
-    use super::super::gateway::tests::{diagnostics_of, located};
     use super::{Location, Resolution};
+    use crate::config::testing::{clean, located, manifest, problems};
 
     fn service_entry(spec: &str) -> Vec<String> {
-        diagnostics_of("networking.istio.io/v1", "ServiceEntry", "se", spec)
+        problems(&manifest(
+            "networking.istio.io/v1",
+            "ServiceEntry",
+            "se",
+            "ns1",
+            spec,
+        ))
     }
 
     // CRD schema and CEL rules
@@ -379,8 +366,7 @@ spec:
   resolution: DNS
   location: MESH_EXTERNAL
 "#;
-        let loaded = crate::config::load_str("httpbin-ext.yaml", text, None);
-        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        let loaded = clean(text);
         let crate::config::Body::ServiceEntry(se) = &loaded.objects[0].body else {
             panic!("not a ServiceEntry");
         };

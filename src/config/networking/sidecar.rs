@@ -12,16 +12,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 
 use super::common::{
-    WorkloadSelector, is_ip, validate_fqdn, validate_port, validate_wildcard_domain,
+    WorkloadSelector, is_ip, validate_fqdn, validate_istio_metadata, validate_port,
+    validate_wildcard_domain,
 };
 use super::destination_rule::{ConnectionPoolSettings, validate_connection_pool};
 use super::gateway::{
-    Port, Protocol, ServerTlsMode, ServerTlsSettings, namespace, unix_address_problem,
-    validate_istio_metadata, validate_namespace_slash_host,
+    Port, Protocol, ServerTlsMode, ServerTlsSettings, unix_address_problem,
+    validate_namespace_slash_host,
 };
 use super::virtual_service::{Destination, validate_destination};
 use crate::config::kinds::Validate;
-use crate::config::meta::{NameRule, ObjectMeta};
+use crate::config::meta::ObjectMeta;
 use crate::config::validate::Validator;
 use crate::spec_resources;
 
@@ -132,7 +133,7 @@ pub fn validate_alpha_selector(
                         ok = false;
                     }
                     if value.contains('*') {
-                        v.invalid("string", "wildcard is not supported in selector");
+                        v.cel("string", "wildcard is not supported in selector");
                         ok = false;
                     } else if key.contains('*') {
                         v.error(format!("wildcard is not supported in selector: {pair:?}"));
@@ -407,14 +408,12 @@ impl OutboundTrafficPolicy {
 
 impl Sidecar {
     fn validate_schema(&self, v: &mut Validator) {
-        v.each("ingress", &self.ingress, |v, i, l| {
+        v.each("ingress", &self.ingress, |v, _, l| {
             if l.port.is_none() {
                 v.required_field("port");
             }
             if let Some(tls) = &l.tls {
-                v.field("tls", |v| {
-                    tls.validate_schema(&format!("spec.ingress[{i}].tls"), v)
-                });
+                v.field("tls", |v| tls.validate_schema(v));
             }
         });
         v.each("egress", &self.egress, |v, _, l| {
@@ -461,7 +460,7 @@ impl Sidecar {
                 validate_connection_pool(pool, v)
             });
         }
-        self.validate_egress(namespace(meta), v);
+        self.validate_egress(meta.namespace(), v);
         if let Some(policy) = &self.outbound_traffic_policy {
             v.field("outboundTrafficPolicy", |v| policy.validate(v));
         }
@@ -508,7 +507,6 @@ impl Sidecar {
 
 impl Validate for Sidecar {
     fn validate(&self, meta: &ObjectMeta, v: &mut Validator) {
-        meta.validate(NameRule::Dns1123Subdomain, v);
         validate_istio_metadata(meta, v);
         v.field("spec", |v| {
             self.validate_schema(v);
@@ -523,10 +521,16 @@ spec_resources!(Sidecar);
 mod tests {
     use test_case::test_case;
 
-    use super::super::gateway::tests::{diagnostics_of, located};
+    use crate::config::testing::{clean, located, manifest, problems};
 
     fn sidecar(spec: &str) -> Vec<String> {
-        diagnostics_of("networking.istio.io/v1", "Sidecar", "default", spec)
+        problems(&manifest(
+            "networking.istio.io/v1",
+            "Sidecar",
+            "default",
+            "ns1",
+            spec,
+        ))
     }
 
     const IN: &str = "port: {number: 9080, protocol: HTTP, name: http}";
@@ -597,8 +601,7 @@ spec:
   outboundTrafficPolicy:
     mode: REGISTRY_ONLY
 "#;
-        let loaded = crate::config::load_str("sidecar.yaml", text, None);
-        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        clean(text);
     }
 
     #[test]

@@ -10,14 +10,15 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::common::{
-    Percent, PortSelector, StringMatch, is_dns1123_label, is_ip, validate_export_to, validate_fqdn,
-    validate_label_instance, validate_port, validate_regex, validate_wildcard_domain,
+    Percent, PortSelector, StringMatch, ip_subnet_problem, is_dns1123_label, is_ip,
+    validate_export_to, validate_fqdn, validate_label_instance, validate_port, validate_regex,
+    validate_wildcard_domain,
 };
-use super::destination_rule::{go_float, validate_one_of, validate_subset_name};
+use super::destination_rule::validate_subset_name;
 use crate::config::kinds::Validate;
 use crate::config::meta::{NameRule, ObjectMeta};
 use crate::config::types::Duration;
-use crate::config::validate::Validator;
+use crate::config::validate::{Validator, go_float};
 use crate::spec_resources;
 
 /// Routing for the `hosts` it names, applied by the sidecars of the mesh
@@ -338,12 +339,7 @@ impl Validate for VirtualService {
     /// `ValidateVirtualService`.
     fn validate(&self, meta: &ObjectMeta, v: &mut Validator) {
         meta.validate(NameRule::Dns1123Subdomain, v);
-        let namespace = meta
-            .namespace
-            .as_deref()
-            .filter(|n| !n.is_empty())
-            .unwrap_or("default");
-        v.field("spec", |v| self.validate_spec(namespace, v));
+        v.field("spec", |v| self.validate_spec(meta.namespace(), v));
     }
 }
 
@@ -711,30 +707,10 @@ fn validate_match_port(port: u32, v: &mut Validator) {
 /// `ValidateIPSubnet` for each of `destinationSubnets`.
 fn validate_subnets(subnets: &[String], v: &mut Validator) {
     v.each("destinationSubnets", subnets, |v, _, s| {
-        if s.matches('/').count() == 1 {
-            if !is_cidr(s) {
-                v.error(format!("{s} is not a valid CIDR block"));
-            }
-        } else if !is_ip(s) {
-            v.error(format!("{s} is not a valid IP"));
+        if let Some(e) = ip_subnet_problem(s) {
+            v.error(e);
         }
     });
-}
-
-/// Go's `netip.ParsePrefix`: an address, `/`, and a decimal prefix length
-/// without leading zeros that fits the address family.
-fn is_cidr(s: &str) -> bool {
-    let Some((addr, bits)) = s.split_once('/') else {
-        return false;
-    };
-    let Ok(addr) = addr.parse::<std::net::IpAddr>() else {
-        return false;
-    };
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    !bits.is_empty()
-        && bits.bytes().all(|b| b.is_ascii_digit())
-        && !(bits.len() > 1 && bits.starts_with('0'))
-        && bits.parse::<u32>().is_ok_and(|b| b <= max)
 }
 
 /// `validateTCPRoute`.
@@ -1054,14 +1030,11 @@ fn validate_authority_rewrite(http: &HttpRoute, v: &mut Validator) {
 /// `validateCORSPolicy`.
 fn validate_cors_policy(cors: &CorsPolicy, v: &mut Validator) {
     v.each("allowOrigins", &cors.allow_origins, |v, _, origin| {
-        if !validate_one_of(
-            &[
-                origin.exact.is_some(),
-                origin.prefix.is_some(),
-                origin.regex.is_some(),
-            ],
-            v,
-        ) {
+        if !v.one_of(&[
+            origin.exact.is_some(),
+            origin.prefix.is_some(),
+            origin.regex.is_some(),
+        ]) {
             return;
         }
         let text = [&origin.exact, &origin.prefix, &origin.regex]
@@ -1133,13 +1106,10 @@ fn validate_fault(fault: &HttpFaultInjection, v: &mut Validator) {
     if let Some(delay) = &fault.delay {
         v.field("delay", |v| {
             validate_fault_percentage(&delay.percentage, v);
-            validate_one_of(
-                &[
-                    delay.fixed_delay.is_some(),
-                    delay.exponential_delay.is_some(),
-                ],
-                v,
-            );
+            v.one_of(&[
+                delay.fixed_delay.is_some(),
+                delay.exponential_delay.is_some(),
+            ]);
             if let Some(d) = &delay.fixed_delay {
                 v.field("fixedDelay", |v| d.validate(v));
             }
@@ -1176,14 +1146,11 @@ fn validate_abort(abort: &FaultAbort, v: &mut Validator) {
         "UNAUTHENTICATED",
     ];
     validate_fault_percentage(&abort.percentage, v);
-    if !validate_one_of(
-        &[
-            abort.http_status.is_some(),
-            abort.grpc_status.is_some(),
-            abort.http2_error.is_some(),
-        ],
-        v,
-    ) {
+    if !v.one_of(&[
+        abort.http_status.is_some(),
+        abort.grpc_status.is_some(),
+        abort.http2_error.is_some(),
+    ]) {
         return;
     }
     if let Some(status) = &abort.grpc_status {
@@ -1223,7 +1190,7 @@ fn validate_mirror_percentage(what: &str, value: f64, v: &mut Validator) {
 
 /// `validateHTTPRedirect`, which reports only the first problem.
 fn validate_redirect(r: &HttpRedirect, v: &mut Validator) {
-    if !validate_one_of(&[r.port.is_some(), r.derive_port.is_some()], v) {
+    if !v.one_of(&[r.port.is_some(), r.derive_port.is_some()]) {
         return;
     }
     if r.uri.is_empty()
@@ -1254,7 +1221,7 @@ fn validate_direct_response(d: &HttpDirectResponse, v: &mut Validator) {
     const KB: usize = 1024;
     if let Some(body) = &d.body {
         v.field("body", |v| {
-            if !validate_one_of(&[body.string.is_some(), body.bytes.is_some()], v) {
+            if !v.one_of(&[body.string.is_some(), body.bytes.is_some()]) {
                 return;
             }
             let size = match (&body.string, &body.bytes) {
@@ -1648,19 +1615,16 @@ spec_resources!(VirtualService);
 mod tests {
     use test_case::test_case;
 
-    use crate::config::load_str;
+    use crate::config::testing::{clean, located, manifest, problems};
 
-    /// Every diagnostic of loading a VirtualService with this spec, as
-    /// `severity path: message`.
-    fn problems(spec: &str) -> Vec<String> {
-        let doc = format!(
-            "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {{name: r, namespace: ns}}\nspec: {spec}\n"
-        );
-        load_str("x.yaml", &doc, None)
-            .diagnostics
-            .iter()
-            .map(|d| format!("{} {}: {}", d.severity, d.path, d.message))
-            .collect()
+    fn virtual_service(spec: &str) -> Vec<String> {
+        problems(&manifest(
+            "networking.istio.io/v1",
+            "VirtualService",
+            "r",
+            "ns",
+            spec,
+        ))
     }
 
     fn http(rule: &str) -> String {
@@ -1669,181 +1633,181 @@ mod tests {
 
     // ValidateVirtualService: delegate (host-less) services.
     #[test_case("{gateways: [ns/gw], http: [{route: [{destination: {host: r}}]}]}",
-        &["error spec.gateways: delegate virtual service must have no gateways specified"]; "delegate with gateways")]
+        &["error: spec.gateways: delegate virtual service must have no gateways specified"]; "delegate with gateways")]
     #[test_case("{tcp: [{route: [{destination: {host: r}}]}]}",
-        &["error spec.tcp: delegate virtual service must have no tcp route specified"]; "delegate with tcp")]
+        &["error: spec.tcp: delegate virtual service must have no tcp route specified"]; "delegate with tcp")]
     #[test_case("{tls: [{match: [{sniHosts: [a.com]}], route: [{destination: {host: r}}]}]}",
-        &["error spec.tls: delegate virtual service must have no tls route specified",
-          "error spec.tls[0].match[0].sniHosts[0]: SNI host \"a.com\" is not a compatible subset of any of the virtual service hosts: []"]; "delegate with tls")]
+        &["error: spec.tls: delegate virtual service must have no tls route specified",
+          "error: spec.tls[0].match[0].sniHosts[0]: SNI host \"a.com\" is not a compatible subset of any of the virtual service hosts: []"]; "delegate with tls")]
     #[test_case("{http: [{delegate: {name: d}}]}",
-        &["error spec.http[0].delegate: delegate HTTP route cannot contain delegate",
-          "error spec.http[0]: HTTP route, redirect or direct_response is required"]; "delegate inside delegate")]
+        &["error: spec.http[0].delegate: delegate HTTP route cannot contain delegate",
+          "error: spec.http[0]: HTTP route, redirect or direct_response is required"]; "delegate inside delegate")]
     // ValidateVirtualService: JWT claim routing is for gateways only.
     #[test_case("{hosts: [r], http: [{match: [{headers: {\"@request.auth.claims.group\": {exact: a}}}], route: [{destination: {host: r}}]}]}",
-        &["error spec.http[0].match[0].headers.@request.auth.claims.group: JWT claim based routing (key: @request.auth.claims.group) is only supported for gateway, found no gateways: []"]; "jwt claim on mesh")]
+        &["error: spec.http[0].match[0].headers.@request.auth.claims.group: JWT claim based routing (key: @request.auth.claims.group) is only supported for gateway, found no gateways: []"]; "jwt claim on mesh")]
     #[test_case("{hosts: [r], gateways: [mesh, ns/gw], http: [{match: [{withoutHeaders: {\"@request.auth.claims[a]\": {exact: a}}}], route: [{destination: {host: r}}]}]}",
-        &["error spec.http[0].match[0].withoutHeaders.@request.auth.claims[a]: JWT claim based routing (key: @request.auth.claims[a]) is only supported for gateway, found no gateways: [mesh ns/gw]"]; "jwt claim with mesh listed")]
+        &["error: spec.http[0].match[0].withoutHeaders.@request.auth.claims[a]: JWT claim based routing (key: @request.auth.claims[a]) is only supported for gateway, found no gateways: [mesh ns/gw]"]; "jwt claim with mesh listed")]
     #[test_case("{hosts: [r], gateways: [ns/gw], http: [{match: [{headers: {\"@request.auth.claims.group\": {exact: a}}}], route: [{destination: {host: r}}]}]}",
         &[]; "jwt claim on gateway")]
     // ValidateVirtualService: hosts.
     #[test_case("{hosts: [bad_host], http: [{route: [{destination: {host: r}}]}]}",
-        &["error spec.hosts[0]: domain name \"bad_host\" invalid (label \"bad_host\" invalid)"]; "bad host")]
+        &["error: spec.hosts[0]: domain name \"bad_host\" invalid (label \"bad_host\" invalid)"]; "bad host")]
     #[test_case("{hosts: [\"\"], http: [{route: [{destination: {host: r}}]}]}",
-        &["error spec.hosts[0]: empty domain name not allowed"]; "empty host")]
+        &["error: spec.hosts[0]: empty domain name not allowed"]; "empty host")]
     #[test_case("{hosts: [10.0.0.1], http: [{route: [{destination: {host: r}}]}]}", &[]; "ip host")]
     #[test_case("{hosts: [\"*\"], http: [{route: [{destination: {host: r}}]}]}",
-        &["error spec.hosts[0]: wildcard host * is not allowed for virtual services bound to the mesh gateway"]; "star on mesh")]
+        &["error: spec.hosts[0]: wildcard host * is not allowed for virtual services bound to the mesh gateway"]; "star on mesh")]
     #[test_case("{hosts: [\"*\"], gateways: [ns/gw], http: [{route: [{destination: {host: r}}]}]}", &[]; "star on gateway")]
     #[test_case("{hosts: [a.example.com, \"*.example.com\"], http: [{route: [{destination: {host: r}}]}]}",
-        &["error spec.hosts[1]: duplicate hosts in virtual service: a.example.com & *.example.com"]; "overlapping hosts")]
-    #[test_case("{hosts: [r]}", &["error spec: http, tcp or tls must be provided in virtual service"]; "no routes")]
+        &["error: spec.hosts[1]: duplicate hosts in virtual service: a.example.com & *.example.com"]; "overlapping hosts")]
+    #[test_case("{hosts: [r]}", &["error: spec: http, tcp or tls must be provided in virtual service"]; "no routes")]
     // validateGatewayNames.
     #[test_case("{hosts: [r], gateways: [ns/], http: [{route: [{destination: {host: r}}]}]}",
-        &["error spec.gateways[0]: config namespace and gateway name cannot be empty",
-          "error spec.gateways[0]: invalid value for gateway name: \"\""]; "gateway empty name")]
+        &["error: spec.gateways[0]: config namespace and gateway name cannot be empty",
+          "error: spec.gateways[0]: invalid value for gateway name: \"\""]; "gateway empty name")]
     #[test_case("{hosts: [r], gateways: [Bad_ns/gw], http: [{route: [{destination: {host: r}}]}]}",
-        &["error spec.gateways[0]: invalid value for namespace: \"Bad_ns\""]; "gateway bad namespace")]
+        &["error: spec.gateways[0]: invalid value for namespace: \"Bad_ns\""]; "gateway bad namespace")]
     #[test_case("{hosts: [r], gateways: [gw.istio-system], http: [{route: [{destination: {host: r}}]}]}",
-        &["warning spec.gateways[0]: using legacy gatewayName format \"gw.istio-system\"; prefer the <namespace>/<name> format: \"istio-system/gw\""]; "legacy gateway name")]
+        &["warning: spec.gateways[0]: using legacy gatewayName format \"gw.istio-system\"; prefer the <namespace>/<name> format: \"istio-system/gw\""]; "legacy gateway name")]
     // istiod stops at the first name without a slash.
     #[test_case("{hosts: [r], gateways: [bad_gw, ns/Bad_], http: [{route: [{destination: {host: r}}]}]}",
-        &["error spec.gateways[0]: domain name \"bad_gw\" invalid (label \"bad_gw\" invalid)"]; "gateway check stops")]
+        &["error: spec.gateways[0]: domain name \"bad_gw\" invalid (label \"bad_gw\" invalid)"]; "gateway check stops")]
     // validateTLSRoute / validateSniHost with AUTO_PASSTHROUGH names.
     #[test_case("{hosts: [\"outbound_.80_._.a.com\"], gateways: [ns/gw], tls: [{match: [{sniHosts: [\"outbound_.80_._.a.com\"]}], route: [{destination: {host: a.com}}]}]}",
         &[]; "outbound sni name")]
     #[test_case("{hosts: [a.com], gateways: [ns/gw], tls: [{match: [{sniHosts: [\"outbound_.x_._.a.com\"]}], route: [{destination: {host: a.com}}]}]}",
-        &["error spec.tls[0].match[0].sniHosts[0]: domain name \"outbound_.x_._.a.com\" invalid (label \"x\" invalid). should follow outbound_.<PORT>_._.<HOSTNAME> format"]; "outbound sni bad port")]
+        &["error: spec.tls[0].match[0].sniHosts[0]: domain name \"outbound_.x_._.a.com\" invalid (label \"x\" invalid). should follow outbound_.<PORT>_._.<HOSTNAME> format"]; "outbound sni bad port")]
     fn virtual_service_level(spec: &str, want: &[&str]) {
-        assert_eq!(problems(spec), want);
+        assert_eq!(virtual_service(spec), want);
     }
 
     // validateHTTPRouteConflict.
     #[test_case("name: root, delegate: {name: d}, redirect: {uri: /x}, route: [{destination: {host: r}}]",
-        &["error spec.http[0]: root HTTP route root must not specify redirect",
-          "error spec.http[0]: root HTTP route root must not specify route"]; "root route")]
+        &["error: spec.http[0]: root HTTP route root must not specify redirect",
+          "error: spec.http[0]: root HTTP route root must not specify route"]; "root route")]
     #[test_case("redirect: {uri: /x}, route: [{destination: {host: r}}]",
-        &["error spec.http[0]: HTTP route cannot contain both route and redirect"]; "route and redirect")]
+        &["error: spec.http[0]: HTTP route cannot contain both route and redirect"]; "route and redirect")]
     #[test_case("redirect: {uri: /x}, fault: {abort: {httpStatus: 500}}, rewrite: {uri: /y}, directResponse: {status: 200}",
-        &["error spec.http[0]: HTTP route cannot contain both fault and redirect",
-          "error spec.http[0]: HTTP route rule cannot contain both rewrite and redirect",
-          "error spec.http[0]: HTTP route rule cannot contain both direct_response and redirect"]; "redirect conflicts")]
+        &["error: spec.http[0]: HTTP route cannot contain both fault and redirect",
+          "error: spec.http[0]: HTTP route rule cannot contain both rewrite and redirect",
+          "error: spec.http[0]: HTTP route rule cannot contain both direct_response and redirect"]; "redirect conflicts")]
     #[test_case("directResponse: {status: 503}, fault: {abort: {httpStatus: 500}}, rewrite: {uri: /y}, route: [{destination: {host: r}}]",
-        &["error spec.http[0]: HTTP route cannot contain both route and direct_response",
-          "error spec.http[0]: HTTP route cannot contain both fault and direct_response",
-          "error spec.http[0]: HTTP route rule cannot contain both rewrite and direct_response"]; "direct response conflicts")]
-    #[test_case("timeout: 1s", &["error spec.http[0]: HTTP route, redirect or direct_response is required"]; "no action")]
+        &["error: spec.http[0]: HTTP route cannot contain both route and direct_response",
+          "error: spec.http[0]: HTTP route cannot contain both fault and direct_response",
+          "error: spec.http[0]: HTTP route rule cannot contain both rewrite and direct_response"]; "direct response conflicts")]
+    #[test_case("timeout: 1s", &["error: spec.http[0]: HTTP route, redirect or direct_response is required"]; "no action")]
     #[test_case("mirror: {host: m}, mirrors: [{destination: {host: m}}], route: [{destination: {host: r}}]",
-        &["error spec.http[0]: HTTP route cannot contain both mirror and mirrors"]; "mirror and mirrors")]
+        &["error: spec.http[0]: HTTP route cannot contain both mirror and mirrors"]; "mirror and mirrors")]
     // validateHTTPRouteMatchRequest.
     #[test_case("match: [{headers: {\"bad header\": {exact: x}, \"\": {exact: z}}}], route: [{destination: {host: r}}]",
-        &["error spec.http[0].match[0].headers.: header name cannot be empty",
-          "error spec.http[0].match[0].headers.bad header: header name bad header is not a valid header name"]; "header names")]
+        &["error: spec.http[0].match[0].headers.: header name cannot be empty",
+          "error: spec.http[0].match[0].headers.bad header: header name bad header is not a valid header name"]; "header names")]
     #[test_case("match: [{headers: {x-a: {prefix: \"\"}}, uri: {prefix: \"\"}}], route: [{destination: {host: r}}]",
-        &["error spec.http[0].match[0].headers.x-a: \"headers\": prefix string match should not be empty"]; "empty prefix")]
+        &["error: spec.http[0].match[0].headers.x-a: \"headers\": prefix string match should not be empty"]; "empty prefix")]
     #[test_case("match: [{uri: {regex: \"[a-z\"}}], route: [{destination: {host: r}}]",
-        &["error spec.http[0].match[0].uri: \"uri\": error parsing regexp: missing closing ]: `[a-z`; Istio uses RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax)"]; "bad regex")]
+        &["error: spec.http[0].match[0].uri: \"uri\": error parsing regexp: missing closing ]: `[a-z`; Istio uses RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax)"]; "bad regex")]
     #[test_case("match: [{withoutHeaders: {x-a: {regex: \"*\"}}, queryParams: {q: {regex: \"\"}}}], route: [{destination: {host: r}}]",
-        &["error spec.http[0].match[0].queryParams.q: \"queryParams\": regex string match should not be empty"]; "present match and empty regex")]
+        &["error: spec.http[0].match[0].queryParams.q: \"queryParams\": regex string match should not be empty"]; "present match and empty regex")]
     #[test_case("match: [{method: {exact: GET, prefix: G}}], route: [{destination: {host: r}}]",
-        &["error spec.http[0].match[0].method: must validate one and only one schema (oneOf). Found 2 valid alternatives"]; "string match one of")]
+        &["error: spec.http[0].match[0].method: must validate one and only one schema (oneOf). Found 2 valid alternatives"]; "string match one of")]
     #[test_case("match: [{port: 70000, sourceNamespace: Bad_ns, sourceLabels: {\"bad key!\": v}}], route: [{destination: {host: r}}]",
-        &["error spec.http[0].match[0].port: port number 70000 must be in the range 1..65535",
-          "error spec.http[0].match[0].sourceLabels: invalid tag key: \"bad key!\"",
-          "error spec.http[0].match[0].sourceNamespace: sourceNamespace match Bad_ns is invalid"]; "match port labels namespace")]
+        &["error: spec.http[0].match[0].port: port number 70000 must be in the range 1..65535",
+          "error: spec.http[0].match[0].sourceLabels: invalid tag key: \"bad key!\"",
+          "error: spec.http[0].match[0].sourceNamespace: sourceNamespace match Bad_ns is invalid"]; "match port labels namespace")]
     // Header manipulation and validateAuthorityRewrite.
     #[test_case("headers: {request: {set: {\":path\": /x, \":authority\": a}, remove: [\":authority\"]}, response: {add: {host: h}}}, route: [{destination: {host: r}}]",
-        &["error spec.http[0].headers.request.set.:path: invalid header \":path\": header cannot have \":\" prefix",
-          "error spec.http[0].headers.request.remove[0]: invalid header \":authority\": header cannot have \":\" prefix",
-          "error spec.http[0].headers.response.add.host: invalid header \"host\": cannot set Host header"]; "header operation names")]
+        &["error: spec.http[0].headers.request.set.:path: invalid header \":path\": header cannot have \":\" prefix",
+          "error: spec.http[0].headers.request.remove[0]: invalid header \":authority\": header cannot have \":\" prefix",
+          "error: spec.http[0].headers.response.add.host: invalid header \"host\": cannot set Host header"]; "header operation names")]
     #[test_case("route: [{destination: {host: r}, headers: {request: {add: {x-a: \"abc%123\", x-b: \"100%%\", x-c: \"%HOSTNAME%\"}}}}]",
-        &["error spec.http[0].route[0].headers.request.add.x-a: header value configuration: invalid header configuration. Un-terminated variable expression 'abc%123'"]; "header values")]
+        &["error: spec.http[0].route[0].headers.request.add.x-a: header value configuration: invalid header configuration. Un-terminated variable expression 'abc%123'"]; "header values")]
     #[test_case("rewrite: {authority: a}, headers: {request: {set: {host: b}}}, route: [{destination: {host: r}}]",
-        &["error spec.http[0].headers.request.host: authority header cannot be set multiple times: have \"a\", attempting to set \"b\""]; "authority twice")]
+        &["error: spec.http[0].headers.request.host: authority header cannot be set multiple times: have \"a\", attempting to set \"b\""]; "authority twice")]
     // validateCORSPolicy.
     #[test_case("corsPolicy: {allowOrigins: [{exact: \"\"}, {regex: \"(\"}], allowMethods: [GET, FOO], allowHeaders: [\"*\", \"bad header\"], maxAge: 1500ms}, route: [{destination: {host: r}}]",
-        &["error spec.http[0].corsPolicy.allowOrigins[0]: '' is not a valid match type for CORS allow origins",
-          "error spec.http[0].corsPolicy.allowOrigins[1]: \"corsPolicy.allowOrigins\": error parsing regexp: missing closing ): `(`; Istio uses RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax)",
-          "error spec.http[0].corsPolicy.allowMethods[1]: \"FOO\" is not a supported HTTP method",
-          "error spec.http[0].corsPolicy.allowHeaders[1]: header name bad header is not a valid header name",
-          "error spec.http[0].corsPolicy.maxAge: max_age duration is accurate only to seconds precision"]; "cors")]
+        &["error: spec.http[0].corsPolicy.allowOrigins[0]: '' is not a valid match type for CORS allow origins",
+          "error: spec.http[0].corsPolicy.allowOrigins[1]: \"corsPolicy.allowOrigins\": error parsing regexp: missing closing ): `(`; Istio uses RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax)",
+          "error: spec.http[0].corsPolicy.allowMethods[1]: \"FOO\" is not a supported HTTP method",
+          "error: spec.http[0].corsPolicy.allowHeaders[1]: header name bad header is not a valid header name",
+          "error: spec.http[0].corsPolicy.maxAge: max_age duration is accurate only to seconds precision"]; "cors")]
     // validateHTTPFaultInjection.
     #[test_case("fault: {}, route: [{destination: {host: r}}]",
-        &["error spec.http[0].fault: HTTP fault injection must have an abort and/or a delay"]; "empty fault")]
+        &["error: spec.http[0].fault: HTTP fault injection must have an abort and/or a delay"]; "empty fault")]
     #[test_case("fault: {abort: {httpStatus: 700, percentage: {value: 150}}}, route: [{destination: {host: r}}]",
-        &["error spec.http[0].fault.abort.percentage: percentage 150 is neither 0.0, nor in range [0.0001, 100.0]",
-          "error spec.http[0].fault.abort.httpStatus: HTTP status 700 is not in range 200-599"]; "abort status and percentage")]
+        &["error: spec.http[0].fault.abort.percentage: percentage 150 is neither 0.0, nor in range [0.0001, 100.0]",
+          "error: spec.http[0].fault.abort.httpStatus: HTTP status 700 is not in range 200-599"]; "abort status and percentage")]
     #[test_case("fault: {abort: {httpStatus: 600, percentage: {value: 0}}}, route: [{destination: {host: r}}]", &[]; "status 600 slips through")]
     #[test_case("fault: {abort: {grpcStatus: FOO}}, route: [{destination: {host: r}}]",
-        &["error spec.http[0].fault.abort.grpcStatus: gRPC status \"FOO\" is not supported. See https://github.com/grpc/grpc/blob/master/doc/statuscodes.md for a list of supported codes, for example 'NOT_FOUND'"]; "grpc status")]
+        &["error: spec.http[0].fault.abort.grpcStatus: gRPC status \"FOO\" is not supported. See https://github.com/grpc/grpc/blob/master/doc/statuscodes.md for a list of supported codes, for example 'NOT_FOUND'"]; "grpc status")]
     #[test_case("fault: {abort: {http2Error: x}}, route: [{destination: {host: r}}]",
-        &["error spec.http[0].fault.abort.http2Error: HTTP/2 abort fault injection not supported yet"]; "http2 error")]
+        &["error: spec.http[0].fault.abort.http2Error: HTTP/2 abort fault injection not supported yet"]; "http2 error")]
     #[test_case("fault: {abort: {percentage: {value: 10}}}, route: [{destination: {host: r}}]",
-        &["warning spec.http[0].fault.abort: abort configured, but error type not set"]; "abort without type")]
+        &["warning: spec.http[0].fault.abort: abort configured, but error type not set"]; "abort without type")]
     #[test_case("fault: {abort: {httpStatus: 500, grpcStatus: NOT_FOUND}}, route: [{destination: {host: r}}]",
-        &["error spec.http[0].fault.abort: must validate one and only one schema (oneOf). Found 2 valid alternatives"]; "abort one of")]
+        &["error: spec.http[0].fault.abort: must validate one and only one schema (oneOf). Found 2 valid alternatives"]; "abort one of")]
     #[test_case("fault: {delay: {exponentialDelay: 1s, percentage: {value: 0.00001}}}, route: [{destination: {host: r}}]",
-        &["error spec.http[0].fault.delay.percentage: percentage 1e-05 is neither 0.0, nor in range [0.0001, 100.0]",
-          "error spec.http[0].fault.delay.exponentialDelay: exponentialDelay not supported yet"]; "exponential delay")]
+        &["error: spec.http[0].fault.delay.percentage: percentage 1e-05 is neither 0.0, nor in range [0.0001, 100.0]",
+          "error: spec.http[0].fault.delay.exponentialDelay: exponentialDelay not supported yet"]; "exponential delay")]
     #[test_case("fault: {delay: {fixedDelay: 0s}}, route: [{destination: {host: r}}]",
-        &["error spec.http[0].fault.delay.fixedDelay: Invalid value: \"string\": must be a valid duration greater than 1ms"]; "zero delay")]
+        &["error: spec.http[0].fault.delay.fixedDelay: Invalid value: \"string\": must be a valid duration greater than 1ms"]; "zero delay")]
     // Mirroring.
     #[test_case("mirror: {host: m}, mirrorPercent: 150, route: [{destination: {host: r}}]",
-        &["error spec.http[0].mirrorPercent: mirror_percent must have a max value of 100 (it has 150)",
-          "warning spec.http[0].mirrorPercent: using deprecated setting \"mirrorPercent\", use \"mirrorPercentage\" instead"]; "mirror percent")]
+        &["error: spec.http[0].mirrorPercent: mirror_percent must have a max value of 100 (it has 150)",
+          "warning: spec.http[0].mirrorPercent: using deprecated setting \"mirrorPercent\", use \"mirrorPercentage\" instead"]; "mirror percent")]
     #[test_case("mirror: {host: m}, mirror_percent: 50, route: [{destination: {host: r}}]",
-        &["warning spec.http[0].mirror_percent: using deprecated setting \"mirrorPercent\", use \"mirrorPercentage\" instead"]; "mirror percent proto name")]
+        &["warning: spec.http[0].mirror_percent: using deprecated setting \"mirrorPercent\", use \"mirrorPercentage\" instead"]; "mirror percent proto name")]
     #[test_case("mirror: {subset: v1}, mirrorPercentage: {value: 150}, route: [{destination: {host: r}}]",
-        &["error spec.http[0].mirrorPercentage: mirror_percentage must have a max value of 100 (it has 150.000000)",
-          "error spec.http[0].mirror.host: Required value"]; "mirror percentage and host")]
+        &["error: spec.http[0].mirrorPercentage: mirror_percentage must have a max value of 100 (it has 150.000000)",
+          "error: spec.http[0].mirror.host: Required value"]; "mirror percentage and host")]
     #[test_case("mirrors: [{destination: {host: m}, percentage: {value: -1}}, {percentage: {value: 5}}], route: [{destination: {host: r}}]",
-        &["error spec.http[0].mirrors[0].percentage: mirror percentage must have a min value of 0 (it has -1.000000)",
-          "error spec.http[0].mirrors[1].destination: Required value"]; "mirrors")]
+        &["error: spec.http[0].mirrors[0].percentage: mirror percentage must have a min value of 0 (it has -1.000000)",
+          "error: spec.http[0].mirrors[1].destination: Required value"]; "mirrors")]
     // validateHTTPRedirect.
-    #[test_case("redirect: {}", &["error spec.http[0].redirect: redirect must specify URI, authority, scheme, or port"]; "empty redirect")]
-    #[test_case("redirect: {uri: /x, redirectCode: 200}", &["error spec.http[0].redirect.redirectCode: 200 is not a valid redirect code, must be 3xx"]; "redirect code")]
-    #[test_case("redirect: {uri: /x, scheme: ftp}", &["error spec.http[0].redirect.scheme: invalid redirect scheme, must be \"http\" or \"https\""]; "redirect scheme")]
-    #[test_case("redirect: {port: 70000}", &["error spec.http[0].redirect.port: port number 70000 must be in the range 1..65535"]; "redirect port")]
+    #[test_case("redirect: {}", &["error: spec.http[0].redirect: redirect must specify URI, authority, scheme, or port"]; "empty redirect")]
+    #[test_case("redirect: {uri: /x, redirectCode: 200}", &["error: spec.http[0].redirect.redirectCode: 200 is not a valid redirect code, must be 3xx"]; "redirect code")]
+    #[test_case("redirect: {uri: /x, scheme: ftp}", &["error: spec.http[0].redirect.scheme: invalid redirect scheme, must be \"http\" or \"https\""]; "redirect scheme")]
+    #[test_case("redirect: {port: 70000}", &["error: spec.http[0].redirect.port: port number 70000 must be in the range 1..65535"]; "redirect port")]
     #[test_case("redirect: {port: 80, derivePort: FROM_REQUEST_PORT}",
-        &["error spec.http[0].redirect: must validate one and only one schema (oneOf). Found 2 valid alternatives"]; "redirect one of")]
+        &["error: spec.http[0].redirect: must validate one and only one schema (oneOf). Found 2 valid alternatives"]; "redirect one of")]
     // validateHTTPDirectResponse.
-    #[test_case("directResponse: {status: 700}", &["error spec.http[0].directResponse.status: HTTP status 700 is not in range 200-599"]; "direct response status")]
-    #[test_case("directResponse: {body: {string: x}}", &["error spec.http[0].directResponse.status: Required value"]; "direct response without status")]
+    #[test_case("directResponse: {status: 700}", &["error: spec.http[0].directResponse.status: HTTP status 700 is not in range 200-599"]; "direct response status")]
+    #[test_case("directResponse: {body: {string: x}}", &["error: spec.http[0].directResponse.status: Required value"]; "direct response without status")]
     // validateHTTPRetry.
     #[test_case("retries: {attempts: -1}, route: [{destination: {host: r}}]",
-        &["error spec.http[0].retries.attempts: attempts cannot be negative"]; "negative attempts")]
+        &["error: spec.http[0].retries.attempts: attempts cannot be negative"]; "negative attempts")]
     #[test_case("retries: {attempts: 0, perTryTimeout: 2s}, route: [{destination: {host: r}}]",
-        &["error spec.http[0].retries: http retry policy configured when attempts are set to 0 (disabled)"]; "policy with zero attempts")]
+        &["error: spec.http[0].retries: http retry policy configured when attempts are set to 0 (disabled)"]; "policy with zero attempts")]
     #[test_case("retries: {attempts: 3, retryOn: \"5xx, reset,503,999,unavailable\"}, route: [{destination: {host: r}}]",
-        &["error spec.http[0].retries.retryOn: \" reset\" is not a valid retryOn policy",
-          "error spec.http[0].retries.retryOn: \"999\" is not a valid retryOn policy"]; "retry on")]
+        &["error: spec.http[0].retries.retryOn: \" reset\" is not a valid retryOn policy",
+          "error: spec.http[0].retries.retryOn: \"999\" is not a valid retryOn policy"]; "retry on")]
     #[test_case("retries: {attempts: 3, perTryTimeout: 1.5ms, backoff: abc}, route: [{destination: {host: r}}]",
-        &["error spec.http[0].retries.perTryTimeout: only durations to ms precision are supported",
-          "error spec.http[0].retries.backoff: Invalid value: \"string\": type conversion error from 'string' to 'google.protobuf.Duration' evaluating rule: must be a valid duration greater than 1ms"]; "retry durations")]
+        &["error: spec.http[0].retries.perTryTimeout: only durations to ms precision are supported",
+          "error: spec.http[0].retries.backoff: Invalid value: \"string\": type conversion error from 'string' to 'google.protobuf.Duration' evaluating rule: must be a valid duration greater than 1ms"]; "retry durations")]
     // validateHTTPRewrite.
     #[test_case("rewrite: {uri: /a, uriRegexRewrite: {match: a, rewrite: b}}, route: [{destination: {host: r}}]",
-        &["error spec.http[0].rewrite: rewrite may only contain one of URI or UriRegexRewrite"]; "rewrite both")]
+        &["error: spec.http[0].rewrite: rewrite may only contain one of URI or UriRegexRewrite"]; "rewrite both")]
     #[test_case("rewrite: {}, route: [{destination: {host: r}}]",
-        &["error spec.http[0].rewrite: rewrite must specify at least one of URI, UriRegexRewrite, or authority. Only one of URI or UriRegexRewrite may be specified"]; "empty rewrite")]
+        &["error: spec.http[0].rewrite: rewrite must specify at least one of URI, UriRegexRewrite, or authority. Only one of URI or UriRegexRewrite may be specified"]; "empty rewrite")]
     #[test_case("rewrite: {uriRegexRewrite: {match: \"^/a\"}}, route: [{destination: {host: r}}]",
-        &["error spec.http[0].rewrite.uriRegexRewrite: UriRegexRewrite has errors\nUriRegexRewrite requires both Rewrite and Match fields to be specified"]; "regex rewrite incomplete")]
+        &["error: spec.http[0].rewrite.uriRegexRewrite: UriRegexRewrite has errors\nUriRegexRewrite requires both Rewrite and Match fields to be specified"]; "regex rewrite incomplete")]
     #[test_case("rewrite: {uriRegexRewrite: {match: \"[a\", rewrite: b}}, route: [{destination: {host: r}}]",
-        &["error spec.http[0].rewrite.uriRegexRewrite: UriRegexRewrite has errors\n\"HTTPRewrite.UriRegexRewrite.Match\": error parsing regexp: missing closing ]: `[a`; Istio uses RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax)"]; "regex rewrite bad regex")]
+        &["error: spec.http[0].rewrite.uriRegexRewrite: UriRegexRewrite has errors\n\"HTTPRewrite.UriRegexRewrite.Match\": error parsing regexp: missing closing ]: `[a`; Istio uses RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax)"]; "regex rewrite bad regex")]
     // Timeout (CRD rule, then ValidateDuration).
     #[test_case("timeout: 0s, route: [{destination: {host: r}}]",
-        &["error spec.http[0].timeout: Invalid value: \"string\": must be a valid duration greater than 1ms"]; "zero timeout")]
+        &["error: spec.http[0].timeout: Invalid value: \"string\": must be a valid duration greater than 1ms"]; "zero timeout")]
     // validateHTTPRouteDestinations / validateDestination.
     #[test_case("route: [{destination: {host: r}, weight: -1}, {destination: {host: r}, weight: 1}]",
-        &["error spec.http[0].route[0].weight: weight -1 < 0", "error spec.http[0].route: total destination weight = 0"]; "negative weight")]
+        &["error: spec.http[0].route[0].weight: weight -1 < 0", "error: spec.http[0].route: total destination weight = 0"]; "negative weight")]
     #[test_case("route: [{destination: {host: r}, weight: 0}]", &[]; "lone zero weight")]
     #[test_case("route: [{destination: {host: r}, weight: 30}, {destination: {host: r}, weight: 30}]", &[]; "weights need not sum to 100")]
     #[test_case("route: [{destination: {host: \"*\"}}, {destination: {host: r, subset: V_1, port: {number: 0}}, weight: 1}, {destination: {subset: v1}}, {weight: 1}]",
-        &["error spec.http[0].route[0].destination.host: invalid destination host *",
-          "error spec.http[0].route[1].destination.subset: subset name is invalid: V_1",
-          "error spec.http[0].route[1].destination.port.number: port number 0 must be in the range 1..65535",
-          "error spec.http[0].route[2].destination.host: Required value",
-          "error spec.http[0].route[3].destination: Required value"]; "destinations")]
+        &["error: spec.http[0].route[0].destination.host: invalid destination host *",
+          "error: spec.http[0].route[1].destination.subset: subset name is invalid: V_1",
+          "error: spec.http[0].route[1].destination.port.number: port number 0 must be in the range 1..65535",
+          "error: spec.http[0].route[2].destination.host: Required value",
+          "error: spec.http[0].route[3].destination: Required value"]; "destinations")]
     fn http_rules(rule: &str, want: &[&str]) {
-        assert_eq!(problems(&http(rule)), want);
+        assert_eq!(virtual_service(&http(rule)), want);
     }
 
     #[test]
@@ -1855,82 +1819,82 @@ mod tests {
             )
         };
         assert_eq!(
-            problems(&http(&body(200 * 1024))),
+            virtual_service(&http(&body(200 * 1024))),
             vec![
-                "warning spec.http[0].directResponse.body: large direct_responses may impact control plane performance"
+                "warning: spec.http[0].directResponse.body: large direct_responses may impact control plane performance"
             ]
         );
         assert_eq!(
-            problems(&http(&body(2 * 1024 * 1024))),
+            virtual_service(&http(&body(2 * 1024 * 1024))),
             vec![
-                "error spec.http[0].directResponse.body: large direct_responses may impact control plane performance, must be less than 1MB"
+                "error: spec.http[0].directResponse.body: large direct_responses may impact control plane performance, must be less than 1MB"
             ]
         );
     }
 
     // validateTLSRoute / validateTLSMatch / validateSniHost, validateTCPRoute.
     #[test_case("{hosts: [a.com], tls: [{route: [{destination: {host: a.com}}]}]}",
-        &["error spec.tls[0].match: Required value"]; "tls without match")]
+        &["error: spec.tls[0].match: Required value"]; "tls without match")]
     #[test_case("{hosts: [a.com], tls: [{match: []}]}",
-        &["error spec.tls[0].match: TLS route must have at least one match condition",
-          "error spec.tls[0]: TLS route is required"]; "tls empty match and route")]
+        &["error: spec.tls[0].match: TLS route must have at least one match condition",
+          "error: spec.tls[0]: TLS route is required"]; "tls empty match and route")]
     #[test_case("{hosts: [a.com], tls: [{match: [{sniHosts: []}, {sniHosts: [b.com, 10.0.0.1], port: 0, destinationSubnets: [10.0.0.0/8, 10.0.0.0/33, \"abc\"]}], route: [{destination: {host: a.com}}]}]}",
-        &["error spec.tls[0].match[0].sniHosts: TLS match must have at least one SNI host",
-          "error spec.tls[0].match[1].sniHosts[0]: SNI host \"b.com\" is not a compatible subset of any of the virtual service hosts: [a.com]",
-          "warning spec.tls[0].match[1].sniHosts[1]: using an IP address (\"10.0.0.1\") goes against SNI spec and most clients do not support this",
-          "error spec.tls[0].match[1].destinationSubnets[1]: 10.0.0.0/33 is not a valid CIDR block",
-          "error spec.tls[0].match[1].destinationSubnets[2]: abc is not a valid IP"]; "tls matches")]
+        &["error: spec.tls[0].match[0].sniHosts: TLS match must have at least one SNI host",
+          "error: spec.tls[0].match[1].sniHosts[0]: SNI host \"b.com\" is not a compatible subset of any of the virtual service hosts: [a.com]",
+          "warning: spec.tls[0].match[1].sniHosts[1]: using an IP address (\"10.0.0.1\") goes against SNI spec and most clients do not support this",
+          "error: spec.tls[0].match[1].destinationSubnets[1]: 10.0.0.0/33 is not a valid CIDR block",
+          "error: spec.tls[0].match[1].destinationSubnets[2]: abc is not a valid IP"]; "tls matches")]
     #[test_case("{hosts: [\"*.a.com\"], tls: [{match: [{sniHosts: [x.a.com, \"*.b.a.com\"]}], route: [{destination: {host: a.com}}]}]}",
         &[]; "sni subsets of a wildcard")]
     #[test_case("{hosts: [a.com], tcp: [{match: [{port: 70000, gateways: [\"/gw\"]}]}]}",
-        &["error spec.tcp[0].match[0].port: port number 70000 must be in the range 1..65535",
-          "error spec.tcp[0].match[0].gateways[0]: config namespace and gateway name cannot be empty",
-          "error spec.tcp[0].match[0].gateways[0]: invalid value for namespace: \"\"",
-          "error spec.tcp[0]: TCP route is required"]; "tcp")]
+        &["error: spec.tcp[0].match[0].port: port number 70000 must be in the range 1..65535",
+          "error: spec.tcp[0].match[0].gateways[0]: config namespace and gateway name cannot be empty",
+          "error: spec.tcp[0].match[0].gateways[0]: invalid value for namespace: \"\"",
+          "error: spec.tcp[0]: TCP route is required"]; "tcp")]
     #[test_case("{hosts: [a.com], exportTo: [\"~\"], tcp: [{route: [{destination: {host: a.com}}]}]}",
-        &["error spec.exportTo: exportTo ~ (none) is not allowed for Istio configuration objects"]; "export to")]
+        &["error: spec.exportTo: exportTo ~ (none) is not allowed for Istio configuration objects"]; "export to")]
     fn tls_tcp_and_export(spec: &str, want: &[&str]) {
-        assert_eq!(problems(spec), want);
+        assert_eq!(virtual_service(spec), want);
     }
 
     // analyzeUnreachableHTTPRules / TCP / TLS.
     #[test_case("[{route: [{destination: {host: r}}]}, {route: [{destination: {host: r}}]}]",
-        &["warning spec.http[1]: virtualService rule #1 not used (only the last rule can have no matches)"]; "two catch-alls")]
+        &["warning: spec.http[1]: virtualService rule #1 not used (only the last rule can have no matches)"]; "two catch-alls")]
     #[test_case("[{route: [{destination: {host: r}}]}, {name: b, match: [{uri: {exact: /a}}, {uri: {exact: /b}}], route: [{destination: {host: r}}]}]",
-        &["warning spec.http[1]: virtualService rule \"b\" not used (route without matches defined before)"]; "rule after catch-all")]
+        &["warning: spec.http[1]: virtualService rule \"b\" not used (route without matches defined before)"]; "rule after catch-all")]
     #[test_case("[{match: [{name: x, uri: {exact: /a}}], route: [{destination: {host: r}}]}, {match: [{name: second, uri: {exact: /a}}], route: [{destination: {host: r}}]}]",
-        &["warning spec.http[1].match[0]: virtualService rule #1 match \"second\" is not used (duplicate/overlapping match in rule #0)",
-          "warning spec.http[1]: virtualService rule #1 not used (all matches used by prior rules)"]; "duplicate match")]
+        &["warning: spec.http[1].match[0]: virtualService rule #1 match \"second\" is not used (duplicate/overlapping match in rule #0)",
+          "warning: spec.http[1]: virtualService rule #1 not used (all matches used by prior rules)"]; "duplicate match")]
     #[test_case("[{name: r1, match: [{uri: {prefix: /debug}}], route: [{destination: {host: r}}]}, {match: [{uri: {prefix: /debugs}}], route: [{destination: {host: r}}]}]",
-        &["warning spec.http[1].match[0]: virtualService rule #1 match #0 of prefix /debugs is not used (duplicate/overlapping match in rule #0 of prefix /debug on \"r1\")"]; "covered prefix")]
+        &["warning: spec.http[1].match[0]: virtualService rule #1 match #0 of prefix /debugs is not used (duplicate/overlapping match in rule #0 of prefix /debug on \"r1\")"]; "covered prefix")]
     #[test_case("[{match: [{uri: {prefix: /debug}, headers: {a: {exact: x}}}], route: [{destination: {host: r}}]}, {match: [{uri: {prefix: /debugs}}], route: [{destination: {host: r}}]}]",
         &[]; "prefix with more conditions does not cover")]
     fn unreachable_http_rules(rules: &str, want: &[&str]) {
-        assert_eq!(problems(&format!("{{hosts: [r], http: {rules}}}")), want);
+        assert_eq!(
+            virtual_service(&format!("{{hosts: [r], http: {rules}}}")),
+            want
+        );
     }
 
     #[test]
     fn unreachable_tcp_and_tls_rules() {
         let spec = "{hosts: [a.com], tcp: [{match: [{port: 80}], route: [{destination: {host: a.com}}]}, {match: [{port: 80}], route: [{destination: {host: a.com}}]}], tls: [{match: [{sniHosts: [a.com]}], route: [{destination: {host: a.com}}]}, {match: [{sniHosts: [a.com]}], route: [{destination: {host: a.com}}]}]}";
         assert_eq!(
-            problems(spec),
+            virtual_service(spec),
             vec![
-                "warning spec.tcp[1].match[0]: virtualService rule #1 match #0 is not used (duplicate/overlapping match in rule #0)",
-                "warning spec.tcp[1]: virtualService rule #1 not used (all matches used by prior rules)",
-                "warning spec.tls[1].match[0]: virtualService rule #1 match #0 is not used (duplicate/overlapping match in rule #0)",
-                "warning spec.tls[1]: virtualService rule #1 not used (all matches used by prior rules)",
+                "warning: spec.tcp[1].match[0]: virtualService rule #1 match #0 is not used (duplicate/overlapping match in rule #0)",
+                "warning: spec.tcp[1]: virtualService rule #1 not used (all matches used by prior rules)",
+                "warning: spec.tls[1].match[0]: virtualService rule #1 match #0 is not used (duplicate/overlapping match in rule #0)",
+                "warning: spec.tls[1]: virtualService rule #1 not used (all matches used by prior rules)",
             ]
         );
     }
 
     #[test]
     fn destinations_expose_host_and_port() {
-        let loaded = load_str(
-            "x.yaml",
+        let loaded = clean(
             "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: r}\nspec: {hosts: [r], http: [{route: [{destination: {host: r, port: {number: 9080}}, weight: 1}, {destination: {host: s}, weight: 1}]}]}\n",
-            None,
         );
-        assert_eq!(loaded.diagnostics, vec![]);
         let crate::config::Body::VirtualService(vs) = &loaded.objects[0].body else {
             panic!("not a VirtualService");
         };
@@ -1969,19 +1933,14 @@ spec:
       attempts: 3
       retryOn: 5xx,bogus
 ";
-        let got: Vec<String> = load_str("x.yaml", text, None)
-            .diagnostics
-            .iter()
-            .map(|d| format!("{}: {}: {}", d.loc.line, d.path, d.message))
-            .collect();
         assert_eq!(
-            got,
-            vec![
-                "20: spec.http[0].retries.retryOn: \"bogus\" is not a valid retryOn policy",
-                "12: spec.http[0].route[0].destination.subset: subset name is invalid: v_1",
-                "13: spec.http[0].route[0].weight: weight -10 < 0",
-                "10: spec.http[0].route: total destination weight = 0",
-                "17: spec.http[0].timeout: Invalid value: \"string\": must be a valid duration greater than 1ms",
+            located(text),
+            [
+                "20: error: spec.http[0].retries.retryOn: \"bogus\" is not a valid retryOn policy",
+                "12: error: spec.http[0].route[0].destination.subset: subset name is invalid: v_1",
+                "13: error: spec.http[0].route[0].weight: weight -10 < 0",
+                "10: error: spec.http[0].route: total destination weight = 0",
+                "17: error: spec.http[0].timeout: Invalid value: \"string\": must be a valid duration greater than 1ms",
             ]
         );
     }
@@ -1990,9 +1949,7 @@ spec:
     /// diagnostics at all.
     #[test]
     fn course_virtual_services_load_cleanly() {
-        let loaded = load_str("course.yaml", COURSE, None);
-        assert_eq!(loaded.diagnostics, vec![]);
-        assert_eq!(loaded.objects.len(), 10);
+        assert_eq!(clean(COURSE).objects.len(), 10);
     }
 
     const COURSE: &str = r#"

@@ -9,11 +9,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
-use super::common::{is_dns1123_label, is_ip, validate_fqdn, validate_label_instance};
-use super::gateway::{unix_address_problem, validate_istio_metadata};
+use super::common::{
+    STRICT_HEADER_NAME, crd_port_range, is_dns1123_label, is_ip, validate_fqdn,
+    validate_istio_metadata, validate_label_instance,
+};
+use super::gateway::unix_address_problem;
 use crate::config::kinds::Validate;
-use crate::config::meta::{NameRule, ObjectMeta};
-use crate::config::validate::Validator;
+use crate::config::meta::ObjectMeta;
+use crate::config::validate::{NON_EMPTY, Validator};
 use crate::spec_resources;
 
 /// One workload outside Kubernetes' Pod model: where to reach it and the
@@ -111,31 +114,24 @@ pub struct GrpcHealthCheck {
     pub service: String,
 }
 
-/// The CRD's CEL rule on port numbers in WorkloadEntry-shaped objects.
-pub(super) fn crd_port_range(port: u32, v: &mut Validator) {
-    if !(1..=65535).contains(&port) {
-        v.invalid("integer", "port must be between 1-65535");
-    }
-}
-
 impl WorkloadEntry {
     /// The CRD schema rules on a WorkloadEntry spec, a ServiceEntry endpoint
     /// (both with `address_required`) or a WorkloadGroup template.
     pub(super) fn validate_schema(&self, address_required: bool, v: &mut Validator) {
         let unix = self.address.strip_prefix("unix://");
         if address_required && self.address.is_empty() && self.network.is_empty() {
-            v.invalid("object", "Address is required");
+            v.cel("object", "Address is required");
         }
         if unix.is_some() && !self.ports.is_empty() {
-            v.invalid("object", "UDS may not include ports");
+            v.cel("object", "UDS may not include ports");
         }
         if let Some(path) = unix {
             v.field("address", |v| {
                 if !path.starts_with(['/', '@']) && !path.is_empty() {
-                    v.invalid("string", "UDS must be an absolute path or abstract socket");
+                    v.cel("string", "UDS must be an absolute path or abstract socket");
                 }
                 if self.address.ends_with('/') {
-                    v.invalid("string", "UDS may not be a dir");
+                    v.cel("string", "UDS may not be a dir");
                 }
             });
         }
@@ -146,7 +142,7 @@ impl WorkloadEntry {
                 .keys()
                 .any(|k| k.len() >= 63 || !is_dns1123_label(k))
             {
-                v.invalid("object", "port name must be valid");
+                v.cel("object", "port name must be valid");
             }
             for (name, port) in &self.ports {
                 v.field(name, |v| crd_port_range(*port, v));
@@ -223,7 +219,6 @@ pub(super) fn validate_endpoint_ports(
 
 impl Validate for WorkloadEntry {
     fn validate(&self, meta: &ObjectMeta, v: &mut Validator) {
-        meta.validate(NameRule::Dns1123Subdomain, v);
         validate_istio_metadata(meta, v);
         v.field("spec", |v| {
             self.validate_schema(true, v);
@@ -232,22 +227,9 @@ impl Validate for WorkloadEntry {
     }
 }
 
-/// A schema `minimum: 0` failure, which repeats the field's full path.
-fn non_negative(at: &str, key: &str, value: i32, v: &mut Validator) {
-    if value < 0 {
-        v.field(key, |v| {
-            v.invalid_num(
-                value,
-                &format!("{at}.{key} in body should be greater than or equal to 0"),
-            )
-        });
-    }
-}
-
 impl ReadinessProbe {
     /// The CRD schema, then `validateReadinessProbe`.
     fn validate(&self, v: &mut Validator) {
-        const AT: &str = "spec.probe";
         for (key, value) in [
             ("initialDelaySeconds", self.initial_delay_seconds),
             ("timeoutSeconds", self.timeout_seconds),
@@ -255,21 +237,14 @@ impl ReadinessProbe {
             ("successThreshold", self.success_threshold),
             ("failureThreshold", self.failure_threshold),
         ] {
-            non_negative(AT, key, value, v);
+            v.field(key, |v| v.bounds(i64::from(value), Some(0), None));
         }
-        let methods = [
+        if !v.one_of(&[
             self.http_get.is_some(),
             self.tcp_socket.is_some(),
             self.exec.is_some(),
             self.grpc.is_some(),
-        ]
-        .iter()
-        .filter(|m| **m)
-        .count();
-        if methods > 1 {
-            v.error(format!(
-                "must validate one and only one schema (oneOf). Found {methods} valid alternatives"
-            ));
+        ]) {
             return;
         }
         if let Some(h) = &self.http_get {
@@ -303,25 +278,15 @@ impl HttpHealthCheck {
         }
         if !matches!(self.scheme.as_str(), "" | "HTTP" | "HTTPS") {
             v.field("scheme", |v| {
-                v.invalid("string", "scheme must be one of [HTTP, HTTPS]")
+                v.cel("string", "scheme must be one of [HTTP, HTTPS]")
             });
         }
-        v.each("httpHeaders", &self.http_headers, |v, i, h| {
+        v.each("httpHeaders", &self.http_headers, |v, _, h| {
             v.field("name", |v| {
-                let schema_ok = h
-                    .name
-                    .bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_');
                 if h.name.is_empty() {
                     // An absent name is not checked by the schema.
                     v.error("header name cannot be empty");
-                } else if !schema_ok {
-                    let at = format!("spec.probe.httpGet.httpHeaders[{i}].name");
-                    v.invalid(
-                        &h.name,
-                        &format!("{at} in body should match '^[-_A-Za-z0-9]+$'"),
-                    );
-                } else if h.name.contains('_') {
+                } else if STRICT_HEADER_NAME.check(v, &h.name) && h.name.contains('_') {
                     // ValidateProbeHeaderName is stricter than the schema.
                     v.error(format!("header name {} is not a valid header name", h.name));
                 }
@@ -337,15 +302,8 @@ impl ExecHealthCheck {
             Some(cmd) if cmd.is_empty() => {
                 v.field("command", |v| v.error("exec.command is required"))
             }
-            Some(cmd) => v.each("command", cmd, |v, i, arg| {
-                if arg.is_empty() {
-                    v.invalid(
-                        "",
-                        &format!(
-                            "spec.probe.exec.command[{i}] in body should be at least 1 chars long"
-                        ),
-                    );
-                }
+            Some(cmd) => v.each("command", cmd, |v, _, arg| {
+                NON_EMPTY.check(v, arg);
             }),
         }
     }
@@ -353,7 +311,6 @@ impl ExecHealthCheck {
 
 impl Validate for WorkloadGroup {
     fn validate(&self, meta: &ObjectMeta, v: &mut Validator) {
-        meta.validate(NameRule::Dns1123Subdomain, v);
         validate_istio_metadata(meta, v);
         v.field("spec", |v| {
             // istiod deliberately skips validateWorkloadEntry here: address
@@ -386,14 +343,26 @@ spec_resources!(WorkloadEntry, WorkloadGroup);
 mod tests {
     use test_case::test_case;
 
-    use super::super::gateway::tests::{diagnostics_of, located};
+    use crate::config::testing::{clean, located, manifest, problems};
 
     fn workload_entry(spec: &str) -> Vec<String> {
-        diagnostics_of("networking.istio.io/v1", "WorkloadEntry", "vm-1", spec)
+        problems(&manifest(
+            "networking.istio.io/v1",
+            "WorkloadEntry",
+            "vm-1",
+            "ns1",
+            spec,
+        ))
     }
 
     fn workload_group(spec: &str) -> Vec<String> {
-        diagnostics_of("networking.istio.io/v1", "WorkloadGroup", "vms", spec)
+        problems(&manifest(
+            "networking.istio.io/v1",
+            "WorkloadGroup",
+            "vms",
+            "ns1",
+            spec,
+        ))
     }
 
     // CRD rules, then validateWorkloadEntry (FQDN addresses allowed)
@@ -435,8 +404,7 @@ mod tests {
     fn vm_workload_entry_loads_cleanly() {
         // From Istio's "Virtual Machine Installation" guide.
         let text = "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata:\n  name: details-vm\n  namespace: bookinfo\nspec:\n  serviceAccount: details-legacy\n  address: 2.2.2.2\n  labels:\n    app: details-legacy\n    instance-id: vm1\n";
-        let loaded = crate::config::load_str("we.yaml", text, None);
-        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        clean(text);
     }
 
     #[test]
@@ -472,8 +440,7 @@ spec:
      - name: Lit-Header
        value: Im-The-Best
 "#;
-        let loaded = crate::config::load_str("wg.yaml", text, None);
-        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        clean(text);
     }
 
     #[test]

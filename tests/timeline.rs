@@ -1,0 +1,84 @@
+//! Scenario timelines: pods crash and restart, are deleted and replaced,
+//! deployments scale; traffic notices.
+
+use std::path::Path;
+
+use meshsim::cli::run::simulate;
+use meshsim::scenario;
+
+fn bookinfo_with(timeline: &str) -> meshsim::telemetry::Report {
+    let text =
+        std::fs::read_to_string("scenarios/bookinfo.yaml").unwrap() + "timeline:\n" + timeline;
+    let s = scenario::parse(Path::new("scenarios/bookinfo.yaml"), &text).unwrap();
+    simulate(&s).unwrap().unwrap()
+}
+
+fn share(report: &meshsim::telemetry::Report, workload: &str) -> f64 {
+    report
+        .versions
+        .iter()
+        .find(|v| v.workload == workload)
+        .map_or(0.0, |v| v.share)
+}
+
+#[test]
+fn a_killed_pod_leaves_the_endpoints_until_it_restarts() {
+    let report = bookinfo_with("- at: 20s\n  killPod: bookinfo/reviews-v3\n");
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("killed pod bookinfo/reviews-v3-")),
+        "{:?}",
+        report.notes
+    );
+    // Down for its restart time (about a second or two), so v3 serves a
+    // little less than a third.
+    let v3 = share(&report, "reviews-v3");
+    assert!(v3 < 33.0 && v3 > 28.0, "reviews-v3 share {v3}%");
+    // productpage retries reviews, so users still get pages.
+    assert!(
+        report.traffic[0].outcomes.keys().all(|k| k == "200"),
+        "{:?}",
+        report.traffic[0].outcomes
+    );
+}
+
+#[test]
+fn scaling_a_version_up_moves_its_share() {
+    let report =
+        bookinfo_with("- at: 0s\n  scale: {deployment: bookinfo/reviews-v1, replicas: 3}\n");
+    // After the new pods start, round robin over 5 endpoints gives v1 3/5.
+    let v1 = share(&report, "reviews-v1");
+    assert!(v1 > 50.0 && v1 < 62.0, "reviews-v1 share {v1}%");
+}
+
+#[test]
+fn a_deleted_pod_is_replaced_by_its_deployment() {
+    let report = bookinfo_with("- at: 10s\n  deletePod: bookinfo/ratings-v1\n");
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("deleted pod bookinfo/ratings-v1-")),
+        "{:?}",
+        report.notes
+    );
+    assert_eq!(
+        report.cluster.ready, report.cluster.pods,
+        "the replacement is ready by the end"
+    );
+}
+
+#[test]
+fn unknown_targets_are_reported_not_fatal() {
+    let report = bookinfo_with("- at: 5s\n  killPod: bookinfo/nope\n");
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("killPod: no pod bookinfo/nope")),
+        "{:?}",
+        report.notes
+    );
+}
