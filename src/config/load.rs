@@ -276,14 +276,11 @@ fn unknown_kind_message(api_version: &str, kind: &str) -> String {
         .collect();
     if !known.is_empty() {
         msg.push_str(&format!(" (served versions: {})", known.join(", ")));
-    } else if let Some(k) = KINDS
-        .iter()
-        .find(|k| super::kinds::written_kind(k).eq_ignore_ascii_case(kind))
-    {
-        msg.push_str(&format!(
-            " (did you mean {:?}?)",
-            super::kinds::written_kind(k)
-        ));
+    } else {
+        let names: Vec<&str> = KINDS.iter().map(super::kinds::written_kind).collect();
+        if let Some(k) = crate::yaml::de::suggest(kind, &names) {
+            msg.push_str(&format!(" (did you mean {k:?}?)"));
+        }
     }
     let (group, _) = split_api_version(api_version);
     if KINDS.iter().all(|k| k.group != group) {

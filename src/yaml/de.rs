@@ -667,8 +667,9 @@ impl<'de> de::Deserializer<'de> for KeyDe<'_> {
     }
 }
 
-/// The closest known name, if one is close enough to be a likely typo.
-fn suggest(key: &str, fields: &[&str]) -> Option<String> {
+/// The closest of `fields` to `key`, if one is close enough to be a likely
+/// typo (case-insensitive edit distance).
+pub fn suggest(key: &str, fields: &[&str]) -> Option<String> {
     fields
         .iter()
         .map(|f| (edit_distance(&key.to_lowercase(), &f.to_lowercase()), *f))
