@@ -31,8 +31,14 @@ pub use page::{Page, Reviews, Stars};
 /// productpage's timeout for each backend call (`requests.get(…, timeout=3.0)`).
 const BACKEND_TIMEOUT: SimDuration = SimDuration::from_secs(3);
 
-/// Headers productpage copies from the incoming request (`getForwardHeaders`).
+/// Headers productpage copies from the incoming request (`getForwardHeaders`):
+/// the B3 trace headers through OpenTelemetry's propagator (which drops
+/// `x-b3-parentspanid` and `x-b3-flags`), then a fixed list. `end-user` is
+/// not in it: productpage sets that only from its login session.
 const PRODUCTPAGE_FORWARDS: &[&str] = &[
+    "x-b3-traceid",
+    "x-b3-spanid",
+    "x-b3-sampled",
     "x-request-id",
     "x-ot-span-context",
     "x-datadog-trace-id",
