@@ -4,6 +4,9 @@
 
 pub mod injection;
 pub mod install;
+pub mod registry;
+pub mod routing;
+pub mod store;
 
 pub use injection::SidecarInjector;
 pub use install::Profile;

@@ -9,7 +9,11 @@
 
 pub mod cost;
 pub mod flags;
+pub mod lb;
 pub mod proxy;
+pub mod route_match;
+pub mod router;
+pub mod xds;
 
 pub use cost::Costs;
 pub use flags::ResponseFlags;

@@ -1,0 +1,1082 @@
+//! What istiod writes for one proxy: route configurations built from
+//! Services, ServiceEntries and VirtualServices, clusters shaped by
+//! DestinationRules. Each rule follows Istio 1.27.9's `pilot/pkg/networking`
+//! (`core/httproute.go`, `core/route/route.go`, `core/gateway.go`,
+//! `model/push_context.go`, `model/sidecar.go`); the research notes behind
+//! them are summarised in `docs/routing.md`.
+
+use std::collections::BTreeMap;
+
+use crate::apps::Request;
+use crate::config::networking::destination_rule::{
+    ConsistentHashLb, DestinationRule, LoadBalancerSettings, SimpleLb, TrafficPolicy,
+};
+use crate::config::networking::gateway::Gateway;
+use crate::config::networking::virtual_service::{
+    Destination, Headers, HttpRedirect, HttpRoute, RedirectPortSelection, VirtualService,
+};
+use crate::config::{Body, Object};
+use crate::dataplane::lb::PolicyConfig;
+use crate::dataplane::route_match::{CompiledMatch, MatchInput};
+use crate::dataplane::xds::{
+    Action, Cluster, ClusterRef, HashPolicy, HeaderOps, Listener, Mirror, OutboundPolicy,
+    ProxyConfig, ProxyIdentity, Redirect, Rewrite, RewriteSpan, Route, RouteConfig, RouteOrigin,
+    VirtualHost, WeightedCluster,
+};
+
+use super::registry::{Origin, Registry, Visibility, host_matches, resolve_short_name};
+use super::store::ConfigStore;
+
+/// The namespace whose DestinationRules apply mesh-wide
+/// (`meshConfig.rootNamespace`).
+pub const ROOT_NAMESPACE: &str = "istio-system";
+
+/// What every proxy's configuration is built from.
+pub struct Inputs<'a> {
+    pub registry: &'a Registry,
+    pub store: &'a ConfigStore,
+    pub outbound: OutboundPolicy,
+}
+
+/// Builds the configuration of a sidecar (the `mesh` gateway).
+pub fn sidecar_config(inputs: &Inputs<'_>, identity: ProxyIdentity) -> ProxyConfig {
+    let mut b = Builder::new(inputs, identity);
+    let vss = b.virtual_services("mesh");
+    let bound = b.bind_virtual_services(&vss);
+    let mut by_listener: BTreeMap<Listener, Vec<VirtualHost>> = BTreeMap::new();
+    for (i, svc) in inputs.registry.services.iter().enumerate() {
+        if !svc.visibility.visible_from(&b.identity.namespace) {
+            continue;
+        }
+        for port in &svc.ports {
+            if !(port.protocol.is_http()
+                || port.protocol == crate::config::networking::gateway::Protocol::Unsupported)
+            {
+                continue;
+            }
+            let listener = if port.protocol.is_http() {
+                Listener::Port(port.number)
+            } else {
+                Listener::Sniffed(svc.hostname.clone(), port.number)
+            };
+            let routes = bound
+                .get(&i)
+                .and_then(|vs| b.vs_routes(vs, port.number, &svc.hostname))
+                .unwrap_or_else(|| vec![b.default_route(i, port.number)]);
+            let mut domains = b.service_domains(i);
+            if matches!(listener, Listener::Sniffed(..)) {
+                domains = vec!["*".to_string()];
+            }
+            by_listener.entry(listener).or_default().push(VirtualHost {
+                name: format!("{}:{}", svc.hostname, port.number),
+                domains,
+                routes,
+                virtual_service: bound.get(&i).map(|vs| vs.key()),
+            });
+        }
+    }
+    // VirtualService hosts no registry service carries get virtual hosts
+    // of their own, on port 80 (istiod's "gross HACK") and on the ports of
+    // services the VirtualService also names.
+    for (host, vs) in b.unbound_hosts(&vss, &bound) {
+        let ports: Vec<u16> = by_listener
+            .keys()
+            .filter_map(|l| match l {
+                Listener::Port(p) => Some(*p),
+                Listener::Sniffed(..) => None,
+            })
+            .filter(|p| *p == 80 || vs_names_service_with_port(&b, vs, *p))
+            .chain(std::iter::once(80))
+            .collect::<std::collections::BTreeSet<u16>>()
+            .into_iter()
+            .collect();
+        for port in ports {
+            if let Some(routes) = b.vs_routes(vs, port, &host) {
+                by_listener
+                    .entry(Listener::Port(port))
+                    .or_default()
+                    .push(VirtualHost {
+                        name: format!("{host}:{port}"),
+                        domains: vec![host.clone()],
+                        routes,
+                        virtual_service: Some(vs.key()),
+                    });
+            }
+        }
+    }
+    let outbound = inputs.outbound;
+    let routes = by_listener
+        .into_iter()
+        .map(|(listener, mut vhosts)| {
+            let name = match &listener {
+                Listener::Port(p) => p.to_string(),
+                Listener::Sniffed(h, p) => format!("{h}:{p}"),
+            };
+            if matches!(listener, Listener::Port(_)) {
+                vhosts.sort_by(|a, b| a.name.cmp(&b.name));
+                dedupe_domains(&mut vhosts);
+                vhosts.push(catch_all(outbound));
+            }
+            (listener, RouteConfig::new(name, vhosts))
+        })
+        .collect();
+    ProxyConfig {
+        identity: b.identity.clone(),
+        routes,
+        clusters: b.clusters,
+        outbound,
+    }
+}
+
+/// Builds the configuration of a gateway proxy: one route configuration
+/// per server port, from the VirtualServices bound to its Gateways.
+/// `service_ports` maps the gateway Service's ports to target ports, so a
+/// server on 80 serves the pod's 8080 (`resolvePorts`).
+pub fn gateway_config(
+    inputs: &Inputs<'_>,
+    identity: ProxyIdentity,
+    service_ports: &[(u16, u16)],
+) -> ProxyConfig {
+    let mut b = Builder::new(inputs, identity);
+    let gateways: Vec<String> = b.identity.gateways.clone().unwrap_or_default();
+    let mut by_port: BTreeMap<u16, (u16, Vec<VirtualHost>)> = BTreeMap::new();
+    for gw_name in &gateways {
+        let Some((gw_ns, gw)) = find_gateway(inputs.store, gw_name) else {
+            continue;
+        };
+        let vss = b.virtual_services(gw_name);
+        for server in &gw.servers {
+            let Some(number) = server.port.as_ref().and_then(|p| p.number) else {
+                continue;
+            };
+            let protocol = server
+                .port
+                .as_ref()
+                .map(|p| p.protocol())
+                .unwrap_or(crate::config::networking::gateway::Protocol::Unsupported);
+            if !protocol.is_http() {
+                continue;
+            }
+            let number = number as u16;
+            let target = service_ports
+                .iter()
+                .find(|(p, _)| *p == number)
+                .map_or(number, |(_, t)| *t);
+            let entry = by_port.entry(target).or_insert((number, Vec::new()));
+            for vs in &vss {
+                let hosts = intersect_hosts(&server.hosts, &gw_ns, vs);
+                for host in hosts {
+                    let Some(routes) = b.vs_routes(vs, number, &host) else {
+                        continue;
+                    };
+                    let name = format!("{host}:{number}");
+                    match entry.1.iter_mut().find(|v| v.name == name) {
+                        Some(existing) => existing.routes.extend(routes),
+                        None => entry.1.push(VirtualHost {
+                            name,
+                            domains: vec![host.to_ascii_lowercase()],
+                            routes,
+                            virtual_service: Some(vs.key()),
+                        }),
+                    }
+                }
+            }
+        }
+    }
+    let routes = by_port
+        .into_iter()
+        .map(|(target, (_, mut vhosts))| {
+            for vh in &mut vhosts {
+                // Catch-all routes of merged VirtualServices go last, in order
+                // (`SortVHostRoutes`).
+                vh.routes
+                    .sort_by_key(|r| r.matches.is_empty() && r.origin != RouteOrigin::CatchAll);
+            }
+            (
+                Listener::Port(target),
+                RouteConfig::new(format!("http.{target}"), vhosts),
+            )
+        })
+        .collect();
+    ProxyConfig {
+        identity: b.identity.clone(),
+        routes,
+        clusters: b.clusters,
+        outbound: OutboundPolicy::RegistryOnly,
+    }
+}
+
+fn find_gateway<'a>(store: &'a ConfigStore, name: &str) -> Option<(String, &'a Gateway)> {
+    let (ns, n) = name.split_once('/')?;
+    match &store.get("Gateway", ns, n)?.body {
+        Body::Gateway(g) => Some((ns.to_string(), g)),
+        _ => None,
+    }
+}
+
+/// The gateways (`ns/name`) whose selector picks a pod with these labels.
+pub fn gateways_selecting(store: &ConfigStore, labels: &BTreeMap<String, String>) -> Vec<String> {
+    store
+        .of_kind("Gateway")
+        .into_iter()
+        .filter_map(|o| match &o.body {
+            Body::Gateway(g)
+                if !g.selector.is_empty()
+                    && g.selector.iter().all(|(k, v)| labels.get(k) == Some(v)) =>
+            {
+                Some(format!("{}/{}", o.namespace(), o.name()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Gateway server hosts (`ns/host`, `*/host` or `host`) intersected with a
+/// VirtualService's hosts, keeping the more specific of each pair.
+fn intersect_hosts(server_hosts: &[String], _gw_ns: &str, vs: &Vs<'_>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for sh in server_hosts {
+        let (ns, h) = sh.split_once('/').unwrap_or(("*", sh));
+        if ns != "*" && ns != vs.namespace {
+            continue;
+        }
+        for vh in &vs.hosts {
+            let pick = if host_matches(h, vh) {
+                Some(vh.clone())
+            } else if host_matches(vh, h) {
+                Some(h.to_string())
+            } else {
+                None
+            };
+            if let Some(p) = pick
+                && !out.contains(&p)
+            {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+fn vs_names_service_with_port(b: &Builder<'_>, vs: &Vs<'_>, port: u16) -> bool {
+    vs.hosts.iter().any(|h| {
+        b.inputs
+            .registry
+            .matching(h, &b.identity.namespace)
+            .any(|i| b.inputs.registry.get(i).port(port).is_some())
+    })
+}
+
+/// The catch-all virtual host of an outbound HTTP route configuration.
+fn catch_all(policy: OutboundPolicy) -> VirtualHost {
+    let (name, action) = match policy {
+        OutboundPolicy::AllowAny => ("allow_any", Action::Passthrough),
+        OutboundPolicy::RegistryOnly => (
+            "block_all",
+            Action::Direct {
+                status: 502,
+                body: String::new(),
+            },
+        ),
+    };
+    VirtualHost {
+        name: name.to_string(),
+        domains: vec!["*".to_string()],
+        routes: vec![Route {
+            name: name.to_string(),
+            origin: RouteOrigin::CatchAll,
+            matches: Vec::new(),
+            rewrite_spans: Vec::new(),
+            action,
+            rewrite: None,
+            request_headers: HeaderOps::default(),
+            response_headers: HeaderOps::default(),
+            mirrors: Vec::new(),
+            timeout: None,
+            retries: None,
+            fault: None,
+        }],
+        virtual_service: None,
+    }
+}
+
+/// `dedupeDomains`: a domain already claimed by an earlier virtual host is
+/// dropped from later ones.
+fn dedupe_domains(vhosts: &mut [VirtualHost]) {
+    let mut seen = std::collections::BTreeSet::new();
+    for vh in vhosts {
+        vh.domains.retain(|d| seen.insert(d.to_ascii_lowercase()));
+    }
+}
+
+/// A VirtualService with its hosts resolved.
+struct Vs<'a> {
+    namespace: &'a str,
+    name: &'a str,
+    spec: &'a VirtualService,
+    hosts: Vec<String>,
+    gateways: Vec<String>,
+}
+
+impl Vs<'_> {
+    fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+}
+
+/// `resolveGatewayName`: `gw` and `./gw` are in the VirtualService's
+/// namespace, `ns/gw` as written, the legacy `gw.ns…` is `ns/gw`.
+pub fn resolve_gateway_name(name: &str, vs_namespace: &str) -> String {
+    if name == "mesh" {
+        return name.to_string();
+    }
+    if let Some(rest) = name.strip_prefix("./") {
+        return format!("{vs_namespace}/{rest}");
+    }
+    if name.contains('/') {
+        return name.to_string();
+    }
+    match name.split_once('.') {
+        Some((gw, rest)) => format!("{}/{gw}", rest.split('.').next().unwrap_or(rest)),
+        None => format!("{vs_namespace}/{name}"),
+    }
+}
+
+struct Builder<'a> {
+    inputs: &'a Inputs<'a>,
+    identity: ProxyIdentity,
+    clusters: Vec<Cluster>,
+    cluster_index: BTreeMap<String, Option<usize>>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(inputs: &'a Inputs<'a>, identity: ProxyIdentity) -> Self {
+        Builder {
+            inputs,
+            identity,
+            clusters: Vec::new(),
+            cluster_index: BTreeMap::new(),
+        }
+    }
+
+    /// The VirtualServices bound to `gateway` (`mesh` for sidecars) that
+    /// this proxy may see, in istiod's order: private to its namespace,
+    /// exported to it, public; oldest first within each.
+    fn virtual_services(&self, gateway: &str) -> Vec<Vs<'a>> {
+        let ns = self.identity.namespace.as_str();
+        let mut tiers: [Vec<Vs<'a>>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+        for obj in self.inputs.store.of_kind("VirtualService") {
+            let Body::VirtualService(spec) = &obj.body else {
+                continue;
+            };
+            if spec.hosts.is_empty() {
+                continue; // a delegate: only reachable through its root
+            }
+            let gateways: Vec<String> = if spec.gateways.is_empty() {
+                vec!["mesh".to_string()]
+            } else {
+                spec.gateways
+                    .iter()
+                    .map(|g| resolve_gateway_name(g, obj.namespace()))
+                    .collect()
+            };
+            if !gateways.iter().any(|g| g == gateway) {
+                continue;
+            }
+            let tier = match Visibility::parse(&spec.export_to, obj.namespace()) {
+                Visibility::Public => 2,
+                Visibility::Namespaces(list) if list == [obj.namespace().to_string()] => {
+                    if obj.namespace() != ns {
+                        continue;
+                    }
+                    0
+                }
+                Visibility::Namespaces(list) => {
+                    if !list.iter().any(|n| n == ns) {
+                        continue;
+                    }
+                    1
+                }
+                Visibility::Hidden => continue,
+            };
+            tiers[tier].push(Vs {
+                namespace: obj.namespace(),
+                name: obj.name(),
+                spec,
+                hosts: spec
+                    .hosts
+                    .iter()
+                    .map(|h| resolve_short_name(h, obj.namespace()))
+                    .collect(),
+                gateways,
+            });
+        }
+        tiers.into_iter().flatten().collect()
+    }
+
+    /// Each visible registry service bound to the VirtualService with the
+    /// most specific host covering it (the first in order on ties).
+    fn bind_virtual_services<'v>(&self, vss: &'v [Vs<'a>]) -> BTreeMap<usize, &'v Vs<'a>> {
+        let mut best: BTreeMap<usize, (usize, &'v Vs<'a>)> = BTreeMap::new();
+        for vs in vss {
+            for h in &vs.hosts {
+                let specificity = if h.starts_with('*') {
+                    h.len()
+                } else {
+                    usize::MAX
+                };
+                for i in self.inputs.registry.matching(h, &self.identity.namespace) {
+                    match best.get(&i) {
+                        Some((s, _)) if *s >= specificity => {}
+                        _ => {
+                            best.insert(i, (specificity, vs));
+                        }
+                    }
+                }
+            }
+        }
+        best.into_iter().map(|(i, (_, vs))| (i, vs)).collect()
+    }
+
+    /// VirtualService hosts that name no visible registry service.
+    fn unbound_hosts<'v>(
+        &self,
+        vss: &'v [Vs<'a>],
+        _bound: &BTreeMap<usize, &'v Vs<'a>>,
+    ) -> Vec<(String, &'v Vs<'a>)> {
+        let mut out: Vec<(String, &'v Vs<'a>)> = Vec::new();
+        for vs in vss {
+            for h in &vs.hosts {
+                if h == "*"
+                    || self
+                        .inputs
+                        .registry
+                        .matching(h, &self.identity.namespace)
+                        .next()
+                        .is_some()
+                {
+                    continue;
+                }
+                if !out.iter().any(|(seen, _)| seen == h) {
+                    out.push((h.clone(), vs));
+                }
+            }
+        }
+        out
+    }
+
+    /// The domains of a service's virtual host, for this proxy
+    /// (`generateVirtualHostDomains`): the FQDN with and without a trailing
+    /// dot, `name.ns` and `name.ns.svc` for Kubernetes Services, the bare
+    /// name only in the service's own namespace, and its addresses.
+    fn service_domains(&self, i: usize) -> Vec<String> {
+        let svc = self.inputs.registry.get(i);
+        let mut d = vec![svc.hostname.clone(), format!("{}.", svc.hostname)];
+        if let Some(name) = &svc.k8s_name {
+            if svc.namespace == self.identity.namespace {
+                d.push(name.clone());
+            }
+            d.push(format!("{name}.{}.svc", svc.namespace));
+            d.push(format!("{name}.{}", svc.namespace));
+        }
+        d.extend(
+            svc.addresses
+                .iter()
+                .filter(|a| a.parse::<std::net::IpAddr>().is_ok())
+                .cloned(),
+        );
+        d
+    }
+
+    /// The route istiod writes for a service without a VirtualService.
+    fn default_route(&mut self, service: usize, port: u16) -> Route {
+        let host = self.inputs.registry.get(service).hostname.clone();
+        let cluster = self.cluster(&host, port, "");
+        Route {
+            name: "default".to_string(),
+            origin: RouteOrigin::Default,
+            matches: Vec::new(),
+            rewrite_spans: Vec::new(),
+            action: Action::Forward(vec![WeightedCluster {
+                cluster,
+                weight: 100,
+                request_headers: HeaderOps::default(),
+                response_headers: HeaderOps::default(),
+            }]),
+            rewrite: None,
+            request_headers: HeaderOps::default(),
+            response_headers: HeaderOps::default(),
+            mirrors: Vec::new(),
+            timeout: None,
+            retries: None,
+            fault: None,
+        }
+    }
+
+    /// A VirtualService's HTTP routes for a listener port, as this proxy
+    /// gets them; `None` when none survives for it (the service then keeps
+    /// its default route).
+    fn vs_routes(&mut self, vs: &Vs<'_>, port: u16, _host: &str) -> Option<Vec<Route>> {
+        let identity = self.identity.clone();
+        let probe = Request::get("", "/");
+        let input = MatchInput {
+            request: &probe,
+            scheme: "http",
+            port,
+            source_labels: &identity.labels,
+            source_namespace: &identity.namespace,
+            gateway: None,
+        };
+        let mut routes = Vec::new();
+        for (index, rule) in vs.spec.http.iter().enumerate() {
+            let mut matches = Vec::new();
+            let mut surviving: Vec<&crate::config::networking::virtual_service::HttpMatchRequest> =
+                Vec::new();
+            for m in &rule.r#match {
+                let Ok(c) = CompiledMatch::compile(m, vs.namespace, &vs.gateways) else {
+                    continue;
+                };
+                // For a gateway proxy, a block applies if any of its
+                // gateways is named.
+                let applies = match &identity.gateways {
+                    Some(gws) => gws.iter().any(|g| {
+                        c.applies_to(&MatchInput {
+                            gateway: Some(g),
+                            ..input_ref(&input)
+                        })
+                        .is_ok()
+                    }),
+                    None => c.applies_to(&input).is_ok(),
+                };
+                if applies {
+                    matches.push(c);
+                    surviving.push(m);
+                }
+            }
+            if !rule.r#match.is_empty() && matches.is_empty() {
+                continue; // filtered out for this proxy
+            }
+            let catch_all = rule.r#match.is_empty() || surviving.iter().any(|m| is_catch_all(m));
+            let spans = surviving.iter().map(|m| rewrite_span(m)).collect();
+            if let Some(route) = self.http_route(vs, index, rule, matches, spans, port) {
+                routes.push(route);
+            }
+            if catch_all {
+                break; // istiod emits nothing after a catch-all
+            }
+        }
+        if routes.is_empty() {
+            None
+        } else {
+            Some(routes)
+        }
+    }
+
+    fn http_route(
+        &mut self,
+        vs: &Vs<'_>,
+        index: usize,
+        rule: &HttpRoute,
+        matches: Vec<CompiledMatch>,
+        rewrite_spans: Vec<RewriteSpan>,
+        port: u16,
+    ) -> Option<Route> {
+        if rule.delegate.is_some() {
+            return None;
+        }
+        let (mut request_headers, mut response_headers) = header_ops(rule.headers.as_ref());
+        let authority = rule
+            .rewrite
+            .as_ref()
+            .map(|r| r.authority.clone())
+            .filter(|a| !a.is_empty())
+            .or_else(|| take_authority(&mut request_headers));
+        let action = if let Some(r) = &rule.redirect {
+            Action::Redirect(redirect(r, port))
+        } else if let Some(d) = &rule.direct_response {
+            Action::Direct {
+                status: d.status.unwrap_or(200) as u16,
+                body: d
+                    .body
+                    .as_ref()
+                    .and_then(|b| b.string.clone().or_else(|| b.bytes.clone()))
+                    .unwrap_or_default(),
+            }
+        } else {
+            let dests: Vec<_> = rule
+                .route
+                .iter()
+                .filter(|d| rule.route.len() == 1 || d.weight > 0)
+                .filter_map(|d| d.destination.as_ref().map(|dest| (d, dest)))
+                .collect();
+            if dests.is_empty() {
+                return None;
+            }
+            let single = dests.len() == 1;
+            let mut weighted = Vec::new();
+            for (d, dest) in dests {
+                let cluster = self.destination_cluster(vs, dest, port);
+                let (req, resp) = header_ops(d.headers.as_ref());
+                if single {
+                    // One destination: its header operations come after the
+                    // route's, so its `set` wins (`applyHTTPRouteDestination`).
+                    request_headers = concat(request_headers, req);
+                    response_headers = concat(response_headers, resp);
+                    weighted.push(WeightedCluster {
+                        cluster,
+                        weight: 100,
+                        request_headers: HeaderOps::default(),
+                        response_headers: HeaderOps::default(),
+                    });
+                } else {
+                    weighted.push(WeightedCluster {
+                        cluster,
+                        weight: d.weight.max(0) as u32,
+                        request_headers: req,
+                        response_headers: resp,
+                    });
+                }
+            }
+            Action::Forward(weighted)
+        };
+        let mut mirrors = Vec::new();
+        if let Some(m) = &rule.mirror {
+            let percent = rule
+                .mirror_percentage
+                .as_ref()
+                .map(|p| p.value)
+                .or_else(|| rule.deprecated_mirror_percent().map(f64::from))
+                .unwrap_or(100.0);
+            if percent > 0.0 {
+                mirrors.push(Mirror {
+                    cluster: self.destination_cluster(vs, m, port),
+                    percent,
+                });
+            }
+        }
+        for m in &rule.mirrors {
+            let percent = m.percentage.as_ref().map_or(100.0, |p| p.value);
+            if let (Some(dest), true) = (&m.destination, percent > 0.0) {
+                mirrors.push(Mirror {
+                    cluster: self.destination_cluster(vs, dest, port),
+                    percent,
+                });
+            }
+        }
+        let rewrite = rule
+            .rewrite
+            .as_ref()
+            .map(|r| Rewrite {
+                uri: Some(r.uri.clone()).filter(|u| !u.is_empty()),
+                authority: authority.clone(),
+                regex: r.uri_regex_rewrite.as_ref().and_then(|rr| {
+                    regex::Regex::new(&rr.r#match)
+                        .ok()
+                        .map(|re| (re, rr.rewrite.clone()))
+                }),
+            })
+            .or_else(|| {
+                authority.clone().map(|a| Rewrite {
+                    uri: None,
+                    authority: Some(a),
+                    regex: None,
+                })
+            });
+        let name = rule.name.clone();
+        Some(Route {
+            name,
+            origin: RouteOrigin::VirtualService {
+                name: vs.key(),
+                index,
+            },
+            matches,
+            rewrite_spans,
+            action,
+            rewrite,
+            request_headers,
+            response_headers,
+            mirrors,
+            timeout: rule.timeout.as_ref().map(|t| t.get()),
+            retries: rule.retries.clone(),
+            fault: rule.fault.clone(),
+        })
+    }
+
+    /// The cluster a destination names: its host resolved in the
+    /// VirtualService's namespace, its port or else the listener's.
+    fn destination_cluster(
+        &mut self,
+        vs: &Vs<'_>,
+        dest: &Destination,
+        listener_port: u16,
+    ) -> ClusterRef {
+        let host = resolve_short_name(dest.host(), vs.namespace);
+        let port = match dest.port_number() {
+            Some(p) => p as u16,
+            None if self.identity.gateways.is_some() => {
+                // On a gateway the listener is the server port; a service
+                // with a single port uses that one (`GetDestinationCluster`).
+                match self
+                    .inputs
+                    .registry
+                    .find(&host)
+                    .map(|i| self.inputs.registry.get(i))
+                {
+                    Some(svc) if svc.ports.len() == 1 => svc.ports[0].number,
+                    _ => listener_port,
+                }
+            }
+            None => listener_port,
+        };
+        self.cluster(&host, port, &dest.subset)
+    }
+
+    /// `outbound|port|subset|host`, built once; `index: None` when the host
+    /// or subset does not exist (Envoy answers 503 NC).
+    fn cluster(&mut self, host: &str, port: u16, subset: &str) -> ClusterRef {
+        let name = format!("outbound|{port}|{subset}|{host}");
+        if let Some(index) = self.cluster_index.get(&name) {
+            return ClusterRef {
+                name,
+                index: *index,
+            };
+        }
+        let index = self.build_cluster(&name, host, port, subset);
+        self.cluster_index.insert(name.clone(), index);
+        ClusterRef { name, index }
+    }
+
+    fn build_cluster(&mut self, name: &str, host: &str, port: u16, subset: &str) -> Option<usize> {
+        let service = self.inputs.registry.find(host)?;
+        let svc = self.inputs.registry.get(service);
+        if !svc.visibility.visible_from(&self.identity.namespace) || svc.port(port).is_none() {
+            return None;
+        }
+        let dr = self.destination_rule(host);
+        let (subset_labels, subset_policy) = if subset.is_empty() {
+            (BTreeMap::new(), None)
+        } else {
+            let s = dr.as_ref()?.subsets.iter().find(|s| s.name() == subset)?;
+            (s.labels.clone(), s.traffic_policy.as_ref())
+        };
+        let top = dr.as_ref().and_then(|d| d.policy.as_ref());
+        let lb = effective_lb(top, subset_policy, port);
+        let (policy, hash) = lb_policy(lb, &svc.origin);
+        self.clusters.push(Cluster {
+            name: name.to_string(),
+            service,
+            port,
+            subset: Some(subset.to_string()).filter(|s| !s.is_empty()),
+            subset_labels,
+            lb: policy,
+            hash,
+            destination_rule: dr.as_ref().map(|d| d.key.clone()),
+        });
+        Some(self.clusters.len() - 1)
+    }
+
+    /// The DestinationRule for `host`, as istiod picks it for this proxy:
+    /// the proxy's namespace first, then the service's namespace (rules
+    /// exported to the proxy), then the root namespace; the most specific
+    /// host within a namespace; rules for one host in one namespace merged.
+    fn destination_rule(&self, host: &str) -> Option<MergedRule> {
+        let proxy_ns = self.identity.namespace.as_str();
+        let service_ns = self
+            .inputs
+            .registry
+            .find(host)
+            .map(|i| self.inputs.registry.get(i).namespace.clone());
+        let rules = self.inputs.store.of_kind("DestinationRule");
+        let candidates = |ns: &str, own: bool| -> Vec<(&Object, &DestinationRule, String)> {
+            rules
+                .iter()
+                .filter(|o| o.namespace() == ns)
+                .filter_map(|o| match &o.body {
+                    Body::DestinationRule(dr) => Some((*o, dr)),
+                    _ => None,
+                })
+                .filter(|(o, dr)| {
+                    let vis = Visibility::parse(&dr.export_to, o.namespace());
+                    own || vis.visible_from(proxy_ns)
+                })
+                .filter(|(_, dr)| {
+                    dr.workload_selector.as_ref().is_none_or(|s| {
+                        own && s
+                            .match_labels
+                            .iter()
+                            .all(|(k, v)| self.identity.labels.get(k) == Some(v))
+                    })
+                })
+                .map(|(o, dr)| (o, dr, resolve_short_name(dr.host(), o.namespace())))
+                .filter(|(_, _, h)| host_matches(h, host))
+                .collect()
+        };
+        let mut steps = vec![(proxy_ns.to_string(), true)];
+        if let Some(ns) = service_ns.filter(|ns| ns != proxy_ns) {
+            steps.push((ns, false));
+        }
+        if proxy_ns != ROOT_NAMESPACE {
+            steps.push((ROOT_NAMESPACE.to_string(), false));
+        }
+        for (ns, own) in steps {
+            let found = candidates(&ns, own);
+            let Some(best) = found
+                .iter()
+                .map(|(_, _, h)| h)
+                .max_by_key(|h| {
+                    if h.starts_with('*') {
+                        h.len()
+                    } else {
+                        usize::MAX
+                    }
+                })
+                .cloned()
+            else {
+                continue;
+            };
+            let same: Vec<_> = found.into_iter().filter(|(_, _, h)| *h == best).collect();
+            // Selector rules first (they are sorted first), then merging.
+            let mut merged = MergedRule {
+                key: format!("{}/{}", same[0].0.namespace(), same[0].0.name()),
+                policy: None,
+                subsets: Vec::new(),
+            };
+            for (_, dr, _) in &same {
+                if merged.policy.is_none() {
+                    merged.policy = dr.traffic_policy.clone();
+                }
+                for s in &dr.subsets {
+                    if !merged.subsets.iter().any(
+                        |m: &crate::config::networking::destination_rule::Subset| {
+                            m.name() == s.name()
+                        },
+                    ) {
+                        merged.subsets.push(s.clone());
+                    }
+                }
+            }
+            return Some(merged);
+        }
+        None
+    }
+}
+
+/// `MatchInput` is not `Clone` (it borrows); this re-borrows one.
+fn input_ref<'x>(i: &MatchInput<'x>) -> MatchInput<'x> {
+    MatchInput {
+        request: i.request,
+        scheme: i.scheme,
+        port: i.port,
+        source_labels: i.source_labels,
+        source_namespace: i.source_namespace,
+        gateway: i.gateway,
+    }
+}
+
+/// A match block that matches every request once istiod has settled its
+/// proxy conditions: Envoy's `prefix: /` (or regex `.*`) with no header or
+/// query condition (`IsCatchAllRoute`).
+fn is_catch_all(m: &crate::config::networking::virtual_service::HttpMatchRequest) -> bool {
+    let uri_all = match &m.uri {
+        None => true,
+        Some(u) => u.prefix.as_deref() == Some("/") || u.regex.as_deref() == Some(".*"),
+    };
+    uri_all
+        && m.headers.is_empty()
+        && m.without_headers.is_empty()
+        && m.query_params.is_empty()
+        && m.method.is_none()
+        && m.authority.is_none()
+        && m.scheme.is_none()
+}
+
+/// What `rewrite.uri` replaces for a request selected by this block.
+fn rewrite_span(m: &crate::config::networking::virtual_service::HttpMatchRequest) -> RewriteSpan {
+    match &m.uri {
+        Some(u) => match &u.prefix {
+            Some(p) => RewriteSpan::Prefix(p.len()),
+            None => RewriteSpan::Whole,
+        },
+        None => RewriteSpan::Root,
+    }
+}
+
+/// DestinationRules for one host in one namespace, merged.
+struct MergedRule {
+    key: String,
+    policy: Option<TrafficPolicy>,
+    subsets: Vec<crate::config::networking::destination_rule::Subset>,
+}
+
+/// The load balancer settings in force for a port: port-level settings
+/// replace the top-level ones as a unit; a subset's policy then overrides
+/// field by field (`MergeSubsetTrafficPolicy`).
+fn effective_lb<'p>(
+    top: Option<&'p TrafficPolicy>,
+    subset: Option<&'p TrafficPolicy>,
+    port: u16,
+) -> Option<&'p LoadBalancerSettings> {
+    let level = |p: &'p TrafficPolicy| -> Option<Option<&'p LoadBalancerSettings>> {
+        p.port_level_settings
+            .iter()
+            .find(|pl| pl.port.as_ref().map(|s| s.number) == Some(u32::from(port)))
+            .map(|pl| pl.load_balancer.as_ref())
+    };
+    let top_lb = top.and_then(|t| level(t).unwrap_or(t.load_balancer.as_ref()));
+    match subset {
+        Some(s) => match level(s) {
+            Some(lb) => lb,
+            None => s.load_balancer.as_ref().or(top_lb),
+        },
+        None => top_lb,
+    }
+}
+
+fn lb_policy(
+    lb: Option<&LoadBalancerSettings>,
+    origin: &Origin,
+) -> (PolicyConfig, Option<HashPolicy>) {
+    let resolution_passthrough = matches!(
+        origin,
+        Origin::ServiceEntry {
+            resolution: crate::config::networking::service_entry::Resolution::None,
+            ..
+        }
+    );
+    if resolution_passthrough {
+        return (PolicyConfig::Passthrough, None);
+    }
+    let Some(lb) = lb else {
+        return (PolicyConfig::ISTIO_DEFAULT, None);
+    };
+    if let Some(ch) = &lb.consistent_hash {
+        return (hash_ring(ch), hash_policy(ch));
+    }
+    let policy = match lb.simple.unwrap_or_default() {
+        SimpleLb::Unspecified | SimpleLb::LeastConn | SimpleLb::LeastRequest => {
+            PolicyConfig::ISTIO_DEFAULT
+        }
+        SimpleLb::Random => PolicyConfig::Random,
+        SimpleLb::RoundRobin => PolicyConfig::RoundRobin,
+        SimpleLb::Passthrough => PolicyConfig::Passthrough,
+    };
+    (policy, None)
+}
+
+/// Ring hash unless Maglev is asked for; ring size 1024 unless set
+/// (`ApplyRingHashLoadBalancer`).
+fn hash_ring(ch: &ConsistentHashLb) -> PolicyConfig {
+    if let Some(m) = &ch.maglev {
+        return PolicyConfig::Maglev {
+            table_size: if m.table_size == 0 {
+                PolicyConfig::DEFAULT_MAGLEV_TABLE_SIZE
+            } else {
+                m.table_size
+            },
+        };
+    }
+    let min = ch
+        .ring_hash
+        .as_ref()
+        .map(|r| r.minimum_ring_size)
+        .filter(|m| *m > 0)
+        .or(Some(ch.minimum_ring_size).filter(|m| *m > 0))
+        .unwrap_or(PolicyConfig::DEFAULT_MIN_RING_SIZE);
+    PolicyConfig::RingHash {
+        minimum_ring_size: min,
+        maximum_ring_size: PolicyConfig::DEFAULT_MAX_RING_SIZE,
+    }
+}
+
+fn hash_policy(ch: &ConsistentHashLb) -> Option<HashPolicy> {
+    if let Some(h) = &ch.http_header_name {
+        return Some(HashPolicy::Header(h.to_ascii_lowercase()));
+    }
+    if let Some(c) = &ch.http_cookie {
+        return Some(HashPolicy::Cookie {
+            name: c.name.clone().unwrap_or_default(),
+            ttl: c.ttl.as_ref().map(|t| t.get()),
+        });
+    }
+    if ch.use_source_ip == Some(true) {
+        return Some(HashPolicy::SourceIp);
+    }
+    ch.http_query_parameter_name
+        .clone()
+        .map(HashPolicy::QueryParameter)
+}
+
+fn header_ops(h: Option<&Headers>) -> (HeaderOps, HeaderOps) {
+    let conv = |o: Option<&crate::config::networking::virtual_service::HeaderOperations>| {
+        o.map(|o| HeaderOps {
+            set: o
+                .set
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                .collect(),
+            add: o
+                .add
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                .collect(),
+            remove: o.remove.iter().map(|k| k.to_ascii_lowercase()).collect(),
+        })
+        .unwrap_or_default()
+    };
+    match h {
+        Some(h) => (conv(h.request.as_ref()), conv(h.response.as_ref())),
+        None => (HeaderOps::default(), HeaderOps::default()),
+    }
+}
+
+/// `:authority`/`host` in request `set`/`add` become a host rewrite (set
+/// wins over add) rather than header operations.
+fn take_authority(ops: &mut HeaderOps) -> Option<String> {
+    let is_auth = |k: &str| k == ":authority" || k == "host";
+    let from_set = ops
+        .set
+        .iter()
+        .find(|(k, _)| is_auth(k))
+        .map(|(_, v)| v.clone());
+    let from_add = ops
+        .add
+        .iter()
+        .find(|(k, _)| is_auth(k))
+        .map(|(_, v)| v.clone());
+    ops.set.retain(|(k, _)| !is_auth(k) && !k.starts_with(':'));
+    ops.add.retain(|(k, _)| !is_auth(k) && !k.starts_with(':'));
+    from_set.or(from_add)
+}
+
+fn concat(mut a: HeaderOps, b: HeaderOps) -> HeaderOps {
+    a.set.extend(b.set);
+    a.add.extend(b.add);
+    a.remove.extend(b.remove);
+    a
+}
+
+/// `ApplyRedirect`: 301 unless told otherwise; `derivePort:
+/// FROM_REQUEST_PORT` redirects to the listener port.
+fn redirect(r: &HttpRedirect, listener_port: u16) -> Redirect {
+    let port = match (r.port, r.derive_port) {
+        (Some(p), _) => Some(p as u16),
+        (None, Some(RedirectPortSelection::FromRequestPort)) => Some(listener_port),
+        _ => None,
+    };
+    let scheme = Some(r.scheme.clone()).filter(|s| !s.is_empty());
+    // A default port for the scheme is dropped from the Location.
+    let effective_scheme = scheme.clone().unwrap_or_else(|| "http".to_string());
+    let port = port.filter(|p| {
+        !((*p == 80 && effective_scheme == "http") || (*p == 443 && effective_scheme == "https"))
+    });
+    Redirect {
+        uri: Some(r.uri.clone()).filter(|u| !u.is_empty()),
+        authority: Some(r.authority.clone()).filter(|a| !a.is_empty()),
+        port,
+        scheme,
+        code: match r.redirect_code {
+            0 => 301,
+            c => c as u16,
+        },
+    }
+}

@@ -1,0 +1,407 @@
+//! The outbound HTTP decision of a proxy: route configuration by listener,
+//! virtual host by Host, first matching route, then the route's action —
+//! a weighted cluster, a redirect, a direct response, or Envoy's own local
+//! replies (404 NR, 503 NC). Sans-IO: configuration, request and a random
+//! stream in, a [`Decision`] out; optionally a human trace of every step
+//! for `meshsim route`.
+
+use crate::apps::Request;
+use crate::sim::Rng;
+
+use super::flags::ResponseFlags;
+use super::route_match::{MatchInput, evaluate_any};
+use super::xds::{Action, HeaderOps, Listener, ProxyConfig, RewriteSpan, Route, RouteOrigin};
+
+/// Which route a request took: route configuration, virtual host, route.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteRef {
+    pub listener: Listener,
+    pub vhost: usize,
+    pub route: usize,
+}
+
+/// What the proxy does with the request.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Decision {
+    /// Send to a cluster (by index into the proxy's clusters).
+    Forward(Forward),
+    /// `allow_any`, or a port with no HTTP route configuration: on to the
+    /// address the application dialled.
+    Passthrough { route: Option<RouteRef> },
+    /// The proxy answers itself.
+    Local(LocalReply),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Forward {
+    pub route: RouteRef,
+    pub cluster: usize,
+    pub cluster_name: String,
+    /// The request as it leaves the proxy, when the route changed it.
+    pub upstream: Option<Request>,
+    /// Header operations on the way back.
+    pub response_headers: HeaderOps,
+    /// Clusters that get a copy, and the copy's request.
+    pub mirrors: Vec<(usize, Request)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocalReply {
+    pub route: Option<RouteRef>,
+    pub status: u16,
+    pub flags: ResponseFlags,
+    pub body: String,
+    pub headers: Vec<(String, String)>,
+    /// The cluster a route named but that does not exist (for NC).
+    pub missing_cluster: Option<String>,
+}
+
+/// The request and where it is going.
+pub struct Outbound<'a> {
+    pub listener: Listener,
+    pub request: &'a Request,
+    /// The port the client dialled (sidecar) or the Gateway server port.
+    pub port: u16,
+    pub scheme: &'a str,
+}
+
+/// Routes one request; `trace`, when given, collects one line per step.
+pub fn route(
+    cfg: &ProxyConfig,
+    out: &Outbound<'_>,
+    rng: &mut Rng,
+    mut trace: Option<&mut Vec<String>>,
+) -> Decision {
+    let mut note = |line: String| {
+        if let Some(t) = trace.as_deref_mut() {
+            t.push(line);
+        }
+    };
+    let Some(rc) = cfg.routes.get(&out.listener) else {
+        note(format!(
+            "no HTTP route configuration for {:?}: passed through to the original destination",
+            out.listener
+        ));
+        return Decision::Passthrough { route: None };
+    };
+    note(format!("route configuration {:?}", rc.name));
+    let Some(vh_index) = rc.select(&out.request.authority) else {
+        note(format!(
+            "no virtual host matches Host {:?}: 404 (NR)",
+            out.request.authority
+        ));
+        return Decision::Local(LocalReply {
+            route: None,
+            status: 404,
+            flags: ResponseFlags::NR,
+            body: String::new(),
+            headers: Vec::new(),
+            missing_cluster: None,
+        });
+    };
+    let vh = &rc.vhosts[vh_index];
+    match &vh.virtual_service {
+        Some(vs) => note(format!(
+            "virtual host {:?} (Host {:?}), routes from VirtualService {vs}",
+            vh.name, out.request.authority
+        )),
+        None => note(format!(
+            "virtual host {:?} (Host {:?})",
+            vh.name, out.request.authority
+        )),
+    }
+    let input = MatchInput {
+        request: out.request,
+        scheme: out.scheme,
+        port: out.port,
+        source_labels: &cfg.identity.labels,
+        source_namespace: &cfg.identity.namespace,
+        gateway: cfg
+            .identity
+            .gateways
+            .as_ref()
+            .and_then(|g| g.first())
+            .map(String::as_str),
+    };
+    let mut chosen = None;
+    let mut matched_block = None;
+    for (i, r) in vh.routes.iter().enumerate() {
+        match evaluate_any(&r.matches, &input) {
+            Ok(block) => {
+                note(format!(
+                    "{} matched{}",
+                    describe_route(r),
+                    block.map(|b| format!(" (match[{b}])")).unwrap_or_default()
+                ));
+                chosen = Some(i);
+                matched_block = block;
+                break;
+            }
+            Err(misses) => {
+                let why: Vec<String> = misses.iter().map(ToString::to_string).collect();
+                note(format!(
+                    "{} did not match: {}",
+                    describe_route(r),
+                    why.join("; ")
+                ));
+            }
+        }
+    }
+    let Some(route_index) = chosen else {
+        note("no route matched: 404 (NR)".to_string());
+        return Decision::Local(LocalReply {
+            route: None,
+            status: 404,
+            flags: ResponseFlags::NR,
+            body: String::new(),
+            headers: Vec::new(),
+            missing_cluster: None,
+        });
+    };
+    let rref = RouteRef {
+        listener: out.listener.clone(),
+        vhost: vh_index,
+        route: route_index,
+    };
+    let r = &vh.routes[route_index];
+    match &r.action {
+        Action::Passthrough => {
+            note("passed through to the original destination (PassthroughCluster)".to_string());
+            Decision::Passthrough { route: Some(rref) }
+        }
+        Action::Direct { status, body } => {
+            note(format!("direct response {status}"));
+            Decision::Local(LocalReply {
+                route: Some(rref),
+                status: *status,
+                flags: ResponseFlags::NONE,
+                body: body.clone(),
+                headers: Vec::new(),
+                missing_cluster: None,
+            })
+        }
+        Action::Redirect(rd) => {
+            let location = redirect_location(rd, out);
+            note(format!("redirect {} to {location}", rd.code));
+            Decision::Local(LocalReply {
+                route: Some(rref),
+                status: rd.code,
+                flags: ResponseFlags::NONE,
+                body: String::new(),
+                headers: vec![("location".to_string(), location)],
+                missing_cluster: None,
+            })
+        }
+        Action::Forward(weighted) => {
+            let total: u64 = weighted.iter().map(|w| u64::from(w.weight)).sum();
+            let pick = if weighted.len() == 1 || total == 0 {
+                0
+            } else {
+                // Envoy: `random % total_weight` over the intervals in order.
+                let x = rng.below(total);
+                let mut acc = 0;
+                weighted
+                    .iter()
+                    .position(|w| {
+                        acc += u64::from(w.weight);
+                        x < acc
+                    })
+                    .unwrap_or(0)
+            };
+            let w = &weighted[pick];
+            if weighted.len() > 1 {
+                let shares: Vec<String> = weighted
+                    .iter()
+                    .map(|w| format!("{} {}", w.cluster.name, w.weight))
+                    .collect();
+                note(format!(
+                    "weighted pick among [{}]: {}",
+                    shares.join(", "),
+                    w.cluster.name
+                ));
+            }
+            let upstream = rewrite_request(r, matched_block, &w.request_headers, out);
+            let Some(cluster) = w.cluster.index else {
+                note(format!(
+                    "cluster {} does not exist: 503 (NC)",
+                    w.cluster.name
+                ));
+                return Decision::Local(LocalReply {
+                    route: Some(rref),
+                    status: 503,
+                    flags: ResponseFlags::NC,
+                    body: String::new(),
+                    headers: Vec::new(),
+                    missing_cluster: Some(w.cluster.name.clone()),
+                });
+            };
+            note(format!("cluster {}", w.cluster.name));
+            let sent = upstream.as_ref().unwrap_or(out.request);
+            let mut mirrors = Vec::new();
+            for m in &r.mirrors {
+                if m.percent >= 100.0 || rng.next_f64() * 100.0 < m.percent {
+                    match m.cluster.index {
+                        Some(c) => {
+                            let mut copy = sent.clone();
+                            copy.authority = shadow_host(&copy.authority);
+                            note(format!(
+                                "mirrored to {} as Host {:?}",
+                                m.cluster.name, copy.authority
+                            ));
+                            mirrors.push((c, copy));
+                        }
+                        None => note(format!(
+                            "mirror cluster {} does not exist: not mirrored",
+                            m.cluster.name
+                        )),
+                    }
+                }
+            }
+            // Weighted clusters' operations apply before the route's, so the
+            // route's `set` wins there (`WeightedClusterEntry`).
+            let mut response_headers = w.response_headers.clone();
+            response_headers
+                .set
+                .extend(r.response_headers.set.iter().cloned());
+            response_headers
+                .add
+                .extend(r.response_headers.add.iter().cloned());
+            response_headers
+                .remove
+                .extend(r.response_headers.remove.iter().cloned());
+            Decision::Forward(Forward {
+                route: rref,
+                cluster,
+                cluster_name: w.cluster.name.clone(),
+                upstream,
+                response_headers,
+                mirrors,
+            })
+        }
+    }
+}
+
+fn describe_route(r: &Route) -> String {
+    match &r.origin {
+        RouteOrigin::Default => "default route".to_string(),
+        RouteOrigin::CatchAll => format!("catch-all route {:?}", r.name),
+        RouteOrigin::VirtualService { name, index } if r.name.is_empty() => {
+            format!("{name} http[{index}]")
+        }
+        RouteOrigin::VirtualService { name, index } => format!("{name} http[{index}] {:?}", r.name),
+    }
+}
+
+/// Envoy inserts `-shadow` before the port of the Host the request
+/// carried (`shadowAppendedHost`).
+pub fn shadow_host(authority: &str) -> String {
+    match authority.rsplit_once(':') {
+        Some((h, p))
+            if p.bytes().all(|b| b.is_ascii_digit()) && !h.ends_with(']')
+                || authority.starts_with('[') && authority.contains("]:") =>
+        {
+            format!("{h}-shadow:{p}")
+        }
+        _ => format!("{authority}-shadow"),
+    }
+}
+
+/// The request after the route's rewrites and header operations, or `None`
+/// when nothing changes it.
+fn rewrite_request(
+    r: &Route,
+    block: Option<usize>,
+    cluster_headers: &HeaderOps,
+    out: &Outbound<'_>,
+) -> Option<Request> {
+    if r.rewrite.is_none() && r.request_headers.is_empty() && cluster_headers.is_empty() {
+        return None;
+    }
+    let mut req = out.request.clone();
+    if let Some(rw) = &r.rewrite {
+        let (path, query) = match req.path.split_once('?') {
+            Some((p, q)) => (p.to_string(), Some(q.to_string())),
+            None => (req.path.clone(), None),
+        };
+        let mut new_path = None;
+        if let Some(prefix) = &rw.uri {
+            let span = block
+                .and_then(|b| r.rewrite_spans.get(b))
+                .copied()
+                .unwrap_or(RewriteSpan::Root);
+            let matched = match span {
+                RewriteSpan::Prefix(n) => n,
+                RewriteSpan::Whole => path.len(),
+                RewriteSpan::Root => 1,
+            };
+            new_path = Some(format!(
+                "{prefix}{}",
+                path.get(matched.min(path.len())..).unwrap_or("")
+            ));
+        } else if let Some((re, with)) = &rw.regex {
+            new_path = Some(re.replace_all(&path, with.as_str()).into_owned());
+        }
+        if let Some(p) = new_path {
+            req.headers
+                .push(("x-envoy-original-path".to_string(), req.path.clone()));
+            req.path = match query {
+                Some(q) => format!("{p}?{q}"),
+                None => p,
+            };
+        }
+        if let Some(a) = &rw.authority {
+            req.authority = a.clone();
+        }
+    }
+    cluster_headers.apply(&mut req.headers);
+    r.request_headers.apply(&mut req.headers);
+    Some(req)
+}
+
+/// `scheme://host[:port]path`, the query kept unless the new path has one.
+fn redirect_location(rd: &super::xds::Redirect, out: &Outbound<'_>) -> String {
+    let scheme = rd.scheme.clone().unwrap_or_else(|| out.scheme.to_string());
+    let host = rd
+        .authority
+        .clone()
+        .unwrap_or_else(|| super::xds::strip_port(&out.request.authority).to_string());
+    let port = match rd.port {
+        Some(p) => format!(":{p}"),
+        None if rd.authority.is_none() && rd.scheme.is_none() => out
+            .request
+            .authority
+            .rsplit_once(':')
+            .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+            .map(|(_, p)| format!(":{p}"))
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let (orig_path, orig_query) = match out.request.path.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (out.request.path.as_str(), None),
+    };
+    let mut path = rd.uri.clone().unwrap_or_else(|| orig_path.to_string());
+    if !path.starts_with('/') {
+        path.insert(0, '/');
+    }
+    if let (Some(q), false) = (orig_query, path.contains('?')) {
+        path = format!("{path}?{q}");
+    }
+    format!("{scheme}://{host}{port}{path}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use test_case::test_case;
+
+    #[test_case("reviews:9080", "reviews-shadow:9080")]
+    #[test_case("reviews", "reviews-shadow")]
+    #[test_case(
+        "reviews.bookinfo.svc.cluster.local",
+        "reviews.bookinfo.svc.cluster.local-shadow"
+    )]
+    fn shadow_hosts(host: &str, want: &str) {
+        assert_eq!(shadow_host(host), want);
+    }
+}

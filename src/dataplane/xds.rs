@@ -1,0 +1,381 @@
+//! A proxy's configuration as istiod pushes it (route configurations,
+//! virtual hosts, routes, clusters), already compiled for evaluation:
+//! regexes built, hosts resolved, clusters linked by index. The control
+//! plane (`crate::control::routing`) writes it; the router
+//! (`super::router`) reads it.
+//!
+//! Names follow what `istioctl proxy-config routes|clusters` shows: route
+//! configs `9080` (or `<fqdn>:<port>` for sniffed ports, `http.8080` on a
+//! gateway), virtual hosts `reviews.bookinfo.svc.cluster.local:9080`,
+//! clusters `outbound|9080|v1|reviews.bookinfo.svc.cluster.local`.
+
+use std::collections::BTreeMap;
+
+use regex::Regex;
+
+use crate::config::networking::virtual_service::{HttpFaultInjection, HttpRetry};
+use crate::sim::SimDuration;
+
+use super::lb::PolicyConfig;
+use super::route_match::CompiledMatch;
+
+/// Which proxy a configuration is for: its namespace and labels (route
+/// filtering by `sourceLabels`/`sourceNamespace`, DestinationRule
+/// `workloadSelector`s), and the gateways it implements (`None` for a
+/// sidecar, which is the `mesh` gateway).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ProxyIdentity {
+    pub namespace: String,
+    pub labels: BTreeMap<String, String>,
+    /// `ns/name` of every Gateway whose selector picks this proxy.
+    pub gateways: Option<Vec<String>>,
+}
+
+/// Where an outbound request to an unknown host goes
+/// (`meshConfig.outboundTrafficPolicy.mode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutboundPolicy {
+    /// `allow_any`: to the destination the application dialled.
+    AllowAny,
+    /// `block_all`: a direct 502.
+    RegistryOnly,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProxyConfig {
+    pub identity: ProxyIdentity,
+    /// Route configurations by listener: a port, or a sniffed service port.
+    pub routes: BTreeMap<Listener, RouteConfig>,
+    pub clusters: Vec<Cluster>,
+    pub outbound: OutboundPolicy,
+}
+
+/// An outbound HTTP listener's route configuration key.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Listener {
+    /// All HTTP services on a port share route config `"<port>"`.
+    Port(u16),
+    /// A port whose protocol is sniffed has one config per service,
+    /// `"<fqdn>:<port>"`, whose only virtual host takes every Host.
+    Sniffed(String, u16),
+}
+
+#[derive(Clone, Debug)]
+pub struct RouteConfig {
+    pub name: String,
+    pub vhosts: Vec<VirtualHost>,
+    exact: BTreeMap<String, usize>,
+    /// `*.suffix` domains, longest suffix first.
+    suffix: Vec<(String, usize)>,
+    /// `prefix.*` domains, longest prefix first.
+    prefix: Vec<(String, usize)>,
+    any: Option<usize>,
+}
+
+impl RouteConfig {
+    pub fn new(name: String, vhosts: Vec<VirtualHost>) -> RouteConfig {
+        let mut exact = BTreeMap::new();
+        let mut suffix = Vec::new();
+        let mut prefix = Vec::new();
+        let mut any = None;
+        for (i, vh) in vhosts.iter().enumerate() {
+            for d in &vh.domains {
+                let d = d.to_ascii_lowercase();
+                if d == "*" {
+                    any.get_or_insert(i);
+                } else if let Some(s) = d.strip_prefix('*') {
+                    suffix.push((s.to_string(), i));
+                } else if let Some(p) = d.strip_suffix('*') {
+                    prefix.push((p.to_string(), i));
+                } else {
+                    exact.entry(d).or_insert(i);
+                }
+            }
+        }
+        suffix.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        prefix.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        RouteConfig {
+            name,
+            vhosts,
+            exact,
+            suffix,
+            prefix,
+            any,
+        }
+    }
+
+    /// Envoy's virtual host selection: the Host lower-cased and without its
+    /// port (Istio sets `ignore_port_in_host_matching`), then an exact
+    /// domain, the longest `*.suffix`, the longest `prefix.*`, then `*`; a
+    /// wildcard never matches an empty remainder.
+    pub fn select(&self, authority: &str) -> Option<usize> {
+        let host = strip_port(authority).to_ascii_lowercase();
+        if let Some(&i) = self.exact.get(&host) {
+            return Some(i);
+        }
+        let by_suffix = self
+            .suffix
+            .iter()
+            .find(|(s, _)| host.len() > s.len() && host.ends_with(s.as_str()));
+        let by_prefix = || {
+            self.prefix
+                .iter()
+                .find(|(p, _)| host.len() > p.len() && host.starts_with(p.as_str()))
+        };
+        by_suffix.or_else(by_prefix).map(|(_, i)| *i).or(self.any)
+    }
+}
+
+/// `host:port` → `host`, leaving IPv6 literals (`[::1]:80`) intact.
+pub fn strip_port(authority: &str) -> &str {
+    if authority.starts_with('[') {
+        return authority
+            .split_once(']')
+            .map_or(authority, |(h, _)| &authority[..=h.len()]);
+    }
+    match authority.rsplit_once(':') {
+        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => authority,
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct VirtualHost {
+    pub name: String,
+    pub domains: Vec<String>,
+    pub routes: Vec<Route>,
+    /// The VirtualService whose routes these are, if any (`ns/name`).
+    pub virtual_service: Option<String>,
+}
+
+/// Where a route came from, for explanations and metrics.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RouteOrigin {
+    /// The route istiod writes for a Service without a VirtualService.
+    Default,
+    /// Rule `index` of VirtualService `ns/name`'s `http` list.
+    VirtualService { name: String, index: usize },
+    /// The catch-all of the route configuration (`allow_any`/`block_all`).
+    CatchAll,
+}
+
+#[derive(Clone, Debug)]
+pub struct Route {
+    /// Envoy's route name: the rule's `name` (plus `.match-name`), or
+    /// `default`, `allow_any`, `block_all`.
+    pub name: String,
+    pub origin: RouteOrigin,
+    /// OR of blocks; empty means every request.
+    pub matches: Vec<CompiledMatch>,
+    /// For each block, how much of a matching path a `rewrite.uri`
+    /// replaces.
+    pub rewrite_spans: Vec<RewriteSpan>,
+    pub action: Action,
+    pub rewrite: Option<Rewrite>,
+    pub request_headers: HeaderOps,
+    pub response_headers: HeaderOps,
+    pub mirrors: Vec<Mirror>,
+    pub timeout: Option<SimDuration>,
+    pub retries: Option<HttpRetry>,
+    pub fault: Option<HttpFaultInjection>,
+}
+
+/// What part of the path Envoy's `prefix_rewrite` replaces, by the kind of
+/// `uri` match that selected the route: the prefix for a prefix match, the
+/// whole path for exact and regex matches, `/` without a `uri` condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RewriteSpan {
+    Prefix(usize),
+    Whole,
+    Root,
+}
+
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// One or more weighted clusters (one means no weighting).
+    Forward(Vec<WeightedCluster>),
+    Redirect(Redirect),
+    Direct {
+        status: u16,
+        body: String,
+    },
+    /// `allow_any`: to the original destination.
+    Passthrough,
+}
+
+#[derive(Clone, Debug)]
+pub struct WeightedCluster {
+    pub cluster: ClusterRef,
+    /// As written; Envoy picks `random % total` over the list.
+    pub weight: u32,
+    pub request_headers: HeaderOps,
+    pub response_headers: HeaderOps,
+}
+
+/// A cluster a route names, resolved to this proxy's clusters when it
+/// exists. A missing cluster is not an error at configuration time
+/// (istiod sets `validate_clusters: false`): requests get 503 NC.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterRef {
+    pub name: String,
+    pub index: Option<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Mirror {
+    pub cluster: ClusterRef,
+    /// 0–100.
+    pub percent: f64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Redirect {
+    pub uri: Option<String>,
+    pub authority: Option<String>,
+    pub port: Option<u16>,
+    pub scheme: Option<String>,
+    pub code: u16,
+}
+
+#[derive(Clone, Debug)]
+pub struct Rewrite {
+    /// Envoy `prefix_rewrite`: replaces the part of the path the route's
+    /// match covered (the prefix, the whole path for exact/regex, `/` for
+    /// a rule without matches).
+    pub uri: Option<String>,
+    pub authority: Option<String>,
+    /// `uriRegexRewrite`: every match replaced (`RE2::GlobalReplace`).
+    pub regex: Option<(Regex, String)>,
+}
+
+/// Header operations as Envoy applies them: remove first, then set
+/// (overwrite), then add (append).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HeaderOps {
+    pub set: Vec<(String, String)>,
+    pub add: Vec<(String, String)>,
+    pub remove: Vec<String>,
+}
+
+impl HeaderOps {
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.add.is_empty() && self.remove.is_empty()
+    }
+
+    pub fn apply(&self, headers: &mut Vec<(String, String)>) {
+        headers.retain(|(k, _)| !self.remove.iter().any(|r| r.eq_ignore_ascii_case(k)));
+        for (k, v) in &self.set {
+            headers.retain(|(h, _)| !h.eq_ignore_ascii_case(k));
+            headers.push((k.clone(), v.clone()));
+        }
+        for (k, v) in &self.add {
+            headers.push((k.clone(), v.clone()));
+        }
+    }
+}
+
+/// How a consistent-hash cluster hashes a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HashPolicy {
+    Header(String),
+    Cookie {
+        name: String,
+        ttl: Option<SimDuration>,
+    },
+    SourceIp,
+    QueryParameter(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    pub name: String,
+    /// The registry service behind it.
+    pub service: usize,
+    pub port: u16,
+    pub subset: Option<String>,
+    /// Endpoints must carry all these labels.
+    pub subset_labels: BTreeMap<String, String>,
+    pub lb: PolicyConfig,
+    pub hash: Option<HashPolicy>,
+    /// The DestinationRule that shaped it (`ns/name`).
+    pub destination_rule: Option<String>,
+}
+
+impl ProxyConfig {
+    pub fn cluster(&self, r: &ClusterRef) -> Option<&Cluster> {
+        r.index.map(|i| &self.clusters[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vh(name: &str, domains: &[&str]) -> VirtualHost {
+        VirtualHost {
+            name: name.into(),
+            domains: domains.iter().map(|d| d.to_string()).collect(),
+            routes: vec![],
+            virtual_service: None,
+        }
+    }
+
+    #[test]
+    fn virtual_hosts_are_chosen_like_envoy() {
+        let rc = RouteConfig::new(
+            "80".into(),
+            vec![
+                vh("exact", &["reviews", "reviews.bookinfo.svc.cluster.local"]),
+                vh("suffix", &["*.example.com"]),
+                vh("longer-suffix", &["*.a.example.com"]),
+                vh("prefix", &["api.*"]),
+                vh("any", &["*"]),
+            ],
+        );
+        let pick = |h: &str| rc.select(h).map(|i| rc.vhosts[i].name.clone());
+        assert_eq!(
+            pick("reviews:9080").as_deref(),
+            Some("exact"),
+            "the port is ignored"
+        );
+        assert_eq!(pick("REVIEWS").as_deref(), Some("exact"), "case is ignored");
+        assert_eq!(pick("x.example.com").as_deref(), Some("suffix"));
+        assert_eq!(pick("x.a.example.com").as_deref(), Some("longer-suffix"));
+        assert_eq!(pick("api.other").as_deref(), Some("prefix"));
+        assert_eq!(
+            pick("example.com").as_deref(),
+            Some("any"),
+            "a wildcard needs something to cover"
+        );
+    }
+
+    #[test]
+    fn header_operations_remove_then_set_then_add() {
+        let ops = HeaderOps {
+            set: vec![("x-a".into(), "1".into())],
+            add: vec![("x-b".into(), "2".into())],
+            remove: vec!["x-a".into(), "x-c".into()],
+        };
+        let mut h = vec![
+            ("x-a".into(), "0".into()),
+            ("x-b".into(), "1".into()),
+            ("x-c".into(), "3".into()),
+        ];
+        ops.apply(&mut h);
+        assert_eq!(
+            h,
+            vec![
+                ("x-b".to_string(), "1".to_string()),
+                ("x-a".into(), "1".into()),
+                ("x-b".into(), "2".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn ports_come_off_hosts() {
+        assert_eq!(strip_port("reviews:9080"), "reviews");
+        assert_eq!(strip_port("reviews"), "reviews");
+        assert_eq!(strip_port("[::1]:80"), "[::1]");
+    }
+}
