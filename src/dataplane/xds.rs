@@ -92,8 +92,8 @@ impl RouteConfig {
                 }
             }
         }
-        suffix.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
-        prefix.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        suffix.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
+        prefix.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
         RouteConfig {
             name,
             vhosts,
