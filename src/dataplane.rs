@@ -17,4 +17,4 @@ pub mod xds;
 
 pub use cost::Costs;
 pub use flags::ResponseFlags;
-pub use proxy::{Route, Sidecar, kube_proxy_pick};
+pub use proxy::{Lease, Sidecar, Upstream, kube_proxy_pick};

@@ -368,8 +368,9 @@ fn build(doc: &ScenarioDoc, file: &Path, base: &Path, v: &mut Validator) -> Scen
                         "netSameNode" => c.net_same_node = dist(value, v),
                         "netSameZone" => c.net_same_zone = dist(value, v),
                         "netCrossZone" => c.net_cross_zone = dist(value, v),
+                        "externalLatency" => c.external_latency = dist(value, v),
                         other => v.error(format!(
-                            "unknown cost {other:?}; known: sidecarLatency, sidecarCpu, sidecarStartup, netSameNode, netSameZone, netCrossZone"
+                            "unknown cost {other:?}; known: sidecarLatency, sidecarCpu, sidecarStartup, netSameNode, netSameZone, netCrossZone, externalLatency"
                         )),
                     }
                 });

@@ -10,6 +10,8 @@
 
 pub mod calls;
 pub mod flow;
+pub mod interner;
+pub mod mesh;
 pub mod pods;
 pub mod traffic;
 
@@ -26,6 +28,8 @@ use crate::sim::{Queue, Rng, SimDuration, SimTime};
 use crate::telemetry::Telemetry;
 
 use calls::{CallRef, Calls, ReqId};
+use interner::Interner;
+use mesh::Mesh;
 use pods::PodRuntime;
 use traffic::Generator;
 
@@ -82,16 +86,17 @@ pub struct World {
     kube_rng: Rng,
     pub pods: Vec<PodRuntime>,
     pub calls: Calls,
-    requests: Vec<Arc<Request>>,
-    request_ids: BTreeMap<Arc<Request>, ReqId>,
+    requests: Interner<Arc<Request>>,
+    /// Cluster names and configured bodies that calls refer to.
+    pub texts: Interner<String>,
     /// (workload making the call, slot, incoming request) → outgoing request.
     outgoing: BTreeMap<(WorkloadId, u8, ReqId), ReqId>,
     /// Bumped whenever a Service changes, so cached DNS answers refresh.
     services_epoch: u64,
     pub generators: Vec<Generator>,
     pub telemetry: Telemetry,
-    /// Istio and Gateway API configuration, by (kind, namespace, name).
-    pub config: BTreeMap<(String, String, String), Object>,
+    /// istiod's state: configuration, registry, per-proxy configuration.
+    pub mesh: Mesh,
     scenario: Scenario,
     /// When the cluster was ready and traffic began.
     pub traffic_start: SimTime,
@@ -100,7 +105,13 @@ pub struct World {
 
 /// Whether meshsim's simulation acts on objects of this kind yet.
 fn simulated(obj: &Object) -> bool {
-    obj.info.group.is_empty() || obj.info.group == "apps"
+    obj.info.group.is_empty()
+        || obj.info.group == "apps"
+        || matches!(
+            obj.kind(),
+            "VirtualService" | "DestinationRule" | "ServiceEntry"
+        )
+        || (obj.kind() == "Gateway" && obj.info.group == "networking.istio.io")
 }
 
 /// How long setup may take before the run gives up waiting for pods.
@@ -127,13 +138,13 @@ impl World {
             kube_rng: Rng::stream(seed, "kube-proxy"),
             pods: Vec::new(),
             calls: Calls::default(),
-            requests: Vec::new(),
-            request_ids: BTreeMap::new(),
+            requests: Interner::default(),
+            texts: Interner::default(),
             outgoing: BTreeMap::new(),
             services_epoch: 0,
             generators: Vec::new(),
             telemetry: Telemetry::default(),
-            config: BTreeMap::new(),
+            mesh: Mesh::new(),
             scenario: scenario.clone(),
             traffic_start: SimTime::ZERO,
             notes: Vec::new(),
@@ -195,12 +206,7 @@ impl World {
             if obj.info.namespaced && !self.cluster.namespaces.contains_key(obj.namespace()) {
                 return Err(format!("namespaces {:?} not found", obj.namespace()));
             }
-            let key = (
-                obj.kind().to_string(),
-                obj.namespace().to_string(),
-                obj.name().to_string(),
-            );
-            self.config.insert(key, obj.clone());
+            self.mesh.store.apply(obj.clone());
         }
         Ok(())
     }
@@ -212,25 +218,18 @@ impl World {
                 Effect::PodCreated(pod) => self.pod_created(pod),
                 Effect::PodDeleted(pod) => self.pod_gone(pod),
                 Effect::ServiceChanged(_) => self.services_epoch += 1,
-                Effect::EndpointsChanged(_) => {}
+                Effect::EndpointsChanged(_) => self.mesh.endpoints_epoch += 1,
             }
         }
     }
 
     /// Interns a request so calls carry a small id.
     pub fn intern(&mut self, req: Request) -> ReqId {
-        if let Some(id) = self.request_ids.get(&req) {
-            return *id;
-        }
-        let id = ReqId(self.requests.len() as u32);
-        let req = Arc::new(req);
-        self.requests.push(Arc::clone(&req));
-        self.request_ids.insert(req, id);
-        id
+        ReqId(self.requests.intern(Arc::new(req)))
     }
 
     pub fn request(&self, id: ReqId) -> &Arc<Request> {
-        &self.requests[id.0 as usize]
+        self.requests.get(id.0)
     }
 
     /// Runs setup until every pod is ready (or the deadline), then the

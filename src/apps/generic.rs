@@ -46,10 +46,19 @@ fn model(kind: GenericKind, service_time: &str, workers: u32) -> Model {
     }
 }
 
-/// The model for a well-known non-Bookinfo image, if any.
-pub fn model_for_image(image: &str) -> Option<Model> {
+/// The model for a well-known non-Bookinfo image, if any. `router` says
+/// the container runs Envoy as a router (`proxy router`: a gateway).
+pub fn model_for_image(image: &str, router: bool) -> Option<Model> {
     let (name, _) = image_name(image);
     Some(match name {
+        "proxyv2" if router => Model {
+            behavior: Behavior::Gateway,
+            ..model(GenericKind::Plain, "0s", 1_000_000)
+        },
+        "proxyv2" | "pilot" | "ztunnel" | "install-cni" => Model {
+            behavior: Behavior::Client,
+            ..model(GenericKind::Plain, "0s", 1)
+        },
         "curl" | "sleep" | "netshoot" | "busybox" => Model {
             behavior: Behavior::Client,
             ..model(GenericKind::Plain, "0s", 1)

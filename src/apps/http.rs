@@ -46,6 +46,9 @@ pub enum Body {
     Empty,
     /// A fixed text, such as Envoy's `no healthy upstream`.
     Static(&'static str),
+    /// A text from configuration (a VirtualService `directResponse`), by
+    /// its index in the world's texts.
+    Text(u32),
     /// A generic service's reply of a given size.
     Sized(u32),
     Bookinfo(super::bookinfo::Page),

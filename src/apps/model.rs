@@ -87,6 +87,9 @@ pub enum Behavior {
     Generic(Generic),
     /// Serves nothing (curl/sleep pods): connections are refused.
     Client,
+    /// An Istio gateway (`proxyv2` running `proxy router`): the pod is an
+    /// Envoy that routes what it receives; the world runs it, not a model.
+    Gateway,
 }
 
 /// Everything about how a pod's application behaves.
@@ -119,8 +122,9 @@ impl Model {
                 .and_then(|c| c.env_value(name))
                 .map(str::to_string)
         };
+        let router = container.is_some_and(|c| c.args.iter().any(|a| a == "router"));
         let mut model = bookinfo::model_for(image, &env)
-            .or_else(|| generic::model_for_image(image))
+            .or_else(|| generic::model_for_image(image, router))
             .unwrap_or_else(generic::echo_model);
         model.apply(&notes);
         model
@@ -167,7 +171,7 @@ impl Model {
         let step = match &self.behavior {
             Behavior::Bookinfo(b) => b.step(self, state, input, cx),
             Behavior::Generic(g) => g.step(self, state, input, cx),
-            Behavior::Client => Step::Respond {
+            Behavior::Client | Behavior::Gateway => Step::Respond {
                 status: 503,
                 body: Body::Empty,
             },
@@ -200,7 +204,7 @@ impl Model {
         match &self.behavior {
             Behavior::Bookinfo(b) => b.outgoing(slot, incoming, &self.targets),
             Behavior::Generic(g) => g.outgoing(slot, incoming),
-            Behavior::Client => incoming.clone(),
+            Behavior::Client | Behavior::Gateway => incoming.clone(),
         }
     }
 }

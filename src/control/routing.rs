@@ -125,6 +125,7 @@ pub fn sidecar_config(inputs: &Inputs<'_>, identity: ProxyIdentity) -> ProxyConf
         routes,
         clusters: b.clusters,
         outbound,
+        server_ports: BTreeMap::new(),
     }
 }
 
@@ -183,6 +184,10 @@ pub fn gateway_config(
             }
         }
     }
+    let server_ports = by_port
+        .iter()
+        .map(|(target, (server, _))| (*target, *server))
+        .collect();
     let routes = by_port
         .into_iter()
         .map(|(target, (_, mut vhosts))| {
@@ -203,6 +208,7 @@ pub fn gateway_config(
         routes,
         clusters: b.clusters,
         outbound: OutboundPolicy::RegistryOnly,
+        server_ports,
     }
 }
 

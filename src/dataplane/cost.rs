@@ -13,6 +13,8 @@
 //!   log-normal 1.4 s (p99 3 s).
 //! - Network: pod to pod on one node ~30 µs, across nodes in a zone ~150 µs,
 //!   across zones ~600 µs one way (typical cloud figures, not Istio's).
+//! - A server on the internet answers in ~20 ms (p99 80 ms), meshsim's
+//!   estimate.
 
 use crate::sim::{Dist, SimDuration};
 
@@ -27,6 +29,9 @@ pub struct Costs {
     pub net_same_node: Dist,
     pub net_same_zone: Dist,
     pub net_cross_zone: Dist,
+    /// What a server outside the cluster (a ServiceEntry host, a
+    /// passthrough destination) takes to answer.
+    pub external_latency: Dist,
 }
 
 impl Default for Costs {
@@ -39,6 +44,7 @@ impl Default for Costs {
             net_same_node: d("lognormal(30us, 100us)"),
             net_same_zone: d("lognormal(150us, 500us)"),
             net_cross_zone: d("lognormal(600us, 2ms)"),
+            external_latency: d("lognormal(20ms, 80ms)"),
         }
     }
 }

@@ -65,6 +65,34 @@ pub struct Outbound<'a> {
     pub scheme: &'a str,
 }
 
+/// Appends a formatted line to an optional trace. Lines are formatted only
+/// when someone asked for a trace: routing runs for every simulated request.
+macro_rules! note {
+    ($trace:expr, $($arg:tt)*) => {
+        if let Some(t) = $trace.as_deref_mut() {
+            t.push(format!($($arg)*));
+        }
+    };
+}
+
+/// The deterministic half of routing: which route a request takes. It
+/// depends only on the request and the configuration, so proxies may
+/// remember it per request until their configuration changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Selection {
+    /// No HTTP route configuration for the listener: passed through.
+    NoRouteConfig,
+    /// No virtual host for the Host: 404 NR.
+    NoVirtualHost,
+    /// A virtual host, but no route matched: 404 NR.
+    NoRoute,
+    /// The route, and which of its match blocks matched.
+    Route {
+        route: RouteRef,
+        block: Option<usize>,
+    },
+}
+
 /// Routes one request; `trace`, when given, collects one line per step.
 pub fn route(
     cfg: &ProxyConfig,
@@ -72,43 +100,48 @@ pub fn route(
     rng: &mut Rng,
     mut trace: Option<&mut Vec<String>>,
 ) -> Decision {
-    let mut note = |line: String| {
-        if let Some(t) = trace.as_deref_mut() {
-            t.push(line);
-        }
-    };
+    let selection = select(cfg, out, trace.as_deref_mut());
+    act(cfg, out, &selection, rng, trace)
+}
+
+/// Route configuration by listener, virtual host by Host, first route
+/// whose matches hold.
+pub fn select(
+    cfg: &ProxyConfig,
+    out: &Outbound<'_>,
+    mut trace: Option<&mut Vec<String>>,
+) -> Selection {
     let Some(rc) = cfg.routes.get(&out.listener) else {
-        note(format!(
+        note!(
+            trace,
             "no HTTP route configuration for {:?}: passed through to the original destination",
             out.listener
-        ));
-        return Decision::Passthrough { route: None };
+        );
+        return Selection::NoRouteConfig;
     };
-    note(format!("route configuration {:?}", rc.name));
+    note!(trace, "route configuration {:?}", rc.name);
     let Some(vh_index) = rc.select(&out.request.authority) else {
-        note(format!(
+        note!(
+            trace,
             "no virtual host matches Host {:?}: 404 (NR)",
             out.request.authority
-        ));
-        return Decision::Local(LocalReply {
-            route: None,
-            status: 404,
-            flags: ResponseFlags::NR,
-            body: String::new(),
-            headers: Vec::new(),
-            missing_cluster: None,
-        });
+        );
+        return Selection::NoVirtualHost;
     };
     let vh = &rc.vhosts[vh_index];
     match &vh.virtual_service {
-        Some(vs) => note(format!(
+        Some(vs) => note!(
+            trace,
             "virtual host {:?} (Host {:?}), routes from VirtualService {vs}",
-            vh.name, out.request.authority
-        )),
-        None => note(format!(
+            vh.name,
+            out.request.authority
+        ),
+        None => note!(
+            trace,
             "virtual host {:?} (Host {:?})",
-            vh.name, out.request.authority
-        )),
+            vh.name,
+            out.request.authority
+        ),
     }
     let input = MatchInput {
         request: out.request,
@@ -123,54 +156,78 @@ pub fn route(
             .and_then(|g| g.first())
             .map(String::as_str),
     };
-    let mut chosen = None;
-    let mut matched_block = None;
     for (i, r) in vh.routes.iter().enumerate() {
         match evaluate_any(&r.matches, &input) {
             Ok(block) => {
-                note(format!(
+                note!(
+                    trace,
                     "{} matched{}",
                     describe_route(r),
                     block.map(|b| format!(" (match[{b}])")).unwrap_or_default()
-                ));
-                chosen = Some(i);
-                matched_block = block;
-                break;
+                );
+                return Selection::Route {
+                    route: RouteRef {
+                        listener: out.listener.clone(),
+                        vhost: vh_index,
+                        route: i,
+                    },
+                    block,
+                };
             }
             Err(misses) => {
-                let why: Vec<String> = misses.iter().map(ToString::to_string).collect();
-                note(format!(
+                note!(
+                    trace,
                     "{} did not match: {}",
                     describe_route(r),
-                    why.join("; ")
-                ));
+                    misses
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                );
             }
         }
     }
-    let Some(route_index) = chosen else {
-        note("no route matched: 404 (NR)".to_string());
-        return Decision::Local(LocalReply {
-            route: None,
-            status: 404,
-            flags: ResponseFlags::NR,
-            body: String::new(),
-            headers: Vec::new(),
-            missing_cluster: None,
-        });
+    note!(trace, "no route matched: 404 (NR)");
+    Selection::NoRoute
+}
+
+/// Carries out the selected route: the weighted pick, rewrites, mirrors,
+/// redirects and direct responses, and Envoy's local replies.
+pub fn act(
+    cfg: &ProxyConfig,
+    out: &Outbound<'_>,
+    selection: &Selection,
+    rng: &mut Rng,
+    mut trace: Option<&mut Vec<String>>,
+) -> Decision {
+    let (rref, matched_block) = match selection {
+        Selection::NoRouteConfig => return Decision::Passthrough { route: None },
+        Selection::NoVirtualHost | Selection::NoRoute => {
+            return Decision::Local(LocalReply {
+                route: None,
+                status: 404,
+                flags: ResponseFlags::NR,
+                body: String::new(),
+                headers: Vec::new(),
+                missing_cluster: None,
+            });
+        }
+        Selection::Route { route, block } => (route.clone(), *block),
     };
-    let rref = RouteRef {
-        listener: out.listener.clone(),
-        vhost: vh_index,
-        route: route_index,
-    };
-    let r = &vh.routes[route_index];
+    let rc = &cfg.routes[&rref.listener];
+    let vh = &rc.vhosts[rref.vhost];
+    let r = &vh.routes[rref.route];
     match &r.action {
         Action::Passthrough => {
-            note("passed through to the original destination (PassthroughCluster)".to_string());
+            note!(
+                trace,
+                "passed through to the original destination (PassthroughCluster)"
+            );
             Decision::Passthrough { route: Some(rref) }
         }
         Action::Direct { status, body } => {
-            note(format!("direct response {status}"));
+            note!(trace, "direct response {status}");
             Decision::Local(LocalReply {
                 route: Some(rref),
                 status: *status,
@@ -182,7 +239,7 @@ pub fn route(
         }
         Action::Redirect(rd) => {
             let location = redirect_location(rd, out);
-            note(format!("redirect {} to {location}", rd.code));
+            note!(trace, "redirect {} to {location}", rd.code);
             Decision::Local(LocalReply {
                 route: Some(rref),
                 status: rd.code,
@@ -210,22 +267,20 @@ pub fn route(
             };
             let w = &weighted[pick];
             if weighted.len() > 1 {
-                let shares: Vec<String> = weighted
-                    .iter()
-                    .map(|w| format!("{} {}", w.cluster.name, w.weight))
-                    .collect();
-                note(format!(
+                note!(
+                    trace,
                     "weighted pick among [{}]: {}",
-                    shares.join(", "),
+                    weighted
+                        .iter()
+                        .map(|w| format!("{} {}", w.cluster.name, w.weight))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     w.cluster.name
-                ));
+                );
             }
             let upstream = rewrite_request(r, matched_block, &w.request_headers, out);
             let Some(cluster) = w.cluster.index else {
-                note(format!(
-                    "cluster {} does not exist: 503 (NC)",
-                    w.cluster.name
-                ));
+                note!(trace, "cluster {} does not exist: 503 (NC)", w.cluster.name);
                 return Decision::Local(LocalReply {
                     route: Some(rref),
                     status: 503,
@@ -235,7 +290,7 @@ pub fn route(
                     missing_cluster: Some(w.cluster.name.clone()),
                 });
             };
-            note(format!("cluster {}", w.cluster.name));
+            note!(trace, "cluster {}", w.cluster.name);
             let sent = upstream.as_ref().unwrap_or(out.request);
             let mut mirrors = Vec::new();
             for m in &r.mirrors {
@@ -244,16 +299,19 @@ pub fn route(
                         Some(c) => {
                             let mut copy = sent.clone();
                             copy.authority = shadow_host(&copy.authority);
-                            note(format!(
+                            note!(
+                                trace,
                                 "mirrored to {} as Host {:?}",
-                                m.cluster.name, copy.authority
-                            ));
+                                m.cluster.name,
+                                copy.authority
+                            );
                             mirrors.push((c, copy));
                         }
-                        None => note(format!(
+                        None => note!(
+                            trace,
                             "mirror cluster {} does not exist: not mirrored",
                             m.cluster.name
-                        )),
+                        ),
                     }
                 }
             }

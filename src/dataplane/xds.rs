@@ -48,6 +48,9 @@ pub struct ProxyConfig {
     pub routes: BTreeMap<Listener, RouteConfig>,
     pub clusters: Vec<Cluster>,
     pub outbound: OutboundPolicy,
+    /// Gateways: the Gateway server port behind each pod port the route
+    /// configurations are keyed by (a server on 80 listens on 8080).
+    pub server_ports: BTreeMap<u16, u16>,
 }
 
 /// An outbound HTTP listener's route configuration key.
@@ -109,8 +112,14 @@ impl RouteConfig {
     /// domain, the longest `*.suffix`, the longest `prefix.*`, then `*`; a
     /// wildcard never matches an empty remainder.
     pub fn select(&self, authority: &str) -> Option<usize> {
-        let host = strip_port(authority).to_ascii_lowercase();
-        if let Some(&i) = self.exact.get(&host) {
+        let host = strip_port(authority);
+        // Hosts are nearly always lower case already: no allocation then.
+        let host: std::borrow::Cow<'_, str> = if host.bytes().any(|b| b.is_ascii_uppercase()) {
+            host.to_ascii_lowercase().into()
+        } else {
+            host.into()
+        };
+        if let Some(&i) = self.exact.get(host.as_ref()) {
             return Some(i);
         }
         let by_suffix = self

@@ -154,7 +154,7 @@ pub struct ServicePort {
 }
 
 /// A ready endpoint of a service: the pod and the port it serves on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Endpoint {
     pub pod: PodId,
     pub port: u16,

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::dataplane::ResponseFlags;
-use crate::k8s::{ServiceId, WorkloadId};
+use crate::k8s::WorkloadId;
 use crate::sim::SimDuration;
 
 use super::latency::Latency;
@@ -24,7 +24,8 @@ pub struct EdgeKey {
     pub reporter: Reporter,
     /// `None`: the source is outside the cluster (`unknown` in Istio).
     pub source: Option<WorkloadId>,
-    pub service: ServiceId,
+    /// `destination_service`, as an index into [`Telemetry::label_name`].
+    pub service: u32,
     /// `None`: no pod answered (a proxy-generated response).
     pub destination: Option<WorkloadId>,
 }
@@ -56,10 +57,27 @@ pub struct ClientStats {
 pub struct Telemetry {
     edges: Vec<Edge>,
     index: BTreeMap<EdgeKey, usize>,
+    labels: Vec<String>,
+    label_index: BTreeMap<String, u32>,
     pub clients: Vec<ClientStats>,
 }
 
 impl Telemetry {
+    /// The id of a `destination_service` value, interned.
+    pub fn label(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.label_index.get(name) {
+            return i;
+        }
+        let i = self.labels.len() as u32;
+        self.labels.push(name.to_string());
+        self.label_index.insert(name.to_string(), i);
+        i
+    }
+
+    pub fn label_name(&self, id: u32) -> &str {
+        &self.labels[id as usize]
+    }
+
     pub fn record(&mut self, key: EdgeKey, code: u16, flags: ResponseFlags, duration: SimDuration) {
         let i = match self.index.get(&key) {
             Some(&i) => i,

@@ -125,8 +125,7 @@ impl Report {
             BTreeMap::new();
         let mut per_version: BTreeMap<(String, String), (String, u64)> = BTreeMap::new();
         for edge in telemetry.edges() {
-            let svc = cluster.service(edge.key.service);
-            let fqdn = svc.fqdn();
+            let fqdn = telemetry.label_name(edge.key.service).to_string();
             let entry = per_service
                 .entry(fqdn.clone())
                 .or_insert_with(|| (edge.key.reporter, BTreeMap::new(), Latency::default()));

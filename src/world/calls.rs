@@ -2,8 +2,9 @@
 //! slab so ids are small and slots are reused without allocation.
 
 use crate::apps::{AppState, Body, Outcome};
-use crate::dataplane::ResponseFlags;
-use crate::k8s::{Endpoint, PodId, ServiceId, WorkloadId};
+use crate::dataplane::xds::HeaderOps;
+use crate::dataplane::{Lease, ResponseFlags};
+use crate::k8s::{Endpoint, PodId, WorkloadId};
 
 use crate::sim::SimTime;
 
@@ -29,6 +30,11 @@ pub enum Parent {
     Client { generator: u32, client: u32 },
     /// A request being served that made this call.
     Call(CallRef),
+    /// A gateway forwarding the request it is serving: the answer is
+    /// relayed to that request's client.
+    Relay(CallRef),
+    /// A mirror copy: nobody waits, the answer is dropped.
+    Mirror,
 }
 
 #[derive(Clone, Debug)]
@@ -38,11 +44,20 @@ pub struct Call {
     pub parent: Parent,
     pub src_pod: Option<PodId>,
     pub src_workload: Option<WorkloadId>,
+    /// A proxy on the client side (its sidecar, or the gateway itself)
+    /// decided where the request went and reports it as `source`.
     pub client_sidecar: bool,
-    /// `None` when the name did not resolve.
-    pub service: Option<ServiceId>,
-    pub service_port: u16,
+    /// The telemetry label of the destination service (`destination_service`).
+    pub dest_label: Option<u32>,
+    /// The cluster the client proxy chose (a name in the world's texts).
+    pub cluster: Option<u32>,
+    /// The client proxy's load-balancer lease on the chosen host.
+    pub lease: Option<Lease>,
+    /// Header operations the client proxy applies to the response.
+    pub response_ops: Option<Box<HeaderOps>>,
     pub dst: Option<Endpoint>,
+    /// The request left the cluster (a ServiceEntry host, passthrough).
+    pub external: bool,
     pub dst_workload: Option<WorkloadId>,
     pub server_sidecar: bool,
     pub req: ReqId,
@@ -74,9 +89,12 @@ impl Call {
             src_pod: None,
             src_workload: None,
             client_sidecar: false,
-            service: None,
-            service_port: 0,
+            dest_label: None,
+            cluster: None,
+            lease: None,
+            response_ops: None,
             dst: None,
+            external: false,
             dst_workload: None,
             server_sidecar: false,
             req: ReqId(0),

@@ -1,13 +1,16 @@
 //! A request's journey: out of the client's application, through its proxy
 //! and the network to the server's proxy and application, and the answer
 //! back. Each hop's latency comes from the cost model; each decision from
-//! the sans-IO pieces.
+//! the sans-IO pieces (`dataplane::router`, the balancers, the apps).
 
 use std::sync::Arc;
 
-use crate::apps::model::StepCx;
-use crate::apps::{Body, Failure, Input, Outcome, Step};
-use crate::dataplane::{ResponseFlags, Route, kube_proxy_pick};
+use crate::apps::model::{Behavior, StepCx};
+use crate::apps::{Body, Failure, Input, Outcome, Request, Step};
+use crate::dataplane::lb::hash_key;
+use crate::dataplane::router::{self, Decision, Forward, LocalReply, Outbound};
+use crate::dataplane::xds::{HashPolicy, Listener, ProxyConfig};
+use crate::dataplane::{ResponseFlags, Upstream, kube_proxy_pick};
 use crate::k8s::{PodId, ServiceId};
 use crate::sim::SimDuration;
 use crate::telemetry::{EdgeKey, Reporter};
@@ -15,18 +18,31 @@ use crate::telemetry::{EdgeKey, Reporter};
 use super::calls::{CallId, CallRef, Parent, ReqId};
 use super::{Event, World};
 
-const NO_HEALTHY_UPSTREAM: &str = "no healthy upstream";
-const CONNECT_FAILURE: &str =
+pub const NO_HEALTHY_UPSTREAM: &str = "no healthy upstream";
+pub const CONNECT_FAILURE: &str =
     "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
+
+/// What an application dialled, after DNS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Dialled {
+    /// A Service's ClusterIP and one of its ports.
+    Service {
+        svc: ServiceId,
+        port_idx: usize,
+        port: u16,
+    },
+    /// A name or address outside the cluster.
+    External { host: String, port: u16 },
+}
 
 impl World {
     /// One network hop's latency, by placement: same node, same zone, or
-    /// across zones (and from outside the cluster).
-    fn network(&mut self, a: Option<PodId>, b: PodId) -> SimDuration {
-        let nb = self.cluster.pod(b).node;
-        let dist = match a.map(|a| self.cluster.pod(a).node) {
-            Some(na) if na == nb => &self.costs.net_same_node,
-            Some(na) if self.cluster.node(na).zone == self.cluster.node(nb).zone => {
+    /// across zones (and from or to outside the cluster).
+    fn network(&mut self, a: Option<PodId>, b: Option<PodId>) -> SimDuration {
+        let node = |p: Option<PodId>| p.map(|p| self.cluster.pod(p).node);
+        let dist = match (node(a), node(b)) {
+            (Some(na), Some(nb)) if na == nb => &self.costs.net_same_node,
+            (Some(na), Some(nb)) if self.cluster.node(na).zone == self.cluster.node(nb).zone => {
                 &self.costs.net_same_zone
             }
             _ => &self.costs.net_cross_zone,
@@ -46,49 +62,76 @@ impl World {
     /// proxy.
     pub(super) fn return_latency(&mut self, id: CallId) -> SimDuration {
         let call = self.calls.get(id);
-        let (src, dst, cs, ss) = (
+        let (src, dst, cs, ss, ext) = (
             call.src_pod,
             call.dst,
             call.client_sidecar,
             call.server_sidecar,
+            call.external,
         );
         let mut d = self.sidecar_pass(cs);
         if let Some(ep) = dst {
-            d += self.sidecar_pass(ss) + self.network(src, ep.pod);
+            d += self.sidecar_pass(ss) + self.network(src, Some(ep.pod));
+        } else if ext {
+            d += self.network(src, None);
         }
         d
     }
 
-    /// Cluster DNS from a pod in `namespace`: `svc`, `svc.ns`, `svc.ns.svc`,
-    /// `svc.ns.svc.cluster.local`. The port must be one the Service exposes.
-    pub fn resolve_host(
-        &self,
-        namespace: &str,
-        host: &str,
-        port: u16,
-    ) -> Result<(ServiceId, usize), Failure> {
+    /// DNS from a pod in `namespace`: a cluster-local name (`svc`,
+    /// `svc.ns`, `svc.ns.svc`, `svc.ns.svc.cluster.local`) or ClusterIP is a
+    /// Service (its port must exist); other dotted names resolve on the
+    /// internet; a missing cluster-local name does not resolve.
+    pub fn dial(&self, namespace: &str, host: &str, port: u16) -> Result<Dialled, Failure> {
         let host = host.trim_end_matches('.');
-        let labels: Vec<&str> = host.split('.').collect();
-        let (name, ns) = match labels.as_slice() {
-            [name] => (*name, namespace),
-            [name, ns] | [name, ns, "svc"] | [name, ns, "svc", "cluster", "local"] => (*name, *ns),
-            _ => return Err(Failure::NameResolution),
+        let service = |ns: &str, name: &str| -> Result<Dialled, Failure> {
+            let svc = self
+                .cluster
+                .find_service(ns, name)
+                .ok_or(Failure::NameResolution)?;
+            let port_idx = self
+                .cluster
+                .service(svc)
+                .port_index(port)
+                .ok_or(Failure::ConnectionRefused)?;
+            Ok(Dialled::Service {
+                svc,
+                port_idx,
+                port,
+            })
         };
-        let svc = self
-            .cluster
-            .find_service(ns, name)
-            .ok_or(Failure::NameResolution)?;
-        let port_idx = self
-            .cluster
-            .service(svc)
-            .port_index(port)
-            .ok_or(Failure::ConnectionRefused)?;
-        Ok((svc, port_idx))
+        if let Ok(ip) = host.parse::<std::net::Ipv4Addr>() {
+            return match self
+                .cluster
+                .services
+                .iter()
+                .find(|s| !s.deleted && s.cluster_ip == Some(ip))
+            {
+                Some(s) => service(&s.namespace, &s.name),
+                None => Ok(Dialled::External {
+                    host: host.to_string(),
+                    port,
+                }),
+            };
+        }
+        let labels: Vec<&str> = host.split('.').collect();
+        match labels.as_slice() {
+            [name] => service(namespace, name),
+            [name, ns] if self.cluster.namespaces.contains_key(*ns) => service(ns, name),
+            [name, ns, "svc"] | [name, ns, "svc", "cluster", "local"] => service(ns, name),
+            _ if host.ends_with(".cluster.local") || host.ends_with(".svc") => {
+                Err(Failure::NameResolution)
+            }
+            _ => Ok(Dialled::External {
+                host: host.to_string(),
+                port,
+            }),
+        }
     }
 
-    /// The Service behind `targets[slot]` of the pod's application, cached
+    /// What `targets[slot]` of the pod's application resolves to, cached
     /// until a Service changes.
-    fn target(&mut self, pod: PodId, slot: u8) -> Result<(ServiceId, usize), Failure> {
+    fn target(&mut self, pod: PodId, slot: u8) -> Result<Dialled, Failure> {
         let epoch = self.services_epoch;
         let rt = &self.pods[pod.0 as usize];
         if rt.targets_epoch != epoch {
@@ -97,7 +140,7 @@ impl World {
                 .model
                 .targets
                 .iter()
-                .map(|t| self.resolve_host(&ns, &t.host, t.port).ok())
+                .map(|t| self.dial(&ns, &t.host, t.port))
                 .collect();
             let rt = &mut self.pods[pod.0 as usize];
             rt.targets = resolved;
@@ -106,24 +149,36 @@ impl World {
         self.pods[pod.0 as usize]
             .targets
             .get(usize::from(slot))
-            .copied()
-            .flatten()
-            .ok_or(Failure::NameResolution)
+            .cloned()
+            .unwrap_or(Err(Failure::NameResolution))
     }
 
-    /// Sends a request to a Service port. The answer comes back as a
-    /// [`Event::Respond`], whatever happens on the way.
+    /// The listener a sidecar's HTTP traffic to `d` enters: the port's
+    /// shared route configuration, a sniffed service's own one, or none
+    /// (non-HTTP ports are proxied at L4).
+    fn listener(&mut self, d: &Dialled) -> Option<Listener> {
+        self.refresh_mesh();
+        match d {
+            Dialled::External { port, .. } => Some(Listener::Port(*port)),
+            Dialled::Service { svc, port_idx, .. } => {
+                self.mesh.listeners[svc.0 as usize][*port_idx].clone()
+            }
+        }
+    }
+
+    /// Sends a request from `src` (a pod, or outside the cluster) to what it
+    /// dialled. The answer always comes back as an [`Event::Respond`].
     pub(super) fn send(
         &mut self,
         parent: Parent,
         src: Option<PodId>,
-        target: Result<(ServiceId, usize), Failure>,
+        dialled: Result<Dialled, Failure>,
         req: ReqId,
     ) -> CallId {
-        let now = self.queue.now();
         let id = self.calls.alloc();
-        let client_sidecar = src.is_some_and(|p| self.pods[p.0 as usize].sidecar.is_some());
+        let client_sidecar = src.is_some_and(|p| self.pods[p.0 as usize].proxy.is_some());
         {
+            let now = self.queue.now();
             let call = self.calls.get_mut(id);
             call.parent = parent;
             call.src_pod = src;
@@ -132,66 +187,327 @@ impl World {
             call.req = req;
             call.sent_at = now;
         }
-        let r = self.calls.reference(id);
-        let (svc, port_idx) = match target {
-            Ok(t) => t,
+        let dialled = match dialled {
+            Ok(d) => d,
             Err(f) => {
-                let call = self.calls.get_mut(id);
-                call.answered = true;
-                call.outcome = Outcome::Failed(f);
-                self.queue.push_at(now, Event::Respond(r));
+                self.fail_now(id, f);
                 return id;
             }
         };
-        let service = self.cluster.service(svc);
-        let service_port = service.ports[port_idx].port;
-        let endpoint = match src.filter(|_| client_sidecar) {
-            Some(p) => {
-                let sidecar = self.pods[p.0 as usize]
-                    .sidecar
-                    .as_mut()
-                    .expect("client has a sidecar");
-                match sidecar.outbound(service, port_idx) {
-                    Route::To(ep) => Some(ep),
-                    Route::NoHealthyUpstream => None,
+        match src.filter(|_| client_sidecar) {
+            Some(pod) => {
+                let cfg = self.proxy_config(pod);
+                let decision = match self.listener(&dialled) {
+                    Some(listener) => {
+                        let request = Arc::clone(self.request(req));
+                        let out = Outbound {
+                            listener,
+                            request: &request,
+                            port: dialled_port(&dialled),
+                            scheme: "http",
+                        };
+                        let proxy = self.pods[pod.0 as usize]
+                            .proxy
+                            .as_mut()
+                            .expect("client has a sidecar");
+                        let selection = proxy
+                            .selection(req.0, &out.listener, || router::select(&cfg, &out, None));
+                        router::act(&cfg, &out, &selection, &mut proxy.rng, None)
+                    }
+                    None => Decision::Passthrough { route: None },
+                };
+                self.pods[pod.0 as usize].proxy_cpu += self.costs.sidecar_cpu;
+                self.execute(id, pod, &cfg, decision, &dialled);
+            }
+            None => self.passthrough(id, &dialled),
+        }
+        id
+    }
+
+    /// Carries out a proxy's decision for call `id`, made by the proxy in
+    /// `proxy_pod` (a sidecar, or a gateway).
+    pub(super) fn execute(
+        &mut self,
+        id: CallId,
+        proxy_pod: PodId,
+        cfg: &ProxyConfig,
+        decision: Decision,
+        dialled: &Dialled,
+    ) {
+        match decision {
+            Decision::Local(reply) => self.local_reply(id, reply),
+            Decision::Passthrough { .. } => self.passthrough(id, dialled),
+            Decision::Forward(f) => self.forward(id, proxy_pod, cfg, f),
+        }
+    }
+
+    /// The proxy answers itself (404 NR, 503 NC, a redirect, a direct
+    /// response); the answer reaches the client after the proxy's pass.
+    fn local_reply(&mut self, id: CallId, reply: LocalReply) {
+        let authority = self.request(self.calls.get(id).req).authority.clone();
+        let label = self
+            .telemetry
+            .label(crate::dataplane::xds::strip_port(&authority));
+        let body = if reply.body.is_empty() {
+            Body::Empty
+        } else {
+            Body::Text(self.texts.intern_str(&reply.body))
+        };
+        let cluster = reply
+            .missing_cluster
+            .as_deref()
+            .map(|c| self.texts.intern_str(c));
+        let call = self.calls.get_mut(id);
+        call.dest_label = Some(label);
+        call.cluster = cluster;
+        call.answered = true;
+        call.outcome = Outcome::Response {
+            status: reply.status,
+            body,
+        };
+        call.flags = reply.flags;
+        if !reply.headers.is_empty() {
+            call.response_ops = Some(Box::new(crate::dataplane::xds::HeaderOps {
+                set: reply.headers,
+                ..Default::default()
+            }));
+        }
+        let back = self.sidecar_pass(true);
+        let r = self.calls.reference(id);
+        self.queue.push_after(back, Event::Respond(r));
+    }
+
+    /// The request goes where the application dialled: kube-proxy picks a
+    /// ready endpoint of a Service, an outside address is reached as is.
+    fn passthrough(&mut self, id: CallId, dialled: &Dialled) {
+        match dialled {
+            Dialled::Service { svc, port_idx, .. } => {
+                let label = self.telemetry.label(&self.cluster.service(*svc).fqdn());
+                self.calls.get_mut(id).dest_label = Some(label);
+                match kube_proxy_pick(self.cluster.service(*svc), *port_idx, &mut self.kube_rng) {
+                    Some(ep) => self.deliver_to(id, Upstream::Pod(ep)),
+                    None => self.connect_failed(id),
                 }
             }
-            None => kube_proxy_pick(service, port_idx, &mut self.kube_rng),
-        };
-        if let Some(p) = src.filter(|_| client_sidecar) {
-            self.pods[p.0 as usize].proxy_cpu += self.costs.sidecar_cpu;
-        }
-        let out_pass = self.sidecar_pass(client_sidecar);
-        let call = self.calls.get_mut(id);
-        call.service = Some(svc);
-        call.service_port = service_port;
-        let Some(ep) = endpoint else {
-            call.answered = true;
-            if client_sidecar {
-                call.outcome = Outcome::Response {
-                    status: 503,
-                    body: Body::Static(NO_HEALTHY_UPSTREAM),
-                };
-                call.flags = ResponseFlags::UH;
-                self.queue.push_after(out_pass, Event::Respond(r));
-            } else {
-                call.outcome = Outcome::Failed(Failure::ConnectionRefused);
-                self.queue.push_at(now, Event::Respond(r));
+            Dialled::External { host, port } => {
+                let label = self.telemetry.label(host);
+                self.calls.get_mut(id).dest_label = Some(label);
+                self.deliver_to(
+                    id,
+                    Upstream::External {
+                        host: host.clone(),
+                        port: *port,
+                    },
+                );
             }
-            return id;
-        };
-        let dst_pod = self.cluster.pod(ep.pod);
-        let dst_workload = dst_pod.workload;
-        let server_sidecar = self.pods[ep.pod.0 as usize].sidecar.is_some();
+        }
+    }
+
+    /// Nothing accepted the connection: a proxy answers 503 UF, a plain
+    /// client sees the refusal.
+    fn connect_failed(&mut self, id: CallId) {
         let call = self.calls.get_mut(id);
-        call.dst = Some(ep);
-        call.dst_workload = Some(dst_workload);
-        call.server_sidecar = server_sidecar;
-        let to_proxy = out_pass + self.network(src, ep.pod);
-        let in_pass = self.sidecar_pass(server_sidecar);
-        self.calls.get_mut(id).arrived_at = now + to_proxy;
-        self.queue.push_after(to_proxy + in_pass, Event::Arrive(r));
-        id
+        call.answered = true;
+        if call.client_sidecar {
+            call.outcome = Outcome::Response {
+                status: 503,
+                body: Body::Static(CONNECT_FAILURE),
+            };
+            call.flags = ResponseFlags::UF;
+        } else {
+            call.outcome = Outcome::Failed(Failure::ConnectionRefused);
+        }
+        let back = self.return_latency(id);
+        let r = self.calls.reference(id);
+        self.queue.push_after(back, Event::Respond(r));
+    }
+
+    fn fail_now(&mut self, id: CallId, f: Failure) {
+        let call = self.calls.get_mut(id);
+        call.answered = true;
+        call.outcome = Outcome::Failed(f);
+        let r = self.calls.reference(id);
+        self.queue.push_after(SimDuration::ZERO, Event::Respond(r));
+    }
+
+    /// The proxy sends to a cluster: rewrites apply, the balancer picks a
+    /// host (none ready: 503 UH), mirrors get their copies.
+    fn forward(&mut self, id: CallId, proxy_pod: PodId, cfg: &ProxyConfig, f: Forward) {
+        let (label, name) = self.prepare_cluster(proxy_pod, cfg, f.cluster);
+        if let Some(up) = f.upstream.clone() {
+            let r = self.intern(up);
+            self.calls.get_mut(id).req = r;
+        }
+        {
+            let call = self.calls.get_mut(id);
+            call.dest_label = Some(label);
+            call.cluster = Some(name);
+            if !f.response_headers.is_empty() {
+                call.response_ops = Some(Box::new(f.response_headers.clone()));
+            }
+        }
+        let cluster = &cfg.clusters[f.cluster];
+        let hash = cluster.hash.as_ref().and_then(|h| self.hash_of(h, id));
+        let proxy = self.pods[proxy_pod.0 as usize]
+            .proxy
+            .as_mut()
+            .expect("the deciding pod has a proxy");
+        match proxy.pick(f.cluster, hash) {
+            Some((up, lease)) => {
+                self.calls.get_mut(id).lease = Some(lease);
+                self.deliver_to(id, up);
+            }
+            None if cluster.lb == crate::dataplane::lb::PolicyConfig::Passthrough => {
+                let host = self.mesh.registry.get(cluster.service).hostname.clone();
+                self.deliver_to(
+                    id,
+                    Upstream::External {
+                        host,
+                        port: cluster.port,
+                    },
+                );
+            }
+            None => self.local_reply(
+                id,
+                LocalReply {
+                    route: Some(f.route.clone()),
+                    status: 503,
+                    flags: ResponseFlags::UH,
+                    body: NO_HEALTHY_UPSTREAM.to_string(),
+                    headers: Vec::new(),
+                    missing_cluster: None,
+                },
+            ),
+        }
+        for (mirror_cluster, copy) in f.mirrors {
+            self.mirror(proxy_pod, cfg, mirror_cluster, copy);
+        }
+    }
+
+    /// Makes sure the proxy's balancer for a cluster knows its current
+    /// upstreams; returns the cluster's telemetry label and name ids.
+    fn prepare_cluster(&mut self, proxy_pod: PodId, cfg: &ProxyConfig, index: usize) -> (u32, u32) {
+        let epoch = self.mesh.endpoints_epoch;
+        let proxy = self.pods[proxy_pod.0 as usize]
+            .proxy
+            .as_ref()
+            .expect("the deciding pod has a proxy");
+        if !proxy.needs_upstreams(index, epoch) {
+            return proxy.tags(index).expect("prepared clusters have tags");
+        }
+        let cluster = &cfg.clusters[index];
+        let ups = self.upstreams(cluster);
+        let tags = (
+            self.telemetry
+                .label(&self.mesh.registry.get(cluster.service).hostname),
+            self.texts.intern_str(&cluster.name),
+        );
+        let proxy = self.pods[proxy_pod.0 as usize]
+            .proxy
+            .as_mut()
+            .expect("the deciding pod has a proxy");
+        proxy.set_upstreams(index, cluster.lb, epoch, ups, tags);
+        tags
+    }
+
+    /// A fire-and-forget copy of a request to another cluster; its answer
+    /// is dropped (Envoy's shadow requests).
+    fn mirror(&mut self, proxy_pod: PodId, cfg: &ProxyConfig, cluster_index: usize, copy: Request) {
+        let (label, _) = self.prepare_cluster(proxy_pod, cfg, cluster_index);
+        let id = self.calls.alloc();
+        let req = self.intern(copy);
+        let now = self.queue.now();
+        {
+            let call = self.calls.get_mut(id);
+            call.parent = Parent::Mirror;
+            call.src_pod = Some(proxy_pod);
+            call.src_workload = Some(self.cluster.pod(proxy_pod).workload);
+            call.client_sidecar = true;
+            call.req = req;
+            call.sent_at = now;
+            call.dest_label = Some(label);
+        }
+        let proxy = self.pods[proxy_pod.0 as usize]
+            .proxy
+            .as_mut()
+            .expect("the mirroring pod has a proxy");
+        match proxy.pick(cluster_index, None) {
+            Some((up, lease)) => {
+                self.calls.get_mut(id).lease = Some(lease);
+                self.deliver_to(id, up);
+            }
+            None => self.calls.release(id),
+        }
+    }
+
+    /// The consistent-hash key of a request, when it has one.
+    fn hash_of(&self, policy: &HashPolicy, id: CallId) -> Option<u64> {
+        let call = self.calls.get(id);
+        let req = self.request(call.req);
+        match policy {
+            HashPolicy::Header(h) => req.header(h).map(|v| hash_key(v.as_bytes())),
+            HashPolicy::Cookie { name, .. } => req
+                .header("cookie")
+                .and_then(|c| {
+                    c.split(';')
+                        .map(str::trim)
+                        .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+                })
+                .map(|v| hash_key(v.as_bytes())),
+            HashPolicy::SourceIp => call
+                .src_pod
+                .map(|p| hash_key(self.cluster.pod(p).ip.to_string().as_bytes())),
+            HashPolicy::QueryParameter(q) => req
+                .path
+                .split_once('?')
+                .and_then(|(_, qs)| {
+                    qs.split('&')
+                        .find_map(|kv| kv.strip_prefix(&format!("{q}=")))
+                })
+                .map(|v| hash_key(v.as_bytes())),
+        }
+    }
+
+    /// Puts the request on the wire to `up`: a pod's proxy and application,
+    /// or an address outside the cluster (which answers 200).
+    fn deliver_to(&mut self, id: CallId, up: Upstream) {
+        let now = self.queue.now();
+        let src = self.calls.get(id).src_pod;
+        let client_sidecar = self.calls.get(id).client_sidecar;
+        let out_pass = self.sidecar_pass(client_sidecar);
+        let r = self.calls.reference(id);
+        match up {
+            Upstream::Pod(ep) => {
+                let dst_workload = self.cluster.pod(ep.pod).workload;
+                let server_sidecar = self.pods[ep.pod.0 as usize].proxy.is_some()
+                    && !matches!(
+                        self.pods[ep.pod.0 as usize].model.behavior,
+                        Behavior::Gateway
+                    );
+                let to_proxy = out_pass + self.network(src, Some(ep.pod));
+                let in_pass = self.sidecar_pass(server_sidecar);
+                let call = self.calls.get_mut(id);
+                call.dst = Some(ep);
+                call.dst_workload = Some(dst_workload);
+                call.server_sidecar = server_sidecar;
+                call.arrived_at = now + to_proxy;
+                self.queue.push_after(to_proxy + in_pass, Event::Arrive(r));
+            }
+            Upstream::External { .. } => {
+                let there = out_pass + self.network(src, None);
+                let serve = self.costs.external_latency.sample(&mut self.net_rng);
+                let call = self.calls.get_mut(id);
+                call.external = true;
+                call.answered = true;
+                call.outcome = Outcome::Response {
+                    status: 200,
+                    body: Body::Empty,
+                };
+                let back = self.return_latency(id);
+                self.queue
+                    .push_after(there + serve + back, Event::Respond(r));
+            }
+        }
     }
 
     pub(super) fn on_arrive(&mut self, r: CallRef) {
@@ -199,27 +515,74 @@ impl World {
             return;
         };
         let ep = call.dst.expect("arriving calls have an endpoint");
-        let client_sidecar = call.client_sidecar;
         if !self.pod_serving(ep.pod) {
-            let call = self.calls.get_mut(r.id);
-            call.answered = true;
-            if client_sidecar {
-                call.outcome = Outcome::Response {
-                    status: 503,
-                    body: Body::Static(CONNECT_FAILURE),
-                };
-                call.flags = ResponseFlags::UF;
-            } else {
-                call.outcome = Outcome::Failed(Failure::ConnectionRefused);
-            }
-            let back = self.return_latency(r.id);
-            self.queue.push_after(back, Event::Respond(r));
+            self.connect_failed(r.id);
             return;
         }
         self.calls.get_mut(r.id).arrived = true;
+        if matches!(
+            self.pods[ep.pod.0 as usize].model.behavior,
+            Behavior::Gateway
+        ) {
+            self.gateway_route(r.id, ep.pod, ep.port);
+            return;
+        }
         let rt = &mut self.pods[ep.pod.0 as usize];
         if rt.server.arrive(r.id) {
             self.advance(r.id, Input::Start);
+        }
+    }
+
+    /// A gateway routes what reaches it: a local reply, or a forwarded
+    /// request whose answer it relays.
+    fn gateway_route(&mut self, id: CallId, gateway: PodId, port: u16) {
+        let cfg = self.proxy_config(gateway);
+        let server_port = cfg.server_ports.get(&port).copied().unwrap_or(port);
+        let request = Arc::clone(self.request(self.calls.get(id).req));
+        let out = Outbound {
+            listener: Listener::Port(port),
+            request: &request,
+            port: server_port,
+            scheme: "http",
+        };
+        let proxy = self.pods[gateway.0 as usize]
+            .proxy
+            .as_mut()
+            .expect("a gateway is a proxy");
+        let decision = router::route(&cfg, &out, &mut proxy.rng, None);
+        self.pods[gateway.0 as usize].proxy_cpu += self.costs.sidecar_cpu;
+        match decision {
+            Decision::Local(reply) => {
+                let body = if reply.body.is_empty() {
+                    Body::Empty
+                } else {
+                    Body::Text(self.texts.intern_str(&reply.body))
+                };
+                self.calls.get_mut(id).flags = reply.flags;
+                self.answer(id, reply.status, body);
+            }
+            other => {
+                let parent = self.calls.reference(id);
+                let child = self.calls.alloc();
+                let now = self.queue.now();
+                let incoming = self.calls.get(id).req;
+                {
+                    let c = self.calls.get_mut(child);
+                    c.parent = Parent::Relay(parent);
+                    c.src_pod = Some(gateway);
+                    c.src_workload = Some(self.cluster.pod(gateway).workload);
+                    c.client_sidecar = true;
+                    c.req = incoming;
+                    c.sent_at = now;
+                }
+                let req = self.calls.get(child).req;
+                let authority = self.request(req).authority.clone();
+                let dialled = Dialled::External {
+                    host: crate::dataplane::xds::strip_port(&authority).to_string(),
+                    port: server_port,
+                };
+                self.execute(child, gateway, &cfg, other, &dialled);
+            }
         }
     }
 
@@ -260,7 +623,7 @@ impl World {
             let pod = call.dst.expect("served calls have an endpoint").pod;
             let rt = &mut pods[pod.0 as usize];
             let mut cx = StepCx {
-                request: &requests[call.req.0 as usize],
+                request: requests.get(call.req.0),
                 pod,
                 rng: &mut rt.rng,
             };
@@ -314,27 +677,24 @@ impl World {
         }
     }
 
-    /// The server's application answers: the destination proxy reports it,
-    /// the worker is freed, the answer travels back.
-    fn answer(&mut self, id: CallId, status: u16, body: Body) {
+    /// The server answers: its proxy reports it, the worker is freed, the
+    /// answer travels back.
+    pub(super) fn answer(&mut self, id: CallId, status: u16, body: Body) {
         let now = self.queue.now();
         let call = self.calls.get_mut(id);
         call.answered = true;
         call.outcome = Outcome::Response { status, body };
         let pod = call.dst.expect("served calls have an endpoint").pod;
         let server_sidecar = call.server_sidecar;
-        let (key, flags, arrived_at) = (
-            EdgeKey {
-                reporter: Reporter::Destination,
-                source: call.src_workload,
-                service: call.service.expect("served calls have a service"),
-                destination: call.dst_workload,
-            },
-            call.flags,
-            call.arrived_at,
-        );
+        let key = call.dest_label.map(|service| EdgeKey {
+            reporter: Reporter::Destination,
+            source: call.src_workload,
+            service,
+            destination: call.dst_workload,
+        });
+        let (flags, arrived_at) = (call.flags, call.arrived_at);
         let back = self.return_latency(id);
-        if server_sidecar {
+        if let (true, Some(key)) = (server_sidecar, key) {
             // The destination proxy's duration ends when the response has
             // crossed it again, the start of the way back.
             let out_pass = self.sidecar_pass(true);
@@ -342,7 +702,9 @@ impl World {
             self.telemetry.record(key, status, flags, duration);
             self.pods[pod.0 as usize].proxy_cpu += self.costs.sidecar_cpu;
         }
-        if let Some(next) = self.pods[pod.0 as usize].server.release() {
+        if !matches!(self.pods[pod.0 as usize].model.behavior, Behavior::Gateway)
+            && let Some(next) = self.pods[pod.0 as usize].server.release()
+        {
             let next = self.calls.reference(next);
             self.queue.push_at(now, Event::Start(next));
         }
@@ -354,14 +716,21 @@ impl World {
         let Some(call) = self.calls.resolve(r) else {
             return;
         };
+        if let (Some(lease), Some(src)) = (call.lease, call.src_pod)
+            && let Some(proxy) = self.pods[src.0 as usize].proxy.as_mut()
+        {
+            proxy.release(lease);
+        }
         if call.abandoned {
             self.calls.release(r.id);
             return;
         }
         let (parent, outcome, sent_at) = (call.parent, call.outcome, call.sent_at);
-        if call.client_sidecar
-            && let Some(service) = call.service
-        {
+        if let (true, Some(service), false) = (
+            call.client_sidecar,
+            call.dest_label,
+            parent == Parent::Mirror,
+        ) {
             let key = EdgeKey {
                 reporter: Reporter::Source,
                 source: call.src_workload,
@@ -372,8 +741,9 @@ impl World {
             let (flags, duration) = (call.flags, self.queue.now().since(sent_at));
             self.telemetry.record(key, status, flags, duration);
         }
+        let flags = call.flags;
         self.calls.release(r.id);
-        self.deliver(parent, outcome, sent_at);
+        self.deliver(parent, outcome, flags, sent_at);
     }
 
     pub(super) fn on_timeout(&mut self, r: CallRef) {
@@ -382,19 +752,51 @@ impl World {
         };
         let (parent, sent_at) = (call.parent, call.sent_at);
         self.calls.get_mut(r.id).abandoned = true;
-        self.deliver(parent, Outcome::Failed(Failure::Timeout), sent_at);
+        self.deliver(
+            parent,
+            Outcome::Failed(Failure::Timeout),
+            ResponseFlags::NONE,
+            sent_at,
+        );
     }
 
-    fn deliver(&mut self, parent: Parent, outcome: Outcome, sent_at: crate::sim::SimTime) {
+    fn deliver(
+        &mut self,
+        parent: Parent,
+        outcome: Outcome,
+        flags: ResponseFlags,
+        sent_at: crate::sim::SimTime,
+    ) {
         match parent {
             Parent::Call(p) => {
                 if self.calls.resolve(p).is_some_and(|c| !c.answered) {
                     self.advance(p.id, Input::Reply(outcome));
                 }
             }
+            Parent::Relay(p) => {
+                if self.calls.resolve(p).is_some_and(|c| !c.answered) {
+                    // The gateway answers its client with what it got; a
+                    // failure below HTTP becomes Envoy's 503.
+                    let (status, body, flags) = match outcome {
+                        Outcome::Response { status, body } => (status, body, flags),
+                        Outcome::Failed(_) => {
+                            (503, Body::Static(CONNECT_FAILURE), ResponseFlags::UF)
+                        }
+                    };
+                    self.calls.get_mut(p.id).flags = flags;
+                    self.answer(p.id, status, body);
+                }
+            }
             Parent::Client { generator, client } => {
                 self.client_done(generator, client, outcome, sent_at)
             }
+            Parent::Mirror => {}
         }
+    }
+}
+
+fn dialled_port(d: &Dialled) -> u16 {
+    match d {
+        Dialled::Service { port, .. } | Dialled::External { port, .. } => *port,
     }
 }

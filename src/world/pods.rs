@@ -4,13 +4,15 @@
 
 use std::sync::Arc;
 
+use crate::apps::model::Behavior;
 use crate::apps::{Body, Failure, Model, Outcome, Server};
 use crate::dataplane::{ResponseFlags, Sidecar};
-use crate::k8s::{PodId, PodPhase, ServiceId};
+use crate::k8s::{PodId, PodPhase};
 use crate::scenario::ActionKind;
 use crate::sim::{Rng, SimDuration};
 
 use super::calls::CallId;
+use super::flow::Dialled;
 use super::{Event, World};
 
 /// The running side of a pod.
@@ -18,9 +20,10 @@ pub struct PodRuntime {
     pub model: Arc<Model>,
     pub server: Server<CallId>,
     pub rng: Rng,
-    pub sidecar: Option<Sidecar>,
-    /// Each model target resolved through DNS: Service and port index.
-    pub targets: Vec<Option<(ServiceId, usize)>>,
+    /// The pod's Envoy: its sidecar, or the gateway the pod is.
+    pub proxy: Option<Sidecar>,
+    /// Each model target as DNS resolves it from the pod.
+    pub targets: Vec<Result<Dialled, Failure>>,
     pub targets_epoch: u64,
     /// CPU the sidecar spent.
     pub proxy_cpu: SimDuration,
@@ -36,7 +39,8 @@ impl World {
         let pod = self.cluster.pod(id);
         let model = Arc::new(Model::for_pod(pod));
         let mut rng = Rng::stream(self.seed, &format!("app/{}/{}", pod.namespace, pod.name));
-        let sidecar = pod.sidecar.then(|| {
+        let is_proxy = pod.sidecar || matches!(model.behavior, Behavior::Gateway);
+        let proxy = is_proxy.then(|| {
             Sidecar::new(Rng::stream(
                 self.seed,
                 &format!("sidecar/{}/{}", pod.namespace, pod.name),
@@ -50,7 +54,7 @@ impl World {
             server: Server::new(model.workers, model.cores),
             model,
             rng,
-            sidecar,
+            proxy,
             targets: Vec::new(),
             targets_epoch: u64::MAX,
             proxy_cpu: SimDuration::ZERO,

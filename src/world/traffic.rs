@@ -4,12 +4,13 @@
 //! next request).
 
 use crate::apps::{Outcome, Request};
-use crate::k8s::{PodId, ServiceId};
+use crate::k8s::PodId;
 use crate::scenario::{Pattern, Scenario, Source, Traffic};
 use crate::sim::{Rng, SimDuration, SimTime};
 use crate::telemetry::ClientStats;
 
 use super::calls::{Parent, ReqId};
+use super::flow::Dialled;
 use super::{Event, World};
 
 pub struct Generator {
@@ -18,7 +19,7 @@ pub struct Generator {
     /// Pods requests leave from, taken in turn; empty for external clients.
     sources: Vec<PodId>,
     next_source: usize,
-    target: (ServiceId, usize),
+    target: Dialled,
     rng: Rng,
     stop_at: SimTime,
 }
@@ -55,12 +56,24 @@ impl World {
                     (pods, namespace.clone())
                 }
             };
-            let target = self.resolve_host(&namespace, &spec.host, spec.port).map_err(|_| {
-                format!(
-                    "traffic {:?}: {}:{} is not a Service port reachable from namespace {namespace}",
-                    spec.name, spec.host, spec.port
-                )
-            })?;
+            let target = match (&spec.source, self.dial(&namespace, &spec.host, spec.port)) {
+                (_, Ok(d @ Dialled::Service { .. })) => d,
+                // From outside, a name that is no Service (a Host such as
+                // bookinfo.example.com) goes through the ingress gateway.
+                (Source::External, _) => self.ingress_entry(spec.port).ok_or_else(|| {
+                    format!(
+                        "traffic {:?}: {} is not a Service and the cluster has no ingress gateway Service (istio-system/istio-ingressgateway) with port {}",
+                        spec.name, spec.host, spec.port
+                    )
+                })?,
+                (_, Ok(d)) => d,
+                (_, Err(_)) => {
+                    return Err(format!(
+                        "traffic {:?}: {}:{} does not resolve to a Service port from namespace {namespace}",
+                        spec.name, spec.host, spec.port
+                    ));
+                }
+            };
             let mut request = Request::get(&format!("{}:{}", spec.host, spec.port), &spec.path);
             request.method = spec.method.clone();
             request.headers = spec.headers.clone();
@@ -126,7 +139,7 @@ impl World {
             generator.next_source += 1;
             Some(pod)
         };
-        let (req, target) = (generator.req, generator.target);
+        let (req, target) = (generator.req, generator.target.clone());
         self.telemetry.clients[g as usize].sent += 1;
         self.send(
             Parent::Client {
@@ -155,6 +168,22 @@ impl World {
                 self.queue.push_at(next, Event::ClientReady(g, client));
             }
         }
+    }
+}
+
+impl World {
+    /// Where a client outside the cluster reaches it: the ingress gateway's
+    /// LoadBalancer Service, on `port`.
+    pub fn ingress_entry(&self, port: u16) -> Option<Dialled> {
+        let svc = self
+            .cluster
+            .find_service("istio-system", "istio-ingressgateway")?;
+        let port_idx = self.cluster.service(svc).port_index(port)?;
+        Some(Dialled::Service {
+            svc,
+            port_idx,
+            port,
+        })
     }
 }
 

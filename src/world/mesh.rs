@@ -1,0 +1,244 @@
+//! istiod's view inside the world: the configuration store, the service
+//! registry built from it and the cluster, and the configuration each
+//! proxy gets, rebuilt only when something it depends on changed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::apps::model::Behavior;
+use crate::config::networking::gateway::Protocol;
+use crate::control::registry::{Origin, Registry};
+use crate::control::routing::{self, Inputs};
+use crate::control::store::ConfigStore;
+use crate::dataplane::Upstream;
+use crate::dataplane::xds::{Cluster, Listener, OutboundPolicy, ProxyConfig, ProxyIdentity};
+use crate::k8s::{Endpoint, PodId, PodPhase};
+
+use super::World;
+
+pub struct Mesh {
+    pub store: ConfigStore,
+    pub registry: Registry,
+    /// (store revision, services epoch) the registry was built from.
+    built_from: Option<(u64, u64)>,
+    /// Bumps whenever proxy configuration may have changed.
+    pub revision: u64,
+    configs: BTreeMap<ProxyIdentity, Arc<ProxyConfig>>,
+    pub outbound: OutboundPolicy,
+    /// Bumps whenever any Service's endpoints change.
+    pub endpoints_epoch: u64,
+    /// For each Kubernetes Service and port, the sidecar listener its
+    /// traffic enters (`None`: proxied at L4), per registry build.
+    pub listeners: Vec<Vec<Option<Listener>>>,
+}
+
+impl Default for Mesh {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Mesh {
+    pub fn new() -> Self {
+        Mesh {
+            store: ConfigStore::default(),
+            registry: Registry::default(),
+            built_from: None,
+            revision: 0,
+            configs: BTreeMap::new(),
+            outbound: OutboundPolicy::AllowAny,
+            endpoints_epoch: 0,
+            listeners: Vec::new(),
+        }
+    }
+}
+
+impl World {
+    /// Rebuilds the registry when Services or configuration changed.
+    pub(super) fn refresh_mesh(&mut self) {
+        let key = (self.mesh.store.revision(), self.services_epoch);
+        if self.mesh.built_from == Some(key) {
+            return;
+        }
+        self.mesh.registry = Registry::build(&self.cluster, self.mesh.store.iter());
+        self.mesh.configs.clear();
+        self.mesh.listeners = self
+            .cluster
+            .services
+            .iter()
+            .map(|svc| {
+                let reg = self
+                    .mesh
+                    .registry
+                    .find(&svc.fqdn())
+                    .map(|i| self.mesh.registry.get(i));
+                svc.ports
+                    .iter()
+                    .map(|p| {
+                        let protocol = reg
+                            .and_then(|r| r.port(p.port))
+                            .map_or(Protocol::Unsupported, |rp| rp.protocol);
+                        if protocol.is_http() {
+                            Some(Listener::Port(p.port))
+                        } else if protocol == Protocol::Unsupported {
+                            Some(Listener::Sniffed(svc.fqdn(), p.port))
+                        } else {
+                            None
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        self.mesh.built_from = Some(key);
+        self.mesh.revision += 1;
+    }
+
+    /// Who the proxy of `pod` is, for istiod.
+    pub fn proxy_identity(&self, pod: PodId) -> ProxyIdentity {
+        let p = self.cluster.pod(pod);
+        let gateways = matches!(self.pods[pod.0 as usize].model.behavior, Behavior::Gateway)
+            .then(|| routing::gateways_selecting(&self.mesh.store, &p.labels));
+        ProxyIdentity {
+            namespace: p.namespace.clone(),
+            labels: p.labels.clone(),
+            gateways,
+        }
+    }
+
+    /// The configuration of the proxy in `pod` (its sidecar, or the gateway
+    /// it is), as of the current mesh revision.
+    pub fn proxy_config(&mut self, pod: PodId) -> Arc<ProxyConfig> {
+        self.refresh_mesh();
+        let rev = self.mesh.revision;
+        if let Some(cfg) = self.pods[pod.0 as usize]
+            .proxy
+            .as_ref()
+            .and_then(|p| p.config(rev))
+        {
+            return cfg;
+        }
+        let identity = self.proxy_identity(pod);
+        let cfg = match self.mesh.configs.get(&identity) {
+            Some(c) => Arc::clone(c),
+            None => {
+                let inputs = Inputs {
+                    registry: &self.mesh.registry,
+                    store: &self.mesh.store,
+                    outbound: self.mesh.outbound,
+                };
+                let built = Arc::new(if identity.gateways.is_some() {
+                    let ports = self.gateway_service_ports(pod);
+                    routing::gateway_config(&inputs, identity.clone(), &ports)
+                } else {
+                    routing::sidecar_config(&inputs, identity.clone())
+                });
+                self.mesh.configs.insert(identity, Arc::clone(&built));
+                built
+            }
+        };
+        if let Some(proxy) = self.pods[pod.0 as usize].proxy.as_mut() {
+            proxy.set_config(rev, Arc::clone(&cfg));
+        }
+        cfg
+    }
+
+    /// (port, targetPort) of the Services that select a gateway pod, so a
+    /// Gateway server on 80 serves the pod's 8080.
+    fn gateway_service_ports(&self, pod: PodId) -> Vec<(u16, u16)> {
+        let p = self.cluster.pod(pod);
+        self.cluster
+            .services
+            .iter()
+            .filter(|s| !s.deleted && s.namespace == p.namespace)
+            .filter(|s| {
+                s.selector.as_ref().is_some_and(|sel| {
+                    !sel.is_empty() && sel.iter().all(|(k, v)| p.labels.get(k) == Some(v))
+                })
+            })
+            .flat_map(|s| {
+                s.ports
+                    .iter()
+                    .filter_map(|sp| p.resolve_port(&sp.target_port).map(|t| (sp.port, t)))
+            })
+            .collect()
+    }
+
+    /// The upstreams of a cluster right now: ready pods of its service that
+    /// carry the subset's labels, or a ServiceEntry's endpoints.
+    pub fn upstreams(&self, cluster: &Cluster) -> Vec<Upstream> {
+        let svc = self.mesh.registry.get(cluster.service);
+        let subset_ok = |labels: &BTreeMap<String, String>| {
+            cluster
+                .subset_labels
+                .iter()
+                .all(|(k, v)| labels.get(k) == Some(v))
+        };
+        match &svc.origin {
+            Origin::Kubernetes(id) => {
+                let s = self.cluster.service(*id);
+                let Some(port_idx) = s.port_index(cluster.port) else {
+                    return Vec::new();
+                };
+                s.endpoints[port_idx]
+                    .iter()
+                    .filter(|ep| subset_ok(&self.cluster.pod(ep.pod).labels))
+                    .map(|ep| Upstream::Pod(*ep))
+                    .collect()
+            }
+            Origin::ServiceEntry {
+                endpoints,
+                selector,
+                ..
+            } => {
+                let port = svc.port(cluster.port);
+                if let Some(sel) = selector {
+                    return self
+                        .cluster
+                        .live_pods()
+                        .filter(|p| {
+                            p.namespace == svc.namespace && p.ready && p.phase == PodPhase::Running
+                        })
+                        .filter(|p| {
+                            sel.iter().all(|(k, v)| p.labels.get(k) == Some(v))
+                                && subset_ok(&p.labels)
+                        })
+                        .map(|p| {
+                            Upstream::Pod(Endpoint {
+                                pod: p.id,
+                                port: cluster.port,
+                            })
+                        })
+                        .collect();
+                }
+                if endpoints.is_empty() {
+                    // DNS resolution without endpoints: the host itself.
+                    return vec![Upstream::External {
+                        host: svc.hostname.clone(),
+                        port: cluster.port,
+                    }];
+                }
+                endpoints
+                    .iter()
+                    .filter(|e| subset_ok(&e.labels))
+                    .map(|e| {
+                        let p = port
+                            .and_then(|p| e.ports.get(&p.name).copied())
+                            .unwrap_or(cluster.port);
+                        match self.pod_with_ip(&e.address) {
+                            Some(pod) => Upstream::Pod(Endpoint { pod, port: p }),
+                            None => Upstream::External {
+                                host: e.address.clone(),
+                                port: p,
+                            },
+                        }
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    fn pod_with_ip(&self, address: &str) -> Option<PodId> {
+        let ip: std::net::Ipv4Addr = address.parse().ok()?;
+        self.cluster.live_pods().find(|p| p.ip == ip).map(|p| p.id)
+    }
+}
