@@ -3,6 +3,8 @@
 //! run, 2 a problem with the command line).
 
 pub mod bench;
+pub mod eval;
+pub mod route;
 pub mod run;
 pub mod validate;
 
@@ -34,6 +36,10 @@ enum Command {
     Validate(validate::Args),
     /// Measure the simulator's speed on a fixed, sizable scenario.
     Bench(bench::Args),
+    /// Send a batch of single requests and print each outcome as JSON.
+    Eval(eval::Args),
+    /// Explain, step by step, how one request is routed.
+    Route(route::Args),
 }
 
 /// Parses the command line and runs the command; returns the exit code.
@@ -46,6 +52,8 @@ pub fn main() -> i32 {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Eval(args) => eval::run(args),
+        Command::Route(args) => route::run(args),
     };
     match result {
         Ok(code) => code,

@@ -13,6 +13,7 @@ pub mod flow;
 pub mod interner;
 pub mod mesh;
 pub mod pods;
+pub mod probe;
 pub mod traffic;
 
 use std::collections::BTreeMap;
@@ -101,6 +102,10 @@ pub struct World {
     /// When the cluster was ready and traffic began.
     pub traffic_start: SimTime,
     pub notes: Notes,
+    /// Lines explaining the routing of the probe in flight, when asked.
+    pub trace: Option<Vec<String>>,
+    /// The probe's call as it was answered, and when.
+    pub probe_done: Option<(calls::Call, SimTime)>,
 }
 
 /// Whether meshsim's simulation acts on objects of this kind yet.
@@ -148,6 +153,8 @@ impl World {
             scenario: scenario.clone(),
             traffic_start: SimTime::ZERO,
             notes: Vec::new(),
+            trace: None,
+            probe_done: None,
         };
         let mut loaded = scenario.profile.manifests();
         for m in &scenario.manifests {
@@ -163,7 +170,7 @@ impl World {
 
     /// Applies loaded objects in order; returns their diagnostics plus any
     /// apply errors, located at the object.
-    fn apply_loaded(&mut self, loaded: Loaded) -> Vec<Diagnostic> {
+    pub(crate) fn apply_loaded(&mut self, loaded: Loaded) -> Vec<Diagnostic> {
         let mut diags = loaded.diagnostics;
         for obj in loaded.objects {
             let at = |severity, message| Diagnostic {
@@ -237,13 +244,7 @@ impl World {
     /// finish. Returns problems that stop the run (e.g. a traffic source
     /// with no pod).
     pub fn run(&mut self) -> Result<RunStats, String> {
-        let deadline = self.queue.now() + READY_DEADLINE;
-        while !self.all_pods_ready() {
-            match self.queue.peek_time() {
-                Some(t) if t <= deadline => self.step(),
-                _ => break,
-            }
-        }
+        self.settle();
         self.traffic_start = self.queue.now();
         let scenario = self.scenario.clone();
         self.start_traffic(&scenario)?;
@@ -269,6 +270,17 @@ impl World {
             mean_heap_len: self.queue.mean_heap_len(),
             peak_calls: self.calls.peak,
         })
+    }
+
+    /// Runs until every pod is ready, or gives up after the deadline.
+    pub fn settle(&mut self) {
+        let deadline = self.queue.now() + READY_DEADLINE;
+        while !self.all_pods_ready() {
+            match self.queue.peek_time() {
+                Some(t) if t <= deadline => self.step(),
+                _ => break,
+            }
+        }
     }
 
     fn all_pods_ready(&self) -> bool {

@@ -110,6 +110,18 @@ impl PolicyConfig {
         table_size: Self::DEFAULT_MAGLEV_TABLE_SIZE,
     };
 
+    /// Envoy's `lb_policy` name, as `istioctl proxy-config clusters` shows it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PolicyConfig::RoundRobin => "ROUND_ROBIN",
+            PolicyConfig::LeastRequest { .. } => "LEAST_REQUEST",
+            PolicyConfig::Random => "RANDOM",
+            PolicyConfig::RingHash { .. } => "RING_HASH",
+            PolicyConfig::Maglev { .. } => "MAGLEV",
+            PolicyConfig::Passthrough => "CLUSTER_PROVIDED",
+        }
+    }
+
     /// The checks Envoy applies before accepting a cluster (proto validation
     /// and the balancers' constructors); a failure is a CDS rejection.
     pub fn validate(&self) -> Result<(), LbConfigError> {

@@ -290,7 +290,23 @@ pub fn act(
                     missing_cluster: Some(w.cluster.name.clone()),
                 });
             };
-            note!(trace, "cluster {}", w.cluster.name);
+            let c = &cfg.clusters[cluster];
+            match (&c.destination_rule, &c.subset) {
+                (Some(dr), Some(subset)) => note!(
+                    trace,
+                    "cluster {} (DestinationRule {dr}, subset {subset}: {})",
+                    w.cluster.name,
+                    c.subset_labels
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+                (Some(dr), None) => {
+                    note!(trace, "cluster {} (DestinationRule {dr})", w.cluster.name)
+                }
+                _ => note!(trace, "cluster {}", w.cluster.name),
+            }
             let sent = upstream.as_ref().unwrap_or(out.request);
             let mut mirrors = Vec::new();
             for m in &r.mirrors {

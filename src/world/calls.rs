@@ -35,6 +35,9 @@ pub enum Parent {
     Relay(CallRef),
     /// A mirror copy: nobody waits, the answer is dropped.
     Mirror,
+    /// A single request sent by `meshsim eval`/`route`: its answer and
+    /// everything about it is kept.
+    Probe,
 }
 
 #[derive(Clone, Debug)]
@@ -76,6 +79,22 @@ pub struct Call {
     pub answered: bool,
     /// The slot is free.
     released: bool,
+    /// Clusters that got a mirrored copy (names in the world's texts).
+    pub mirrored: Vec<u32>,
+    /// A gateway's forwarded request, as the gateway routed it: copied from
+    /// the relayed call when its answer comes back.
+    pub routed: Option<Box<Routed>>,
+}
+
+/// Where a proxy sent a request: for reports of requests that entered
+/// through a gateway.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Routed {
+    pub cluster: Option<u32>,
+    pub dst: Option<Endpoint>,
+    pub req: ReqId,
+    pub mirrored: Vec<u32>,
+    pub external: bool,
 }
 
 impl Call {
@@ -110,6 +129,8 @@ impl Call {
             arrived: false,
             answered: false,
             released: false,
+            mirrored: Vec::new(),
+            routed: None,
         }
     }
 }

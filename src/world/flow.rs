@@ -15,7 +15,7 @@ use crate::k8s::{PodId, ServiceId};
 use crate::sim::SimDuration;
 use crate::telemetry::{EdgeKey, Reporter};
 
-use super::calls::{CallId, CallRef, Parent, ReqId};
+use super::calls::{CallId, CallRef, Parent, ReqId, Routed};
 use super::{Event, World};
 
 pub const NO_HEALTHY_UPSTREAM: &str = "no healthy upstream";
@@ -206,22 +206,70 @@ impl World {
                             port: dialled_port(&dialled),
                             scheme: "http",
                         };
+                        let traced = self.tracing(id);
+                        if traced {
+                            let who = self.cluster.pod(pod).key();
+                            self.note(id, || {
+                                format!("sidecar of {who} (namespace {})", cfg.identity.namespace)
+                            });
+                        }
                         let proxy = self.pods[pod.0 as usize]
                             .proxy
                             .as_mut()
                             .expect("client has a sidecar");
-                        let selection = proxy
-                            .selection(req.0, &out.listener, || router::select(&cfg, &out, None));
-                        router::act(&cfg, &out, &selection, &mut proxy.rng, None)
+                        if traced {
+                            router::route(&cfg, &out, &mut proxy.rng, self.trace.as_mut())
+                        } else {
+                            let selection = proxy.selection(req.0, &out.listener, || {
+                                router::select(&cfg, &out, None)
+                            });
+                            router::act(&cfg, &out, &selection, &mut proxy.rng, None)
+                        }
                     }
-                    None => Decision::Passthrough { route: None },
+                    None => {
+                        self.note(id, || {
+                            "not an HTTP port: proxied at L4 to the dialled address".to_string()
+                        });
+                        Decision::Passthrough { route: None }
+                    }
                 };
                 self.pods[pod.0 as usize].proxy_cpu += self.costs.sidecar_cpu;
                 self.execute(id, pod, &cfg, decision, &dialled);
             }
-            None => self.passthrough(id, &dialled),
+            None => {
+                self.note(id, || {
+                    "no sidecar: kube-proxy sends the request to the dialled address".to_string()
+                });
+                self.passthrough(id, &dialled)
+            }
         }
         id
+    }
+
+    /// Whether call `id` is a probe's (or a gateway forwarding one) and a
+    /// trace is being collected.
+    fn tracing(&self, id: CallId) -> bool {
+        if self.trace.is_none() {
+            return false;
+        }
+        match self.calls.get(id).parent {
+            Parent::Probe => true,
+            Parent::Relay(p) => self
+                .calls
+                .resolve(p)
+                .is_some_and(|c| c.parent == Parent::Probe),
+            _ => false,
+        }
+    }
+
+    /// Adds a line to the trace when call `id` is traced.
+    fn note(&mut self, id: CallId, line: impl FnOnce() -> String) {
+        if self.tracing(id) {
+            let line = line();
+            if let Some(t) = self.trace.as_mut() {
+                t.push(line);
+            }
+        }
     }
 
     /// Carries out a proxy's decision for call `id`, made by the proxy in
@@ -355,6 +403,15 @@ impl World {
         match proxy.pick(f.cluster, hash) {
             Some((up, lease)) => {
                 self.calls.get_mut(id).lease = Some(lease);
+                if self.tracing(id) {
+                    let line = format!(
+                        "{} picked {} of {} endpoint(s)",
+                        cluster.lb.name(),
+                        self.describe_upstream(&up),
+                        self.upstreams(cluster).len()
+                    );
+                    self.trace.as_mut().expect("tracing").push(line);
+                }
                 self.deliver_to(id, up);
             }
             None if cluster.lb == crate::dataplane::lb::PolicyConfig::Passthrough => {
@@ -367,20 +424,37 @@ impl World {
                     },
                 );
             }
-            None => self.local_reply(
-                id,
-                LocalReply {
-                    route: Some(f.route.clone()),
-                    status: 503,
-                    flags: ResponseFlags::UH,
-                    body: NO_HEALTHY_UPSTREAM.to_string(),
-                    headers: Vec::new(),
-                    missing_cluster: None,
-                },
-            ),
+            None => {
+                self.note(id, || {
+                    format!("cluster {} has no ready endpoint: 503 (UH)", cluster.name)
+                });
+                self.local_reply(
+                    id,
+                    LocalReply {
+                        route: Some(f.route.clone()),
+                        status: 503,
+                        flags: ResponseFlags::UH,
+                        body: NO_HEALTHY_UPSTREAM.to_string(),
+                        headers: Vec::new(),
+                        missing_cluster: None,
+                    },
+                )
+            }
         }
         for (mirror_cluster, copy) in f.mirrors {
-            self.mirror(proxy_pod, cfg, mirror_cluster, copy);
+            let (_, name) = self.mirror(proxy_pod, cfg, mirror_cluster, copy);
+            self.calls.get_mut(id).mirrored.push(name);
+        }
+    }
+
+    /// `ns/pod (10.244.1.5:9080)`, or the outside address.
+    pub fn describe_upstream(&self, up: &Upstream) -> String {
+        match up {
+            Upstream::Pod(ep) => {
+                let p = self.cluster.pod(ep.pod);
+                format!("{} ({}:{})", p.key(), p.ip, ep.port)
+            }
+            Upstream::External { host, port } => format!("{host}:{port} (outside the cluster)"),
         }
     }
 
@@ -412,8 +486,15 @@ impl World {
 
     /// A fire-and-forget copy of a request to another cluster; its answer
     /// is dropped (Envoy's shadow requests).
-    fn mirror(&mut self, proxy_pod: PodId, cfg: &ProxyConfig, cluster_index: usize, copy: Request) {
-        let (label, _) = self.prepare_cluster(proxy_pod, cfg, cluster_index);
+    fn mirror(
+        &mut self,
+        proxy_pod: PodId,
+        cfg: &ProxyConfig,
+        cluster_index: usize,
+        copy: Request,
+    ) -> (u32, u32) {
+        let tags = self.prepare_cluster(proxy_pod, cfg, cluster_index);
+        let label = tags.0;
         let id = self.calls.alloc();
         let req = self.intern(copy);
         let now = self.queue.now();
@@ -438,6 +519,7 @@ impl World {
             }
             None => self.calls.release(id),
         }
+        tags
     }
 
     /// The consistent-hash key of a request, when it has one.
@@ -466,6 +548,12 @@ impl World {
                 })
                 .map(|v| hash_key(v.as_bytes())),
         }
+    }
+
+    /// [`World::deliver_to`] for a call set up elsewhere (a probe aimed at
+    /// one pod).
+    pub(super) fn deliver_to_upstream(&mut self, id: CallId, up: Upstream) {
+        self.deliver_to(id, up);
     }
 
     /// Puts the request on the wire to `up`: a pod's proxy and application,
@@ -742,6 +830,22 @@ impl World {
             self.telemetry.record(key, status, flags, duration);
         }
         let flags = call.flags;
+        if let Parent::Relay(p) = parent {
+            let routed = Routed {
+                cluster: call.cluster,
+                dst: call.dst,
+                req: call.req,
+                mirrored: call.mirrored.clone(),
+                external: call.external,
+            };
+            if let Some(pc) = self.calls.resolve(p).map(|_| p.id) {
+                self.calls.get_mut(pc).routed = Some(Box::new(routed));
+            }
+        }
+        if parent == Parent::Probe {
+            let snapshot = self.calls.get(r.id).clone();
+            self.probe_done = Some((snapshot, self.queue.now()));
+        }
         self.calls.release(r.id);
         self.deliver(parent, outcome, flags, sent_at);
     }
@@ -790,7 +894,7 @@ impl World {
             Parent::Client { generator, client } => {
                 self.client_done(generator, client, outcome, sent_at)
             }
-            Parent::Mirror => {}
+            Parent::Mirror | Parent::Probe => {}
         }
     }
 }

@@ -127,7 +127,7 @@ impl World {
                     outbound: self.mesh.outbound,
                 };
                 let built = Arc::new(if identity.gateways.is_some() {
-                    let ports = self.gateway_service_ports(pod);
+                    let ports = self.gateway_ports(pod);
                     routing::gateway_config(&inputs, identity.clone(), &ports)
                 } else {
                     routing::sidecar_config(&inputs, identity.clone())
@@ -144,7 +144,7 @@ impl World {
 
     /// (port, targetPort) of the Services that select a gateway pod, so a
     /// Gateway server on 80 serves the pod's 8080.
-    fn gateway_service_ports(&self, pod: PodId) -> Vec<(u16, u16)> {
+    pub fn gateway_ports(&self, pod: PodId) -> Vec<(u16, u16)> {
         let p = self.cluster.pod(pod);
         self.cluster
             .services

@@ -116,7 +116,8 @@ impl World {
         self.fail_in_flight(pod);
     }
 
-    fn find_pod(&self, namespace: &str, name: &str) -> Option<PodId> {
+    /// A live pod by name, or the first pod (by name) of a workload.
+    pub fn find_pod(&self, namespace: &str, name: &str) -> Option<PodId> {
         let live = || {
             self.cluster
                 .live_pods()

@@ -1,0 +1,333 @@
+//! `meshsim eval -f MANIFESTS... --requests REQS.yaml`: a batch of single
+//! requests through a cluster built from the manifests, one JSON object
+//! each. The output is a public contract (docs/eval.md): fields are added,
+//! never renamed.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Diagnostic;
+use crate::world::World;
+use crate::world::probe::{ClientSpec, ProbeFrom, ProbeRequest, ProbeResult, world_for};
+use crate::yaml::{from_node, parse_documents};
+
+use super::Output;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Manifest files or directories.
+    #[arg(short = 'f', long = "filename", required = true)]
+    files: Vec<PathBuf>,
+    /// The requests to send (a YAML list; see docs/eval.md).
+    #[arg(long)]
+    requests: PathBuf,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(short, long, value_enum, default_value_t = Output::Json)]
+    output: Output,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default, rename_all = "camelCase")]
+struct RequestDoc {
+    from: FromDoc,
+    to: String,
+    method: Option<String>,
+    path: Option<String>,
+    headers: BTreeMap<String, String>,
+    count: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default, rename_all = "camelCase")]
+pub struct FromDoc {
+    namespace: Option<String>,
+    service_account: Option<String>,
+    labels: BTreeMap<String, String>,
+    mesh: Option<bool>,
+    dataplane: Option<String>,
+    pod: Option<String>,
+    gateway: Option<String>,
+    external: Option<bool>,
+}
+
+/// One item's result: the first probe's, with counts when repeated.
+#[derive(Serialize)]
+struct Item {
+    #[serde(flatten)]
+    first: ProbeResult,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    clusters: Option<BTreeMap<String, u64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    statuses: Option<BTreeMap<String, u64>>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    let requests = match read_requests(&args.requests) {
+        Ok(r) => r,
+        Err(diags) => return Ok(print_diagnostics(&diags)),
+    };
+    let clients = client_specs(&requests);
+    let (mut world, warnings, client_pods) = match world_for(&args.files, &clients, args.seed) {
+        Ok(w) => w,
+        Err(diags) => return Ok(print_diagnostics(&diags)),
+    };
+    for w in warnings {
+        eprintln!("{w}");
+    }
+    let mut items = Vec::new();
+    for (i, r) in requests.iter().enumerate() {
+        let from = match resolve_from(&world, &r.from, &clients, &client_pods) {
+            Ok(f) => f,
+            Err(e) => anyhow::bail!("{}: request {i}: {e}", args.requests.display()),
+        };
+        let (host, port) = split_host_port(&r.to)
+            .map_err(|e| anyhow::anyhow!("{}: request {i}: {e}", args.requests.display()))?;
+        let probe = ProbeRequest {
+            from,
+            host,
+            port,
+            method: r.method.clone().unwrap_or_else(|| "GET".to_string()),
+            path: r.path.clone().unwrap_or_else(|| "/".to_string()),
+            headers: r
+                .headers
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                .collect(),
+        };
+        items.push(run_item(&mut world, &probe, r.count.unwrap_or(1)).map_err(anyhow::Error::msg)?);
+    }
+    match args.output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(&items)?),
+        Output::Text => {
+            for (i, item) in items.iter().enumerate() {
+                let p = &item.first;
+                println!(
+                    "{i}: {} {} cluster={} pod={}",
+                    p.status
+                        .map_or_else(|| p.error.clone().unwrap_or_default(), |s| s.to_string()),
+                    p.flags,
+                    if p.cluster.is_empty() {
+                        "-"
+                    } else {
+                        &p.cluster
+                    },
+                    p.pod.as_deref().unwrap_or("-")
+                );
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn run_item(world: &mut World, probe: &ProbeRequest, count: u32) -> Result<Item, String> {
+    let mut first = None;
+    let mut clusters: BTreeMap<String, u64> = BTreeMap::new();
+    let mut statuses: BTreeMap<String, u64> = BTreeMap::new();
+    for _ in 0..count.max(1) {
+        let (r, _) = world.probe(probe, false)?;
+        *clusters.entry(r.cluster.clone()).or_default() += 1;
+        *statuses
+            .entry(
+                r.status
+                    .map_or_else(|| "null".to_string(), |s| s.to_string()),
+            )
+            .or_default() += 1;
+        first.get_or_insert(r);
+    }
+    let mut first = first.expect("at least one probe ran");
+    if count <= 1 {
+        return Ok(Item {
+            first,
+            clusters: None,
+            statuses: None,
+        });
+    }
+    if let Some((c, _)) = most_frequent(&clusters) {
+        first.cluster = c;
+    }
+    if let Some((s, _)) = most_frequent(&statuses) {
+        first.status = s.parse().ok();
+    }
+    Ok(Item {
+        first,
+        clusters: Some(clusters),
+        statuses: Some(statuses),
+    })
+}
+
+/// The most frequent key; ties go to the smallest key.
+fn most_frequent(m: &BTreeMap<String, u64>) -> Option<(String, u64)> {
+    m.iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(k, v)| (k.clone(), *v))
+}
+
+fn read_requests(path: &PathBuf) -> Result<Vec<RequestDoc>, Vec<Diagnostic>> {
+    let file = path.display().to_string();
+    let diag = |loc, p: String, message: String| Diagnostic {
+        severity: crate::config::Severity::Error,
+        file: file.clone(),
+        loc,
+        document: None,
+        object: None,
+        path: p,
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        vec![diag(
+            Default::default(),
+            String::new(),
+            format!("cannot read requests: {e}"),
+        )]
+    })?;
+    let (docs, syntax) = parse_documents(&text);
+    if let Some(e) = syntax {
+        return Err(vec![diag(
+            e.loc,
+            String::new(),
+            format!("invalid YAML: {}", e.message),
+        )]);
+    }
+    let Some(doc) = docs.into_iter().find(|d| !d.root.is_null()) else {
+        return Ok(Vec::new());
+    };
+    let requests: Vec<RequestDoc> = from_node(&doc.root).map_err(|ps| {
+        ps.into_iter()
+            .map(|p| diag(p.loc, p.path, p.message))
+            .collect::<Vec<_>>()
+    })?;
+    let mut errors = Vec::new();
+    for (i, r) in requests.iter().enumerate() {
+        let loc = doc.root.locate(&[crate::yaml::node::PathSeg::Index(i)]);
+        if r.to.is_empty() {
+            errors.push(diag(
+                loc,
+                format!("[{i}].to"),
+                "Required value: HOST:PORT".to_string(),
+            ));
+        }
+        let f = &r.from;
+        let kinds = [
+            f.pod.is_some(),
+            f.gateway.is_some(),
+            f.external == Some(true),
+            f.namespace.is_some(),
+        ];
+        if kinds.iter().filter(|k| **k).count() != 1 {
+            errors.push(diag(
+                loc,
+                format!("[{i}].from"),
+                "give exactly one of namespace (with serviceAccount, labels, mesh, dataplane), pod, gateway or external: true".to_string(),
+            ));
+        }
+        if let Some(d) = &f.dataplane
+            && d != "sidecar"
+            && d != "ambient"
+        {
+            errors.push(diag(
+                loc,
+                format!("[{i}].from.dataplane"),
+                format!("Unsupported value: {d:?}: supported values: \"sidecar\", \"ambient\""),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(requests)
+    } else {
+        Err(errors)
+    }
+}
+
+fn print_diagnostics(diags: &[Diagnostic]) -> i32 {
+    for d in diags {
+        eprintln!("{d}");
+    }
+    i32::from(
+        diags
+            .iter()
+            .any(|d| d.severity == crate::config::Severity::Error),
+    )
+}
+
+/// One client pod per distinct namespace-style `from`. An ambient client
+/// has no sidecar: without a waypoint, ambient applies no L7 routing on
+/// the client side.
+fn client_specs(requests: &[RequestDoc]) -> Vec<ClientSpec> {
+    let mut specs: Vec<ClientSpec> = Vec::new();
+    for r in requests {
+        if let Some(spec) = client_spec(&r.from)
+            && !specs.contains(&spec)
+        {
+            specs.push(spec);
+        }
+    }
+    specs
+}
+
+fn client_spec(f: &FromDoc) -> Option<ClientSpec> {
+    let namespace = f.namespace.clone()?;
+    let mesh = match f.dataplane.as_deref() {
+        Some("ambient") => Some(false),
+        _ => f.mesh,
+    };
+    Some(ClientSpec {
+        namespace,
+        service_account: f.service_account.clone(),
+        labels: f.labels.clone(),
+        mesh,
+    })
+}
+
+/// Where a request starts, as a probe source.
+pub fn resolve_from(
+    world: &World,
+    f: &FromDoc,
+    clients: &[ClientSpec],
+    pods: &[crate::k8s::PodId],
+) -> Result<ProbeFrom, String> {
+    if f.external == Some(true) {
+        return Ok(ProbeFrom::External);
+    }
+    if let Some(p) = &f.pod {
+        let (ns, name) = p
+            .split_once('/')
+            .ok_or_else(|| format!("pod must be namespace/name, got {p:?}"))?;
+        return world
+            .find_pod(ns, name)
+            .map(ProbeFrom::Pod)
+            .ok_or_else(|| format!("no pod or workload {p}"));
+    }
+    if let Some(g) = &f.gateway {
+        let (ns, name) = g
+            .split_once('/')
+            .ok_or_else(|| format!("gateway must be namespace/name, got {g:?}"))?;
+        return world
+            .find_pod(ns, name)
+            .map(ProbeFrom::Gateway)
+            .ok_or_else(|| format!("no gateway workload {g}"));
+    }
+    let spec = client_spec(f).ok_or("no source given")?;
+    let i = clients
+        .iter()
+        .position(|c| *c == spec)
+        .ok_or("unknown client")?;
+    Ok(ProbeFrom::Pod(pods[i]))
+}
+
+/// `host:port`, `host` (port 80), or an `http://host:port/` URL.
+pub fn split_host_port(to: &str) -> Result<(String, u16), String> {
+    let to = to
+        .strip_prefix("http://")
+        .unwrap_or(to)
+        .trim_end_matches('/');
+    match to.rsplit_once(':') {
+        Some((h, p)) => p
+            .parse()
+            .map(|p| (h.to_string(), p))
+            .map_err(|_| format!("invalid port in {to:?}")),
+        None => Ok((to.to_string(), 80)),
+    }
+}

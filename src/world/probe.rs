@@ -1,0 +1,336 @@
+//! Single requests with everything about them, for `meshsim eval` and
+//! `meshsim route`: the answer (status, Envoy flags, body, headers), which
+//! cluster and pod served it, what the upstream received, what was
+//! mirrored, how long it took, and optionally a trace of the routing.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::apps::{Body, Outcome, Request};
+use crate::dataplane::Upstream;
+use crate::k8s::{Endpoint, PodId};
+use crate::sim::SimDuration;
+
+use super::World;
+use super::calls::{Call, Parent};
+use super::flow::Dialled;
+
+/// Where a probe starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProbeFrom {
+    /// From inside a pod, through its sidecar if it has one.
+    Pod(PodId),
+    /// Straight into a gateway pod.
+    Gateway(PodId),
+    /// From outside the cluster.
+    External,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeRequest {
+    pub from: ProbeFrom,
+    pub host: String,
+    pub port: u16,
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+}
+
+/// The request as the final upstream received it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UpstreamRequest {
+    pub path: String,
+    pub authority: String,
+    pub headers: BTreeMap<String, String>,
+}
+
+/// One probe's result; field names are the `meshsim eval` contract.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProbeResult {
+    pub status: Option<u16>,
+    pub flags: String,
+    pub cluster: String,
+    pub pod: Option<String>,
+    pub error: Option<String>,
+    pub body: String,
+    pub response_headers: BTreeMap<String, String>,
+    pub upstream: Option<UpstreamRequest>,
+    pub attempts: u32,
+    pub mirrored_to: Vec<String>,
+    pub latency_ms: f64,
+}
+
+/// How long a probe may take, simulated, before it is given up.
+const PROBE_DEADLINE: SimDuration = SimDuration::from_secs(600);
+
+impl World {
+    /// Sends one request and runs the world until it is answered and
+    /// everything it set off (mirrors, abandoned calls) has finished.
+    pub fn probe(
+        &mut self,
+        p: &ProbeRequest,
+        trace: bool,
+    ) -> Result<(ProbeResult, Vec<String>), String> {
+        self.trace = trace.then(Vec::new);
+        self.probe_done = None;
+        let authority = if p.port == 80 {
+            p.host.clone()
+        } else {
+            format!("{}:{}", p.host, p.port)
+        };
+        let req = self.intern(Request {
+            method: p.method.clone(),
+            authority,
+            path: p.path.clone(),
+            headers: p.headers.clone(),
+        });
+        let started = self.queue.now();
+        match &p.from {
+            ProbeFrom::Pod(pod) => {
+                let ns = self.cluster.pod(*pod).namespace.clone();
+                let dialled = self.dial(&ns, &p.host, p.port);
+                self.send(Parent::Probe, Some(*pod), dialled, req);
+            }
+            ProbeFrom::External => {
+                let dialled = match self.dial("default", &p.host, p.port) {
+                    Ok(d @ Dialled::Service { .. }) => d,
+                    _ => self.ingress_entry(p.port).ok_or_else(|| {
+                        format!(
+                            "{} is not a Service and the cluster has no ingress gateway Service (istio-system/istio-ingressgateway) with port {}",
+                            p.host, p.port
+                        )
+                    })?,
+                };
+                self.send(Parent::Probe, None, Ok(dialled), req);
+            }
+            ProbeFrom::Gateway(gw) => {
+                let port = self
+                    .gateway_ports(*gw)
+                    .into_iter()
+                    .find(|(sp, _)| *sp == p.port)
+                    .map_or(p.port, |(_, t)| t);
+                let id = self.calls.alloc();
+                let call = self.calls.get_mut(id);
+                call.parent = Parent::Probe;
+                call.req = req;
+                call.sent_at = started;
+                self.deliver_to_upstream(id, Upstream::Pod(Endpoint { pod: *gw, port }));
+            }
+        }
+        let deadline = started + PROBE_DEADLINE;
+        while self.probe_done.is_none() && self.queue.peek_time().is_some_and(|t| t <= deadline) {
+            self.step();
+        }
+        let Some((call, done_at)) = self.probe_done.take() else {
+            return Err(format!(
+                "no answer within {PROBE_DEADLINE} of simulated time"
+            ));
+        };
+        while self.calls.live() > 0 && self.queue.peek_time().is_some_and(|t| t <= deadline) {
+            self.step();
+        }
+        let result = self.probe_result(&call, done_at.since(call.sent_at));
+        Ok((result, self.trace.take().unwrap_or_default()))
+    }
+
+    fn probe_result(&self, call: &Call, latency: SimDuration) -> ProbeResult {
+        // A request that entered through a gateway is described by where
+        // the gateway sent it.
+        let (cluster, dst, req, mirrored, external) = match &call.routed {
+            Some(r) => (r.cluster, r.dst, r.req, r.mirrored.clone(), r.external),
+            None => (
+                call.cluster,
+                call.dst,
+                call.req,
+                call.mirrored.clone(),
+                call.external,
+            ),
+        };
+        let (status, error, body) = match call.outcome {
+            Outcome::Response { status, body } => (Some(status), None, body),
+            Outcome::Failed(f) => (None, Some(f.describe().to_string()), Body::Empty),
+        };
+        let reached = dst.is_some() || external;
+        let upstream = reached.then(|| {
+            let r = self.request(req);
+            UpstreamRequest {
+                path: r.path.clone(),
+                authority: r.authority.clone(),
+                headers: r.headers.iter().cloned().collect(),
+            }
+        });
+        let mut headers: Vec<(String, String)> = Vec::new();
+        if status.is_some() {
+            headers.push((
+                "content-type".to_string(),
+                self.content_type(&body).to_string(),
+            ));
+            let server = if call.routed.is_some() {
+                "istio-envoy"
+            } else {
+                "envoy"
+            };
+            if call.client_sidecar || call.routed.is_some() {
+                headers.push(("server".to_string(), server.to_string()));
+            }
+            if reached && (call.client_sidecar || call.routed.is_some()) {
+                headers.push((
+                    "x-envoy-upstream-service-time".to_string(),
+                    (latency.as_nanos() / 1_000_000).to_string(),
+                ));
+            }
+        }
+        if let Some(ops) = &call.response_ops {
+            ops.apply(&mut headers);
+        }
+        ProbeResult {
+            status,
+            flags: call.flags.to_string(),
+            cluster: cluster
+                .map(|c| self.texts.get(c).clone())
+                .unwrap_or_default(),
+            pod: dst.map(|ep| self.cluster.pod(ep.pod).key()),
+            error,
+            body: self.render_body(&body),
+            response_headers: headers.into_iter().collect(),
+            upstream,
+            attempts: u32::from(reached),
+            mirrored_to: mirrored
+                .iter()
+                .map(|m| self.texts.get(*m).clone())
+                .collect(),
+            latency_ms: (latency.as_nanos() as f64 / 1e3).round() / 1e3,
+        }
+    }
+
+    fn content_type(&self, body: &Body) -> &'static str {
+        match body {
+            Body::Bookinfo(p) => p.content_type(),
+            Body::Echo(_) => "application/json",
+            _ => "text/plain",
+        }
+    }
+
+    /// The bytes of a response body.
+    pub fn render_body(&self, body: &Body) -> String {
+        match body {
+            Body::Empty => String::new(),
+            Body::Static(s) => s.to_string(),
+            Body::Text(id) => self.texts.get(*id).clone(),
+            Body::Sized(n) => "x".repeat(*n as usize),
+            Body::Bookinfo(page) => page.render(&|id| self.cluster.pod(id).name.clone()),
+            Body::Echo(pod) => {
+                let p = self.cluster.pod(*pod);
+                format!(
+                    "{{\"hostname\": \"{}\", \"namespace\": \"{}\"}}",
+                    p.name, p.namespace
+                )
+            }
+        }
+    }
+}
+
+/// A client to create for probes: a pod in `namespace` with these labels
+/// and service account; `mesh` forces sidecar injection on or off (`None`:
+/// the namespace decides, as for any pod).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientSpec {
+    pub namespace: String,
+    pub service_account: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub mesh: Option<bool>,
+}
+
+/// A world for probing: a 3-node cluster with Istio's default profile and
+/// the given manifests, plus one client pod per spec, settled until every
+/// pod is ready. Returns the world, the manifests' warnings and the client
+/// pods.
+pub fn world_for(
+    manifests: &[std::path::PathBuf],
+    clients: &[ClientSpec],
+    seed: u64,
+) -> Result<(World, Vec<crate::config::Diagnostic>, Vec<PodId>), Vec<crate::config::Diagnostic>> {
+    use crate::scenario::{Manifest, ManifestSource, Scenario};
+    let scenario = Scenario {
+        name: "probe".to_string(),
+        description: String::new(),
+        file: "probe".into(),
+        seed,
+        duration: SimDuration::ZERO,
+        cluster_name: "meshsim".to_string(),
+        nodes: (0..3)
+            .map(|i| crate::k8s::NodeSpec {
+                name: if i == 0 {
+                    "meshsim-control-plane".to_string()
+                } else {
+                    format!(
+                        "meshsim-worker{}",
+                        if i == 1 { String::new() } else { i.to_string() }
+                    )
+                },
+                zone: format!("zone-{}", ["a", "b", "c"][i]),
+                region: "region-1".to_string(),
+            })
+            .collect(),
+        profile: crate::control::Profile::Default,
+        costs: crate::dataplane::Costs::default(),
+        manifests: manifests
+            .iter()
+            .map(|p| Manifest {
+                source: ManifestSource::File(p.clone()),
+                namespace: None,
+            })
+            .collect(),
+        traffic: Vec::new(),
+        timeline: Vec::new(),
+    };
+    let (mut world, warnings) = World::new(&scenario)?;
+    let mut pods = Vec::new();
+    for (i, c) in clients.iter().enumerate() {
+        let yaml = client_yaml(i, c, world.cluster.namespaces.contains_key(&c.namespace));
+        let loaded = crate::config::load_str("(probe client)", &yaml, None);
+        let errors: Vec<_> = world
+            .apply_loaded(loaded)
+            .into_iter()
+            .filter(|d| d.severity == crate::config::Severity::Error)
+            .collect();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let pod = world
+            .cluster
+            .live_pods()
+            .find(|p| p.namespace == c.namespace && p.name == format!("meshsim-client-{i}"))
+            .map(|p| p.id)
+            .expect("the client pod was just created");
+        pods.push(pod);
+    }
+    world.settle();
+    Ok((world, warnings, pods))
+}
+
+fn client_yaml(i: usize, c: &ClientSpec, namespace_exists: bool) -> String {
+    let mut labels = c.labels.clone();
+    if let Some(mesh) = c.mesh {
+        labels.insert("sidecar.istio.io/inject".to_string(), mesh.to_string());
+    }
+    let labels: String = labels
+        .iter()
+        .map(|(k, v)| format!("    {k:?}: {v:?}\n"))
+        .collect();
+    let mut y = String::new();
+    if !namespace_exists {
+        y.push_str(&format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {}\n---\n",
+            c.namespace
+        ));
+    }
+    y.push_str(&format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: meshsim-client-{i}\n  namespace: {}\n  labels:\n{}spec:\n  serviceAccountName: {}\n  containers:\n  - name: client\n    image: docker.io/curlimages/curl:8.16.0\n    command: [\"/bin/sleep\", \"infinity\"]\n",
+        c.namespace,
+        if labels.is_empty() { "    {}\n".to_string() } else { labels },
+        c.service_account.as_deref().unwrap_or("default"),
+    ));
+    y
+}
