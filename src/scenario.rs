@@ -44,6 +44,8 @@ pub struct ClusterDoc {
 #[serde(default, rename_all = "camelCase")]
 pub struct MeshDoc {
     pub profile: Option<String>,
+    /// `meshConfig.outboundTrafficPolicy.mode`: ALLOW_ANY or REGISTRY_ONLY.
+    pub outbound_traffic_policy: Option<String>,
     pub costs: BTreeMap<String, String>,
 }
 
@@ -98,6 +100,7 @@ pub struct Scenario {
     pub cluster_name: String,
     pub nodes: Vec<crate::k8s::NodeSpec>,
     pub profile: Profile,
+    pub outbound: crate::dataplane::xds::OutboundPolicy,
     pub costs: Costs,
     pub manifests: Vec<Manifest>,
     pub traffic: Vec<Traffic>,
@@ -113,11 +116,11 @@ pub struct Manifest {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ManifestSource {
     File(PathBuf),
-    /// Manifests built into meshsim (`meshsim bench` uses these), with the
-    /// name diagnostics show for them.
-    Embedded {
-        name: &'static str,
-        text: &'static str,
+    /// Manifest text held in memory (built into meshsim for `meshsim
+    /// bench`, or written by a test), with the name diagnostics show for it.
+    Inline {
+        name: String,
+        text: String,
     },
 }
 
@@ -126,14 +129,14 @@ impl Manifest {
         let ns = self.namespace.as_deref();
         match &self.source {
             ManifestSource::File(path) => crate::config::load_paths(std::slice::from_ref(path), ns),
-            ManifestSource::Embedded { name, text } => crate::config::load_str(name, text, ns),
+            ManifestSource::Inline { name, text } => crate::config::load_str(name, text, ns),
         }
     }
 
     pub fn describe(&self) -> String {
         match &self.source {
             ManifestSource::File(path) => path.display().to_string(),
-            ManifestSource::Embedded { name, .. } => name.to_string(),
+            ManifestSource::Inline { name, .. } => name.clone(),
         }
     }
 }
@@ -311,6 +314,7 @@ fn build(doc: &ScenarioDoc, file: &Path, base: &Path, v: &mut Validator) -> Scen
             .unwrap_or_else(|| "meshsim".to_string()),
         nodes: Vec::new(),
         profile: Profile::Default,
+        outbound: crate::dataplane::xds::OutboundPolicy::AllowAny,
         costs: Costs::default(),
         manifests: Vec::new(),
         traffic: Vec::new(),
@@ -354,6 +358,12 @@ fn build(doc: &ScenarioDoc, file: &Path, base: &Path, v: &mut Validator) -> Scen
         if let Some(p) = &doc.mesh.profile {
             v.field("profile", |v| match p.parse() {
                 Ok(p) => s.profile = p,
+                Err(e) => v.error(e),
+            });
+        }
+        if let Some(mode) = &doc.mesh.outbound_traffic_policy {
+            v.field("outboundTrafficPolicy", |v| match mode.parse() {
+                Ok(p) => s.outbound = p,
                 Err(e) => v.error(e),
             });
         }

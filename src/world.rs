@@ -149,7 +149,7 @@ impl World {
             services_epoch: 0,
             generators: Vec::new(),
             telemetry: Telemetry::default(),
-            mesh: Mesh::new(),
+            mesh: Mesh::with_outbound(scenario.outbound),
             scenario: scenario.clone(),
             traffic_start: SimTime::ZERO,
             notes: Vec::new(),

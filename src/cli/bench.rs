@@ -56,8 +56,11 @@ struct BenchReport {
 }
 
 fn scenario(args: &Args) -> Scenario {
-    let embedded = |name, text| Manifest {
-        source: ManifestSource::Embedded { name, text },
+    let embedded = |name: &str, text: &str| Manifest {
+        source: ManifestSource::Inline {
+            name: name.to_string(),
+            text: text.to_string(),
+        },
         namespace: None,
     };
     Scenario {
@@ -75,6 +78,7 @@ fn scenario(args: &Args) -> Scenario {
             })
             .collect(),
         profile: Profile::Default,
+        outbound: crate::dataplane::xds::OutboundPolicy::AllowAny,
         costs: Costs::default(),
         manifests: vec![
             embedded(

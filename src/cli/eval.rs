@@ -25,6 +25,9 @@ pub struct Args {
     requests: PathBuf,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// `meshConfig.outboundTrafficPolicy.mode`: ALLOW_ANY or REGISTRY_ONLY.
+    #[arg(long, default_value = "ALLOW_ANY")]
+    outbound_traffic_policy: crate::dataplane::xds::OutboundPolicy,
     #[arg(short, long, value_enum, default_value_t = Output::Json)]
     output: Output,
 }
@@ -70,7 +73,12 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         Err(diags) => return Ok(print_diagnostics(&diags)),
     };
     let clients = client_specs(&requests);
-    let (mut world, warnings, client_pods) = match world_for(&args.files, &clients, args.seed) {
+    let (mut world, warnings, client_pods) = match world_for(
+        &args.files,
+        &clients,
+        args.seed,
+        args.outbound_traffic_policy,
+    ) {
         Ok(w) => w,
         Err(diags) => return Ok(print_diagnostics(&diags)),
     };

@@ -30,6 +30,9 @@ pub struct Args {
     headers: Vec<String>,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// `meshConfig.outboundTrafficPolicy.mode`: ALLOW_ANY or REGISTRY_ONLY.
+    #[arg(long, default_value = "ALLOW_ANY")]
+    outbound_traffic_policy: crate::dataplane::xds::OutboundPolicy,
     #[arg(short, long, value_enum, default_value_t)]
     output: Output,
 }
@@ -56,7 +59,12 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 .ok_or_else(|| anyhow::anyhow!("header {h:?} is not `name: value`"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let (mut world, warnings, _) = match world_for(&args.files, &[] as &[ClientSpec], args.seed) {
+    let (mut world, warnings, _) = match world_for(
+        &args.files,
+        &[] as &[ClientSpec],
+        args.seed,
+        args.outbound_traffic_policy,
+    ) {
         Ok(w) => w,
         Err(diags) => {
             for d in diags {

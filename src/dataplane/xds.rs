@@ -32,13 +32,26 @@ pub struct ProxyIdentity {
 }
 
 /// Where an outbound request to an unknown host goes
-/// (`meshConfig.outboundTrafficPolicy.mode`).
+/// (`meshConfig.outboundTrafficPolicy.mode`, ALLOW_ANY by default).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutboundPolicy {
     /// `allow_any`: to the destination the application dialled.
     AllowAny,
     /// `block_all`: a direct 502.
     RegistryOnly,
+}
+
+impl std::str::FromStr for OutboundPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "ALLOW_ANY" => Ok(OutboundPolicy::AllowAny),
+            "REGISTRY_ONLY" => Ok(OutboundPolicy::RegistryOnly),
+            other => Err(format!(
+                "Unsupported value: {other:?}: supported values: \"ALLOW_ANY\", \"REGISTRY_ONLY\""
+            )),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

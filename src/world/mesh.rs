@@ -39,6 +39,13 @@ impl Default for Mesh {
 }
 
 impl Mesh {
+    pub fn with_outbound(outbound: OutboundPolicy) -> Self {
+        Mesh {
+            outbound,
+            ..Self::new()
+        }
+    }
+
     pub fn new() -> Self {
         Mesh {
             store: ConfigStore::default(),

@@ -250,8 +250,24 @@ pub fn world_for(
     manifests: &[std::path::PathBuf],
     clients: &[ClientSpec],
     seed: u64,
+    outbound: crate::dataplane::xds::OutboundPolicy,
 ) -> Result<(World, Vec<crate::config::Diagnostic>, Vec<PodId>), Vec<crate::config::Diagnostic>> {
-    use crate::scenario::{Manifest, ManifestSource, Scenario};
+    let sources = manifests
+        .iter()
+        .map(|p| crate::scenario::ManifestSource::File(p.clone()))
+        .collect();
+    world_from(sources, clients, seed, outbound)
+}
+
+/// [`world_for`] with manifests given as files or inline text (tests use
+/// inline YAML).
+pub fn world_from(
+    manifests: Vec<crate::scenario::ManifestSource>,
+    clients: &[ClientSpec],
+    seed: u64,
+    outbound: crate::dataplane::xds::OutboundPolicy,
+) -> Result<(World, Vec<crate::config::Diagnostic>, Vec<PodId>), Vec<crate::config::Diagnostic>> {
+    use crate::scenario::{Manifest, Scenario};
     let scenario = Scenario {
         name: "probe".to_string(),
         description: String::new(),
@@ -274,11 +290,12 @@ pub fn world_for(
             })
             .collect(),
         profile: crate::control::Profile::Default,
+        outbound,
         costs: crate::dataplane::Costs::default(),
         manifests: manifests
-            .iter()
-            .map(|p| Manifest {
-                source: ManifestSource::File(p.clone()),
+            .into_iter()
+            .map(|source| Manifest {
+                source,
                 namespace: None,
             })
             .collect(),
