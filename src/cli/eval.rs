@@ -20,6 +20,9 @@ pub struct Args {
     /// Manifest files or directories.
     #[arg(short = 'f', long = "filename", required = true)]
     files: Vec<PathBuf>,
+    /// Namespace for objects that name none (like `kubectl apply -n`).
+    #[arg(short, long)]
+    namespace: Option<String>,
     /// The requests to send (a YAML list; see docs/eval.md).
     #[arg(long)]
     requests: PathBuf,
@@ -75,6 +78,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let clients = client_specs(&requests);
     let (mut world, warnings, client_pods) = match world_for(
         &args.files,
+        args.namespace.as_deref(),
         &clients,
         args.seed,
         args.outbound_traffic_policy,

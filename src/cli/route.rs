@@ -17,6 +17,9 @@ pub struct Args {
     /// Manifest files or directories.
     #[arg(short = 'f', long = "filename", required = true)]
     files: Vec<PathBuf>,
+    /// Namespace for objects that name none (like `kubectl apply -n`).
+    #[arg(short, long)]
+    namespace: Option<String>,
     /// Where the request starts: NS/WORKLOAD or NS/POD (through its
     /// sidecar), gateway:NS/NAME, or external.
     #[arg(long)]
@@ -61,6 +64,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let (mut world, warnings, _) = match world_for(
         &args.files,
+        args.namespace.as_deref(),
         &[] as &[ClientSpec],
         args.seed,
         args.outbound_traffic_policy,

@@ -248,13 +248,17 @@ pub struct ClientSpec {
 /// pods.
 pub fn world_for(
     manifests: &[std::path::PathBuf],
+    namespace: Option<&str>,
     clients: &[ClientSpec],
     seed: u64,
     outbound: crate::dataplane::xds::OutboundPolicy,
 ) -> Result<(World, Vec<crate::config::Diagnostic>, Vec<PodId>), Vec<crate::config::Diagnostic>> {
     let sources = manifests
         .iter()
-        .map(|p| crate::scenario::ManifestSource::File(p.clone()))
+        .map(|p| crate::scenario::Manifest {
+            source: crate::scenario::ManifestSource::File(p.clone()),
+            namespace: namespace.map(str::to_string),
+        })
         .collect();
     world_from(sources, clients, seed, outbound)
 }
@@ -262,12 +266,12 @@ pub fn world_for(
 /// [`world_for`] with manifests given as files or inline text (tests use
 /// inline YAML).
 pub fn world_from(
-    manifests: Vec<crate::scenario::ManifestSource>,
+    manifests: Vec<crate::scenario::Manifest>,
     clients: &[ClientSpec],
     seed: u64,
     outbound: crate::dataplane::xds::OutboundPolicy,
 ) -> Result<(World, Vec<crate::config::Diagnostic>, Vec<PodId>), Vec<crate::config::Diagnostic>> {
-    use crate::scenario::{Manifest, Scenario};
+    use crate::scenario::Scenario;
     let scenario = Scenario {
         name: "probe".to_string(),
         description: String::new(),
@@ -292,13 +296,7 @@ pub fn world_from(
         profile: crate::control::Profile::Default,
         outbound,
         costs: crate::dataplane::Costs::default(),
-        manifests: manifests
-            .into_iter()
-            .map(|source| Manifest {
-                source,
-                namespace: None,
-            })
-            .collect(),
+        manifests,
         traffic: Vec::new(),
         timeline: Vec::new(),
     };
