@@ -119,6 +119,58 @@ fn simulated(obj: &Object) -> bool {
         || (obj.kind() == "Gateway" && obj.info.group == "networking.istio.io")
 }
 
+/// Fields of simulated kinds whose behaviour meshsim does not model yet,
+/// so a run can say so instead of silently ignoring them.
+fn unsimulated_fields(obj: &Object) -> Vec<String> {
+    let mut out = Vec::new();
+    match &obj.body {
+        crate::config::Body::VirtualService(vs) => {
+            for (i, r) in vs.http.iter().enumerate() {
+                let set = [
+                    ("timeout", r.timeout.is_some()),
+                    ("retries", r.retries.is_some()),
+                    ("fault", r.fault.is_some()),
+                    ("corsPolicy", r.cors_policy.is_some()),
+                    ("delegate", r.delegate.is_some()),
+                ];
+                out.extend(
+                    set.iter()
+                        .filter(|(_, on)| *on)
+                        .map(|(f, _)| format!("spec.http[{i}].{f}")),
+                );
+            }
+            if !vs.tls.is_empty() {
+                out.push("spec.tls".to_string());
+            }
+        }
+        crate::config::Body::DestinationRule(dr) => {
+            let policies = dr
+                .traffic_policy
+                .iter()
+                .map(|p| ("spec.trafficPolicy".to_string(), p))
+                .chain(dr.subsets.iter().enumerate().filter_map(|(i, s)| {
+                    s.traffic_policy
+                        .as_ref()
+                        .map(|p| (format!("spec.subsets[{i}].trafficPolicy"), p))
+                }));
+            for (path, p) in policies {
+                let set = [
+                    ("connectionPool", p.connection_pool.is_some()),
+                    ("outlierDetection", p.outlier_detection.is_some()),
+                    ("tls", p.tls.is_some()),
+                ];
+                out.extend(
+                    set.iter()
+                        .filter(|(_, on)| *on)
+                        .map(|(f, _)| format!("{path}.{f}")),
+                );
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
 /// How long setup may take before the run gives up waiting for pods.
 const READY_DEADLINE: SimDuration = SimDuration::from_secs(600);
 /// How long in-flight requests may take to finish after traffic stops.
@@ -194,7 +246,14 @@ impl World {
                         obj.kind()
                     ),
                 )),
-                Ok(()) => {}
+                Ok(()) => {
+                    for field in unsimulated_fields(&obj) {
+                        diags.push(at(
+                            Severity::Warning,
+                            format!("{field} is validated but not yet simulated: traffic behaves as if it were not set"),
+                        ));
+                    }
+                }
             }
         }
         diags

@@ -21,7 +21,7 @@ use crate::dataplane::route_match::{CompiledMatch, MatchInput};
 use crate::dataplane::xds::{
     Action, Cluster, ClusterRef, HashPolicy, HeaderOps, Listener, Mirror, OutboundPolicy,
     ProxyConfig, ProxyIdentity, Redirect, Rewrite, RewriteSpan, Route, RouteConfig, RouteOrigin,
-    VirtualHost, WeightedCluster,
+    TcpRoute, VirtualHost, WeightedCluster,
 };
 
 use super::registry::{Origin, Registry, Visibility, host_matches, resolve_short_name};
@@ -104,6 +104,7 @@ pub fn sidecar_config(inputs: &Inputs<'_>, identity: ProxyIdentity) -> ProxyConf
             }
         }
     }
+    let tcp = b.tcp_routes(&bound);
     let outbound = inputs.outbound;
     let routes = by_listener
         .into_iter()
@@ -126,6 +127,7 @@ pub fn sidecar_config(inputs: &Inputs<'_>, identity: ProxyIdentity) -> ProxyConf
         clusters: b.clusters,
         outbound,
         server_ports: BTreeMap::new(),
+        tcp,
     }
 }
 
@@ -209,6 +211,7 @@ pub fn gateway_config(
         clusters: b.clusters,
         outbound: OutboundPolicy::RegistryOnly,
         server_ports,
+        tcp: BTreeMap::new(),
     }
 }
 
@@ -469,6 +472,100 @@ impl<'a> Builder<'a> {
             }
         }
         out
+    }
+
+    /// TCP routes for the non-HTTP ports of visible services: the first
+    /// `tcp` rule of the service's VirtualService whose conditions apply to
+    /// this proxy (`port`, `sourceLabels`, `sourceNamespace`, `gateways`),
+    /// else the service's own cluster. TLS ports are proxied the same way:
+    /// meshsim's clients do not originate TLS, so `tls` rules never match.
+    fn tcp_routes(&mut self, bound: &BTreeMap<usize, &Vs<'_>>) -> BTreeMap<(usize, u16), TcpRoute> {
+        let mut out = BTreeMap::new();
+        let services: Vec<(usize, String, Vec<u16>)> = self
+            .inputs
+            .registry
+            .services
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.visibility.visible_from(&self.identity.namespace))
+            .map(|(i, s)| {
+                let ports = s
+                    .ports
+                    .iter()
+                    .filter(|p| p.protocol.is_tcp())
+                    .map(|p| p.number)
+                    .collect();
+                (i, s.hostname.clone(), ports)
+            })
+            .collect();
+        for (i, host, ports) in services {
+            for port in ports {
+                let from_vs = bound.get(&i).and_then(|vs| {
+                    vs.spec.tcp.iter().enumerate().find_map(|(index, rule)| {
+                        let applies = rule.r#match.is_empty()
+                            || rule
+                                .r#match
+                                .iter()
+                                .any(|m| self.l4_applies(m, port, &vs.gateways));
+                        applies.then(|| {
+                            let dests: Vec<_> = rule
+                                .route
+                                .iter()
+                                .filter(|d| rule.route.len() == 1 || d.weight > 0)
+                                .filter_map(|d| {
+                                    d.destination
+                                        .as_ref()
+                                        .map(|dest| (dest.clone(), d.weight.max(0) as u32))
+                                })
+                                .collect();
+                            (vs.key(), vs.namespace.to_string(), index, dests)
+                        })
+                    })
+                });
+                let route = match from_vs {
+                    Some((name, vs_ns, index, dests)) if !dests.is_empty() => TcpRoute {
+                        origin: RouteOrigin::VirtualService { name, index },
+                        clusters: dests
+                            .into_iter()
+                            .map(|(d, w)| {
+                                let h = resolve_short_name(d.host(), &vs_ns);
+                                let p = d.port_number().map_or(port, |p| p as u16);
+                                (self.cluster(&h, p, &d.subset), w)
+                            })
+                            .collect(),
+                    },
+                    _ => TcpRoute {
+                        origin: RouteOrigin::Default,
+                        clusters: vec![(self.cluster(&host, port, ""), 100)],
+                    },
+                };
+                out.insert((i, port), route);
+            }
+        }
+        out
+    }
+
+    /// Whether an L4 match block applies to this proxy for `port`.
+    fn l4_applies(
+        &self,
+        m: &crate::config::networking::virtual_service::L4MatchAttributes,
+        port: u16,
+        vs_gateways: &[String],
+    ) -> bool {
+        let proxy_gateway = "mesh";
+        if m.port != 0 && m.port != u32::from(port) {
+            return false;
+        }
+        if !vs_gateways.iter().any(|g| g == proxy_gateway) {
+            return false;
+        }
+        if !m.gateways.is_empty() {
+            return m.gateways.iter().any(|g| g == proxy_gateway);
+        }
+        m.source_labels
+            .iter()
+            .all(|(k, v)| self.identity.labels.get(k) == Some(v))
+            && (m.source_namespace.is_empty() || m.source_namespace == self.identity.namespace)
     }
 
     /// The domains of a service's virtual host, for this proxy

@@ -34,7 +34,8 @@ pub enum Decision {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Forward {
-    pub route: RouteRef,
+    /// The HTTP route taken; `None` for TCP routing.
+    pub route: Option<RouteRef>,
     pub cluster: usize,
     pub cluster_name: String,
     /// The request as it leaves the proxy, when the route changed it.
@@ -344,7 +345,7 @@ pub fn act(
                 .remove
                 .extend(r.response_headers.remove.iter().cloned());
             Decision::Forward(Forward {
-                route: rref,
+                route: Some(rref),
                 cluster,
                 cluster_name: w.cluster.name.clone(),
                 upstream,
@@ -353,6 +354,63 @@ pub fn act(
             })
         }
     }
+}
+
+/// A sidecar's TCP proxying for a non-HTTP service port: the first
+/// VirtualService `tcp` rule that applied to this proxy, else the
+/// service's own cluster (`outbound|PORT||FQDN`); weighted picks as for
+/// HTTP. `None`: the port has no TCP route (passed through).
+pub fn route_tcp(
+    cfg: &ProxyConfig,
+    service: usize,
+    port: u16,
+    rng: &mut Rng,
+    mut trace: Option<&mut Vec<String>>,
+) -> Option<Decision> {
+    let route = cfg.tcp.get(&(service, port))?;
+    let total: u64 = route.clusters.iter().map(|(_, w)| u64::from(*w)).sum();
+    let pick = if route.clusters.len() == 1 || total == 0 {
+        0
+    } else {
+        let x = rng.below(total);
+        let mut acc = 0;
+        route
+            .clusters
+            .iter()
+            .position(|(_, w)| {
+                acc += u64::from(*w);
+                x < acc
+            })
+            .unwrap_or(0)
+    };
+    let (cluster, _) = &route.clusters[pick];
+    match &route.origin {
+        RouteOrigin::VirtualService { name, index } => note!(
+            trace,
+            "TCP port {port}: {name} tcp[{index}] to {}",
+            cluster.name
+        ),
+        _ => note!(trace, "TCP port {port}: to {}", cluster.name),
+    }
+    Some(match cluster.index {
+        Some(index) => Decision::Forward(Forward {
+            route: None,
+            cluster: index,
+            cluster_name: cluster.name.clone(),
+            upstream: None,
+            response_headers: HeaderOps::default(),
+            mirrors: Vec::new(),
+        }),
+        // Istio sends TCP routes to a missing cluster to the BlackHole.
+        None => Decision::Local(LocalReply {
+            route: None,
+            status: 0,
+            flags: ResponseFlags::UH,
+            body: String::new(),
+            headers: Vec::new(),
+            missing_cluster: Some(cluster.name.clone()),
+        }),
+    })
 }
 
 fn describe_route(r: &Route) -> String {

@@ -64,6 +64,16 @@ pub struct ProxyConfig {
     /// Gateways: the Gateway server port behind each pod port the route
     /// configurations are keyed by (a server on 80 listens on 8080).
     pub server_ports: BTreeMap<u16, u16>,
+    /// TCP proxying by (registry service, port) for non-HTTP ports.
+    pub tcp: BTreeMap<(usize, u16), TcpRoute>,
+}
+
+/// Where a sidecar sends TCP traffic for one service port.
+#[derive(Clone, Debug)]
+pub struct TcpRoute {
+    pub origin: RouteOrigin,
+    /// Weighted clusters; one means no weighting.
+    pub clusters: Vec<(ClusterRef, u32)>,
 }
 
 /// An outbound HTTP listener's route configuration key.

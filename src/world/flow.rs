@@ -226,12 +226,7 @@ impl World {
                             router::act(&cfg, &out, &selection, &mut proxy.rng, None)
                         }
                     }
-                    None => {
-                        self.note(id, || {
-                            "not an HTTP port: proxied at L4 to the dialled address".to_string()
-                        });
-                        Decision::Passthrough { route: None }
-                    }
+                    None => self.tcp_decision(id, pod, &cfg, &dialled),
                 };
                 self.pods[pod.0 as usize].proxy_cpu += self.costs.sidecar_cpu;
                 self.execute(id, pod, &cfg, decision, &dialled);
@@ -244,6 +239,35 @@ impl World {
             }
         }
         id
+    }
+
+    /// A sidecar's L4 decision for a non-HTTP port: the service's TCP
+    /// route, or straight to the dialled address.
+    fn tcp_decision(
+        &mut self,
+        id: CallId,
+        pod: PodId,
+        cfg: &ProxyConfig,
+        dialled: &Dialled,
+    ) -> Decision {
+        let service = match dialled {
+            Dialled::Service { svc, .. } => self.mesh.registry_index[svc.0 as usize],
+            Dialled::External { .. } => None,
+        };
+        let traced = self.tracing(id);
+        let proxy = self.pods[pod.0 as usize]
+            .proxy
+            .as_mut()
+            .expect("client has a sidecar");
+        let trace = if traced { self.trace.as_mut() } else { None };
+        let decision = service
+            .and_then(|s| router::route_tcp(cfg, s, dialled_port(dialled), &mut proxy.rng, trace));
+        decision.unwrap_or_else(|| {
+            self.note(id, || {
+                "not an HTTP port: proxied at L4 to the dialled address".to_string()
+            });
+            Decision::Passthrough { route: None }
+        })
     }
 
     /// Whether call `id` is a probe's (or a gateway forwarding one) and a
@@ -309,9 +333,14 @@ impl World {
         call.dest_label = Some(label);
         call.cluster = cluster;
         call.answered = true;
-        call.outcome = Outcome::Response {
-            status: reply.status,
-            body,
+        // Status 0: a TCP proxy with nowhere to send closes the connection.
+        call.outcome = if reply.status == 0 {
+            Outcome::Failed(Failure::ConnectionReset)
+        } else {
+            Outcome::Response {
+                status: reply.status,
+                body,
+            }
         };
         call.flags = reply.flags;
         if !reply.headers.is_empty() {
@@ -431,7 +460,7 @@ impl World {
                 self.local_reply(
                     id,
                     LocalReply {
-                        route: Some(f.route.clone()),
+                        route: f.route.clone(),
                         status: 503,
                         flags: ResponseFlags::UH,
                         body: NO_HEALTHY_UPSTREAM.to_string(),

@@ -30,6 +30,8 @@ pub struct Mesh {
     /// For each Kubernetes Service and port, the sidecar listener its
     /// traffic enters (`None`: proxied at L4), per registry build.
     pub listeners: Vec<Vec<Option<Listener>>>,
+    /// Each Kubernetes Service's entry in the registry, per registry build.
+    pub registry_index: Vec<Option<usize>>,
 }
 
 impl Default for Mesh {
@@ -56,6 +58,7 @@ impl Mesh {
             outbound: OutboundPolicy::AllowAny,
             endpoints_epoch: 0,
             listeners: Vec::new(),
+            registry_index: Vec::new(),
         }
     }
 }
@@ -69,6 +72,12 @@ impl World {
         }
         self.mesh.registry = Registry::build(&self.cluster, self.mesh.store.iter());
         self.mesh.configs.clear();
+        self.mesh.registry_index = self
+            .cluster
+            .services
+            .iter()
+            .map(|svc| self.mesh.registry.find(&svc.fqdn()))
+            .collect();
         self.mesh.listeners = self
             .cluster
             .services
