@@ -113,6 +113,16 @@ pub struct Manifest {
     pub namespace: Option<String>,
 }
 
+/// A source applied as written, with no namespace override.
+impl From<ManifestSource> for Manifest {
+    fn from(source: ManifestSource) -> Manifest {
+        Manifest {
+            source,
+            namespace: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum ManifestSource {
     File(PathBuf),

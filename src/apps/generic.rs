@@ -142,7 +142,11 @@ impl Generic {
             _ => 200,
         };
         let body = match self.kind {
-            GenericKind::Echo | GenericKind::Httpbin => Body::Echo(cx.pod),
+            GenericKind::Echo | GenericKind::Httpbin => Body::Echo {
+                pod: cx.pod,
+                request: cx.request_id,
+                httpbin: self.kind == GenericKind::Httpbin,
+            },
             GenericKind::Plain => Body::Sized(self.response_size),
         };
         Step::Respond { status, body }

@@ -52,8 +52,13 @@ pub enum Body {
     /// A generic service's reply of a given size.
     Sized(u32),
     Bookinfo(super::bookinfo::Page),
-    /// An echo of the request by the pod that served it.
-    Echo(PodId),
+    /// An echo of the request (by its id in the world) by the pod that
+    /// served it; go-httpbin's JSON when `httpbin`.
+    Echo {
+        pod: PodId,
+        request: u32,
+        httpbin: bool,
+    },
 }
 
 /// Why a call produced no HTTP response, as the client sees it.

@@ -77,6 +77,8 @@ pub enum Memo {
 /// and randomness.
 pub struct StepCx<'a> {
     pub request: &'a Request,
+    /// The request's id in the world, for bodies that echo it.
+    pub request_id: u32,
     pub pod: PodId,
     pub rng: &'a mut Rng,
 }

@@ -741,6 +741,7 @@ impl World {
             let rt = &mut pods[pod.0 as usize];
             let mut cx = StepCx {
                 request: requests.get(call.req.0),
+                request_id: call.req.0,
                 pod,
                 rng: &mut rt.rng,
             };

@@ -207,7 +207,8 @@ impl World {
     fn content_type(&self, body: &Body) -> &'static str {
         match body {
             Body::Bookinfo(p) => p.content_type(),
-            Body::Echo(_) => "application/json",
+            Body::Echo { httpbin: true, .. } => "application/json; charset=utf-8",
+            Body::Echo { .. } => "text/plain; charset=utf-8",
             _ => "text/plain",
         }
     }
@@ -220,12 +221,17 @@ impl World {
             Body::Text(id) => self.texts.get(*id).clone(),
             Body::Sized(n) => "x".repeat(*n as usize),
             Body::Bookinfo(page) => page.render(&|id| self.cluster.pod(id).name.clone()),
-            Body::Echo(pod) => {
-                let p = self.cluster.pod(*pod);
-                format!(
-                    "{{\"hostname\": \"{}\", \"namespace\": \"{}\"}}",
-                    p.name, p.namespace
-                )
+            Body::Echo {
+                pod,
+                request,
+                httpbin,
+            } => {
+                let req = self.request(super::calls::ReqId(*request));
+                if *httpbin {
+                    httpbin_body(req)
+                } else {
+                    format!("Server name: {}\n", self.cluster.pod(*pod).name)
+                }
             }
         }
     }
@@ -265,8 +271,8 @@ pub fn world_for(
 
 /// [`world_for`] with manifests given as files or inline text (tests use
 /// inline YAML).
-pub fn world_from(
-    manifests: Vec<crate::scenario::Manifest>,
+pub fn world_from<M: Into<crate::scenario::Manifest>>(
+    manifests: Vec<M>,
     clients: &[ClientSpec],
     seed: u64,
     outbound: crate::dataplane::xds::OutboundPolicy,
@@ -296,7 +302,7 @@ pub fn world_from(
         profile: crate::control::Profile::Default,
         outbound,
         costs: crate::dataplane::Costs::default(),
-        manifests,
+        manifests: manifests.into_iter().map(Into::into).collect(),
         traffic: Vec::new(),
         timeline: Vec::new(),
     };
@@ -348,4 +354,99 @@ fn client_yaml(i: usize, c: &ClientSpec, namespace_exists: bool) -> String {
         c.service_account.as_deref().unwrap_or("default"),
     ));
     y
+}
+
+/// What go-httpbin answers: `/headers` the request headers, `/get` also
+/// the query and URL, both with Go's canonical header names and values as
+/// arrays; `/status/N` an empty body; anything else the request line.
+fn httpbin_body(req: &Request) -> String {
+    let mut headers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    headers
+        .entry("Host".to_string())
+        .or_default()
+        .push(req.authority.clone());
+    for (k, v) in &req.headers {
+        headers
+            .entry(canonical_header(k))
+            .or_default()
+            .push(v.clone());
+    }
+    let headers_json = serde_json::to_string_pretty(&headers).expect("strings serialize");
+    let path = req.path.split('?').next().unwrap_or("/");
+    match path {
+        "/headers" => format!("{{\n  \"headers\": {}\n}}\n", indent(&headers_json)),
+        "/get" | "/anything" => {
+            let args: BTreeMap<String, Vec<String>> = req
+                .path
+                .split_once('?')
+                .map(|(_, q)| {
+                    let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
+                    for kv in q.split('&').filter(|kv| !kv.is_empty()) {
+                        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                        m.entry(k.to_string()).or_default().push(v.to_string());
+                    }
+                    m
+                })
+                .unwrap_or_default();
+            format!(
+                "{{\n  \"args\": {},\n  \"headers\": {},\n  \"method\": {},\n  \"url\": {}\n}}\n",
+                indent(&serde_json::to_string_pretty(&args).expect("strings serialize")),
+                indent(&headers_json),
+                serde_json::Value::from(req.method.as_str()),
+                serde_json::Value::from(format!("http://{}{}", req.authority, req.path)),
+            )
+        }
+        p if p.starts_with("/status/") => String::new(),
+        _ => format!("{} {} HTTP/1.1\n", req.method, req.path),
+    }
+}
+
+fn indent(json: &str) -> String {
+    json.replace('\n', "\n  ")
+}
+
+/// Go's `CanonicalMIMEHeaderKey`: `x-request-id` → `X-Request-Id`.
+fn canonical_header(name: &str) -> String {
+    name.split('-')
+        .map(|part| {
+            let mut c = part.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + &c.as_str().to_ascii_lowercase(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_canonical_header_names() {
+        assert_eq!(canonical_header("x-request-id"), "X-Request-Id");
+        assert_eq!(canonical_header("END-USER"), "End-User");
+        assert_eq!(canonical_header("x-b3-traceid"), "X-B3-Traceid");
+    }
+
+    #[test]
+    fn httpbin_headers_lists_host_and_request_headers_as_arrays() {
+        let mut req = Request::get("httpbin:8000", "/headers");
+        req.headers.push(("end-user".into(), "jason".into()));
+        let body: serde_json::Value = serde_json::from_str(&httpbin_body(&req)).unwrap();
+        assert_eq!(body["headers"]["Host"][0], "httpbin:8000");
+        assert_eq!(body["headers"]["End-User"][0], "jason");
+    }
+
+    #[test]
+    fn httpbin_get_echoes_query_method_and_url() {
+        let req = Request::get("httpbin:8000", "/get?a=1&a=2&b");
+        let body: serde_json::Value = serde_json::from_str(&httpbin_body(&req)).unwrap();
+        assert_eq!(body["args"]["a"], serde_json::json!(["1", "2"]));
+        assert_eq!(body["args"]["b"], serde_json::json!([""]));
+        assert_eq!(body["method"], "GET");
+        assert_eq!(body["url"], "http://httpbin:8000/get?a=1&a=2&b");
+        assert_eq!(httpbin_body(&Request::get("h", "/status/418")), "");
+    }
 }
