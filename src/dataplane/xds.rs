@@ -33,9 +33,10 @@ pub struct ProxyIdentity {
 
 /// Where an outbound request to an unknown host goes
 /// (`meshConfig.outboundTrafficPolicy.mode`, ALLOW_ANY by default).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum OutboundPolicy {
     /// `allow_any`: to the destination the application dialled.
+    #[default]
     AllowAny,
     /// `block_all`: a direct 502.
     RegistryOnly,

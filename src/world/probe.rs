@@ -302,14 +302,17 @@ pub fn world_from<M: Into<crate::scenario::Manifest>>(
         profile: crate::control::Profile::Default,
         outbound,
         costs: crate::dataplane::Costs::default(),
-        manifests: manifests.into_iter().map(Into::into).collect(),
+        manifests: with_injected_namespaces(
+            manifests.into_iter().map(Into::into).collect(),
+            clients,
+        ),
         traffic: Vec::new(),
         timeline: Vec::new(),
     };
     let (mut world, warnings) = World::new(&scenario)?;
     let mut pods = Vec::new();
     for (i, c) in clients.iter().enumerate() {
-        let yaml = client_yaml(i, c, world.cluster.namespaces.contains_key(&c.namespace));
+        let yaml = client_yaml(i, c);
         let loaded = crate::config::load_str("(probe client)", &yaml, None);
         let errors: Vec<_> = world
             .apply_loaded(loaded)
@@ -331,7 +334,52 @@ pub fn world_from<M: Into<crate::scenario::Manifest>>(
     Ok((world, warnings, pods))
 }
 
-fn client_yaml(i: usize, c: &ClientSpec, namespace_exists: bool) -> String {
+/// The manifests, preceded by a Namespace labelled
+/// `istio-injection=enabled` for every namespace they (or the clients) use
+/// but do not declare, `default` included: the cluster every Istio task
+/// starts from (`kubectl label namespace default istio-injection=enabled`).
+/// A namespace the manifests declare keeps the labels they give it, so an
+/// unlabelled one stays out of the mesh. `kube-*` namespaces are left
+/// alone, as Istio's injector never injects there.
+fn with_injected_namespaces(
+    mut manifests: Vec<crate::scenario::Manifest>,
+    clients: &[ClientSpec],
+) -> Vec<crate::scenario::Manifest> {
+    let mut declared = std::collections::BTreeSet::new();
+    let mut used: std::collections::BTreeSet<String> =
+        clients.iter().map(|c| c.namespace.clone()).collect();
+    for m in &manifests {
+        for obj in m.load().objects {
+            if obj.info.kind == "Namespace" {
+                declared.insert(obj.meta.name.clone());
+            } else if obj.info.namespaced {
+                used.insert(obj.namespace().to_string());
+            }
+        }
+    }
+    let text: String = used
+        .iter()
+        .filter(|ns| !declared.contains(*ns) && !ns.starts_with("kube-"))
+        .map(|ns| {
+            format!(
+                "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n  labels:\n    istio-injection: enabled\n---\n"
+            )
+        })
+        .collect();
+    if !text.is_empty() {
+        manifests.insert(
+            0,
+            crate::scenario::ManifestSource::Inline {
+                name: "(namespaces the manifests use)".to_string(),
+                text,
+            }
+            .into(),
+        );
+    }
+    manifests
+}
+
+fn client_yaml(i: usize, c: &ClientSpec) -> String {
     let mut labels = c.labels.clone();
     if let Some(mesh) = c.mesh {
         labels.insert("sidecar.istio.io/inject".to_string(), mesh.to_string());
@@ -340,20 +388,16 @@ fn client_yaml(i: usize, c: &ClientSpec, namespace_exists: bool) -> String {
         .iter()
         .map(|(k, v)| format!("    {k:?}: {v:?}\n"))
         .collect();
-    let mut y = String::new();
-    if !namespace_exists {
-        y.push_str(&format!(
-            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {}\n---\n",
-            c.namespace
-        ));
-    }
-    y.push_str(&format!(
+    format!(
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: meshsim-client-{i}\n  namespace: {}\n  labels:\n{}spec:\n  serviceAccountName: {}\n  containers:\n  - name: client\n    image: docker.io/curlimages/curl:8.16.0\n    command: [\"/bin/sleep\", \"infinity\"]\n",
         c.namespace,
-        if labels.is_empty() { "    {}\n".to_string() } else { labels },
+        if labels.is_empty() {
+            "    {}\n".to_string()
+        } else {
+            labels
+        },
         c.service_account.as_deref().unwrap_or("default"),
-    ));
-    y
+    )
 }
 
 /// What go-httpbin answers: `/headers` the request headers, `/get` also
@@ -422,6 +466,54 @@ fn canonical_header(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn has_sidecar(world: &World, ns: &str, name: &str) -> bool {
+        let pod = world.find_pod(ns, name).expect("the pod runs");
+        world.pods[pod.0 as usize].proxy.is_some()
+    }
+
+    const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: example/web}]}\n";
+
+    fn inline(text: String) -> crate::scenario::ManifestSource {
+        crate::scenario::ManifestSource::Inline {
+            name: "test.yaml".to_string(),
+            text,
+        }
+    }
+
+    #[test]
+    fn undeclared_namespaces_are_injected_like_every_istio_task_assumes() {
+        let client = ClientSpec {
+            namespace: "clients".to_string(),
+            ..ClientSpec::default()
+        };
+        let (world, _, pods) = world_from(
+            vec![inline(DEPLOYMENT.to_string())],
+            &[client],
+            1,
+            Default::default(),
+        )
+        .unwrap();
+        assert!(has_sidecar(&world, "default", "web"));
+        assert!(world.pods[pods[0].0 as usize].proxy.is_some());
+    }
+
+    #[test]
+    fn a_declared_namespace_keeps_its_labels() {
+        let yaml = format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata: {{name: legacy}}\n---\n{}",
+            DEPLOYMENT.replace("{name: web}", "{name: web, namespace: legacy}")
+        );
+        let forced = ClientSpec {
+            namespace: "legacy".to_string(),
+            mesh: Some(true),
+            ..ClientSpec::default()
+        };
+        let (world, _, pods) =
+            world_from(vec![inline(yaml)], &[forced], 1, Default::default()).unwrap();
+        assert!(!has_sidecar(&world, "legacy", "web"));
+        assert!(world.pods[pods[0].0 as usize].proxy.is_some());
+    }
 
     #[test]
     fn go_canonical_header_names() {
