@@ -21,7 +21,7 @@ use crate::dataplane::route_match::{CompiledMatch, MatchInput};
 use crate::dataplane::xds::{
     Action, Cluster, ClusterRef, HashPolicy, HeaderOps, Listener, Mirror, OutboundPolicy,
     ProxyConfig, ProxyIdentity, Redirect, Rewrite, RewriteSpan, Route, RouteConfig, RouteOrigin,
-    TcpRoute, VirtualHost, WeightedCluster,
+    TcpRoute, TlsTermination, VirtualHost, WeightedCluster,
 };
 
 use super::registry::{Origin, Registry, Visibility, host_matches, resolve_short_name};
@@ -61,7 +61,7 @@ pub fn sidecar_config(inputs: &Inputs<'_>, identity: ProxyIdentity) -> ProxyConf
             };
             let routes = bound
                 .get(&i)
-                .and_then(|vs| b.vs_routes(vs, port.number, &svc.hostname))
+                .and_then(|vs| b.vs_routes(vs, port.number, None))
                 .unwrap_or_else(|| vec![b.default_route(i, port.number)]);
             let mut domains = b.service_domains(i);
             if matches!(listener, Listener::Sniffed(..)) {
@@ -72,6 +72,7 @@ pub fn sidecar_config(inputs: &Inputs<'_>, identity: ProxyIdentity) -> ProxyConf
                 domains,
                 routes,
                 virtual_service: bound.get(&i).map(|vs| vs.key()),
+                require_tls: false,
             });
         }
     }
@@ -91,7 +92,7 @@ pub fn sidecar_config(inputs: &Inputs<'_>, identity: ProxyIdentity) -> ProxyConf
             .into_iter()
             .collect();
         for port in ports {
-            if let Some(routes) = b.vs_routes(vs, port, &host) {
+            if let Some(routes) = b.vs_routes(vs, port, None) {
                 by_listener
                     .entry(Listener::Port(port))
                     .or_default()
@@ -100,6 +101,7 @@ pub fn sidecar_config(inputs: &Inputs<'_>, identity: ProxyIdentity) -> ProxyConf
                         domains: vec![host.clone()],
                         routes,
                         virtual_service: Some(vs.key()),
+                        require_tls: false,
                     });
             }
         }
@@ -127,6 +129,7 @@ pub fn sidecar_config(inputs: &Inputs<'_>, identity: ProxyIdentity) -> ProxyConf
         clusters: b.clusters,
         outbound,
         server_ports: BTreeMap::new(),
+        tls_ports: BTreeMap::new(),
         tcp,
     }
 }
@@ -140,9 +143,11 @@ pub fn gateway_config(
     identity: ProxyIdentity,
     service_ports: &[(u16, u16)],
 ) -> ProxyConfig {
+    use crate::config::networking::gateway::{Protocol, ServerTlsMode};
     let mut b = Builder::new(inputs, identity);
     let gateways: Vec<String> = b.identity.gateways.clone().unwrap_or_default();
     let mut by_port: BTreeMap<u16, (u16, Vec<VirtualHost>)> = BTreeMap::new();
+    let mut tls_ports = BTreeMap::new();
     for gw_name in &gateways {
         let Some((gw_ns, gw)) = find_gateway(inputs.store, gw_name) else {
             continue;
@@ -156,8 +161,21 @@ pub fn gateway_config(
                 .port
                 .as_ref()
                 .map(|p| p.protocol())
-                .unwrap_or(crate::config::networking::gateway::Protocol::Unsupported);
-            if !protocol.is_http() {
+                .unwrap_or(Protocol::Unsupported);
+            // An HTTPS server that terminates TLS routes HTTP like an HTTP
+            // server (I gateway.go `buildGatewayListeners`: `IsHTTPS() &&
+            // !passthrough` gets an HTTP connection manager).
+            let mode = server.tls.as_ref().map(|t| t.mode);
+            let termination = match (protocol, mode) {
+                (Protocol::Https, Some(ServerTlsMode::Simple | ServerTlsMode::OptionalMutual)) => {
+                    Some(TlsTermination::ServerOnly)
+                }
+                (Protocol::Https, Some(ServerTlsMode::Mutual | ServerTlsMode::IstioMutual)) => {
+                    Some(TlsTermination::ClientCertRequired)
+                }
+                _ => None,
+            };
+            if !protocol.is_http() && termination.is_none() {
                 continue;
             }
             let number = number as u16;
@@ -165,23 +183,27 @@ pub fn gateway_config(
                 .iter()
                 .find(|(p, _)| *p == number)
                 .map_or(number, |(_, t)| *t);
+            if let Some(t) = termination {
+                tls_ports.insert(target, t);
+            }
+            let redirect = server.tls.as_ref().is_some_and(|t| t.https_redirect);
             let entry = by_port.entry(target).or_insert((number, Vec::new()));
             for vs in &vss {
-                let hosts = intersect_hosts(&server.hosts, &gw_ns, vs);
-                for host in hosts {
-                    let Some(routes) = b.vs_routes(vs, number, &host) else {
+                for host in intersect_hosts(&server.hosts, &gw_ns, vs) {
+                    let Some(routes) = b.vs_routes(vs, number, Some(gw_name)) else {
                         continue;
                     };
-                    let name = format!("{host}:{number}");
-                    match entry.1.iter_mut().find(|v| v.name == name) {
-                        Some(existing) => existing.routes.extend(routes),
-                        None => entry.1.push(VirtualHost {
-                            name,
-                            domains: vec![host.to_ascii_lowercase()],
-                            routes,
-                            virtual_service: Some(vs.key()),
-                        }),
-                    }
+                    let vh = vhost_for(&mut entry.1, &host, number, Some(vs.key()));
+                    vh.routes.extend(routes);
+                    vh.require_tls |= redirect;
+                }
+            }
+            // `httpsRedirect` hosts no VirtualService serves still redirect
+            // (I `buildGatewayHTTPRouteConfig`).
+            if redirect {
+                for host in &server.hosts {
+                    let host = host.split_once('/').map_or(host.as_str(), |(_, h)| h);
+                    vhost_for(&mut entry.1, host, number, None).require_tls = true;
                 }
             }
         }
@@ -190,6 +212,9 @@ pub fn gateway_config(
         .iter()
         .map(|(target, (server, _))| (*target, *server))
         .collect();
+    // A server with no virtual host left still listens; its route
+    // configuration answers every request 404 NR (I: "no vhosts; Setting
+    // up a default 404 vhost").
     let routes = by_port
         .into_iter()
         .map(|(target, (_, mut vhosts))| {
@@ -211,8 +236,35 @@ pub fn gateway_config(
         clusters: b.clusters,
         outbound: OutboundPolicy::RegistryOnly,
         server_ports,
+        tls_ports,
         tcp: BTreeMap::new(),
     }
+}
+
+/// The gateway virtual host for `host` (one per host and server port,
+/// named `host:port` as istiod names them), created if missing.
+fn vhost_for<'v>(
+    vhosts: &'v mut Vec<VirtualHost>,
+    host: &str,
+    port: u16,
+    virtual_service: Option<String>,
+) -> &'v mut VirtualHost {
+    let host = host.to_ascii_lowercase();
+    let name = format!("{host}:{port}");
+    let i = match vhosts.iter().position(|v| v.name == name) {
+        Some(i) => i,
+        None => {
+            vhosts.push(VirtualHost {
+                name,
+                domains: vec![host],
+                routes: Vec::new(),
+                virtual_service,
+                require_tls: false,
+            });
+            vhosts.len() - 1
+        }
+    };
+    &mut vhosts[i]
 }
 
 fn find_gateway<'a>(store: &'a ConfigStore, name: &str) -> Option<(String, &'a Gateway)> {
@@ -294,6 +346,7 @@ fn catch_all(policy: OutboundPolicy) -> VirtualHost {
         routes: vec![Route {
             name: name.to_string(),
             origin: RouteOrigin::CatchAll,
+            gateway: None,
             matches: Vec::new(),
             rewrite_spans: Vec::new(),
             action,
@@ -306,6 +359,7 @@ fn catch_all(policy: OutboundPolicy) -> VirtualHost {
             fault: None,
         }],
         virtual_service: None,
+        require_tls: false,
     }
 }
 
@@ -598,6 +652,7 @@ impl<'a> Builder<'a> {
         Route {
             name: "default".to_string(),
             origin: RouteOrigin::Default,
+            gateway: None,
             matches: Vec::new(),
             rewrite_spans: Vec::new(),
             action: Action::Forward(vec![WeightedCluster {
@@ -619,7 +674,11 @@ impl<'a> Builder<'a> {
     /// A VirtualService's HTTP routes for a listener port, as this proxy
     /// gets them; `None` when none survives for it (the service then keeps
     /// its default route).
-    fn vs_routes(&mut self, vs: &Vs<'_>, port: u16, _host: &str) -> Option<Vec<Route>> {
+    ///
+    /// `gateway` is the Gateway whose server the routes are for (`None`:
+    /// the sidecars, `mesh`); match blocks that do not apply there are
+    /// dropped, as istiod drops them.
+    fn vs_routes(&mut self, vs: &Vs<'_>, port: u16, gateway: Option<&str>) -> Option<Vec<Route>> {
         let identity = self.identity.clone();
         let probe = Request::get("", "/");
         let input = MatchInput {
@@ -628,7 +687,7 @@ impl<'a> Builder<'a> {
             port,
             source_labels: &identity.labels,
             source_namespace: &identity.namespace,
-            gateway: None,
+            gateway,
         };
         let mut routes = Vec::new();
         for (index, rule) in vs.spec.http.iter().enumerate() {
@@ -639,19 +698,7 @@ impl<'a> Builder<'a> {
                 let Ok(c) = CompiledMatch::compile(m, vs.namespace, &vs.gateways) else {
                     continue;
                 };
-                // For a gateway proxy, a block applies if any of its
-                // gateways is named.
-                let applies = match &identity.gateways {
-                    Some(gws) => gws.iter().any(|g| {
-                        c.applies_to(&MatchInput {
-                            gateway: Some(g),
-                            ..input_ref(&input)
-                        })
-                        .is_ok()
-                    }),
-                    None => c.applies_to(&input).is_ok(),
-                };
-                if applies {
+                if c.applies_to(&input).is_ok() {
                     matches.push(c);
                     surviving.push(m);
                 }
@@ -661,7 +708,7 @@ impl<'a> Builder<'a> {
             }
             let catch_all = rule.r#match.is_empty() || surviving.iter().any(|m| is_catch_all(m));
             let spans = surviving.iter().map(|m| rewrite_span(m)).collect();
-            if let Some(route) = self.http_route(vs, index, rule, matches, spans, port) {
+            if let Some(route) = self.http_route(vs, index, rule, matches, spans, port, gateway) {
                 routes.push(route);
             }
             if catch_all {
@@ -675,6 +722,7 @@ impl<'a> Builder<'a> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn http_route(
         &mut self,
         vs: &Vs<'_>,
@@ -683,6 +731,7 @@ impl<'a> Builder<'a> {
         matches: Vec<CompiledMatch>,
         rewrite_spans: Vec<RewriteSpan>,
         port: u16,
+        gateway: Option<&str>,
     ) -> Option<Route> {
         if rule.delegate.is_some() {
             return None;
@@ -792,6 +841,7 @@ impl<'a> Builder<'a> {
                 name: vs.key(),
                 index,
             },
+            gateway: gateway.map(str::to_string),
             matches,
             rewrite_spans,
             action,
@@ -961,18 +1011,6 @@ impl<'a> Builder<'a> {
             return Some(merged);
         }
         None
-    }
-}
-
-/// `MatchInput` is not `Clone` (it borrows); this re-borrows one.
-fn input_ref<'x>(i: &MatchInput<'x>) -> MatchInput<'x> {
-    MatchInput {
-        request: i.request,
-        scheme: i.scheme,
-        port: i.port,
-        source_labels: i.source_labels,
-        source_namespace: i.source_namespace,
-        gateway: i.gateway,
     }
 }
 

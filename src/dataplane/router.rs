@@ -87,6 +87,9 @@ pub enum Selection {
     NoVirtualHost,
     /// A virtual host, but no route matched: 404 NR.
     NoRoute,
+    /// A virtual host that requires TLS, reached over plain HTTP: 301 to
+    /// `https://`, before any route is looked at.
+    TlsRequired,
     /// The route, and which of its match blocks matched.
     Route {
         route: RouteRef,
@@ -130,6 +133,16 @@ pub fn select(
         return Selection::NoVirtualHost;
     };
     let vh = &rc.vhosts[vh_index];
+    // E `VirtualHostImpl::getRouteFromEntries` answers `require_tls` before
+    // matching routes, when `x-forwarded-proto` is not https.
+    if vh.require_tls && out.scheme != "https" {
+        note!(
+            trace,
+            "virtual host {:?} requires TLS (httpsRedirect): 301 to https",
+            vh.name
+        );
+        return Selection::TlsRequired;
+    }
     match &vh.virtual_service {
         Some(vs) => note!(
             trace,
@@ -144,20 +157,15 @@ pub fn select(
             out.request.authority
         ),
     }
-    let input = MatchInput {
-        request: out.request,
-        scheme: out.scheme,
-        port: out.port,
-        source_labels: &cfg.identity.labels,
-        source_namespace: &cfg.identity.namespace,
-        gateway: cfg
-            .identity
-            .gateways
-            .as_ref()
-            .and_then(|g| g.first())
-            .map(String::as_str),
-    };
     for (i, r) in vh.routes.iter().enumerate() {
+        let input = MatchInput {
+            request: out.request,
+            scheme: out.scheme,
+            port: out.port,
+            source_labels: &cfg.identity.labels,
+            source_namespace: &cfg.identity.namespace,
+            gateway: r.gateway.as_deref(),
+        };
         match evaluate_any(&r.matches, &input) {
             Ok(block) => {
                 note!(
@@ -211,6 +219,20 @@ pub fn act(
                 flags: ResponseFlags::NR,
                 body: String::new(),
                 headers: Vec::new(),
+                missing_cluster: None,
+            });
+        }
+        Selection::TlsRequired => {
+            // E `Utility::createSslRedirectPath`: `https://` + Host + path.
+            return Decision::Local(LocalReply {
+                route: None,
+                status: 301,
+                flags: ResponseFlags::NONE,
+                body: String::new(),
+                headers: vec![(
+                    "location".to_string(),
+                    format!("https://{}{}", out.request.authority, out.request.path),
+                )],
                 missing_cluster: None,
             });
         }

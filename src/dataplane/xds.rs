@@ -65,8 +65,20 @@ pub struct ProxyConfig {
     /// Gateways: the Gateway server port behind each pod port the route
     /// configurations are keyed by (a server on 80 listens on 8080).
     pub server_ports: BTreeMap<u16, u16>,
+    /// Gateways: the pod ports whose servers terminate TLS, and how.
+    pub tls_ports: BTreeMap<u16, TlsTermination>,
     /// TCP proxying by (registry service, port) for non-HTTP ports.
     pub tcp: BTreeMap<(usize, u16), TcpRoute>,
+}
+
+/// How a gateway server that terminates TLS treats its clients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsTermination {
+    /// `SIMPLE` or `OPTIONAL_MUTUAL`: any client completes the handshake.
+    ServerOnly,
+    /// `MUTUAL` or `ISTIO_MUTUAL`: the handshake needs a client
+    /// certificate, which meshsim's probe clients do not present.
+    ClientCertRequired,
 }
 
 /// Where a sidecar sends TCP traffic for one service port.
@@ -179,6 +191,9 @@ pub struct VirtualHost {
     pub routes: Vec<Route>,
     /// The VirtualService whose routes these are, if any (`ns/name`).
     pub virtual_service: Option<String>,
+    /// Envoy's `require_tls: ALL` (a Gateway server's `httpsRedirect`):
+    /// a plain-HTTP request gets a 301 to `https://` before any route.
+    pub require_tls: bool,
 }
 
 /// Where a route came from, for explanations and metrics.
@@ -198,6 +213,11 @@ pub struct Route {
     /// `default`, `allow_any`, `block_all`.
     pub name: String,
     pub origin: RouteOrigin,
+    /// The gateway (`ns/name`) whose server this route was written for;
+    /// `None` on a sidecar (`mesh`). A gateway workload several Gateways
+    /// select holds routes for each, and a match's `gateways` condition is
+    /// judged against the one its route belongs to.
+    pub gateway: Option<String>,
     /// OR of blocks; empty means every request.
     pub matches: Vec<CompiledMatch>,
     /// For each block, how much of a matching path a `rewrite.uri`
@@ -350,6 +370,7 @@ mod tests {
             domains: domains.iter().map(|d| d.to_string()).collect(),
             routes: vec![],
             virtual_service: None,
+            require_tls: false,
         }
     }
 

@@ -9,7 +9,7 @@ use crate::apps::model::{Behavior, StepCx};
 use crate::apps::{Body, Failure, Input, Outcome, Request, Step};
 use crate::dataplane::lb::hash_key;
 use crate::dataplane::router::{self, Decision, Forward, LocalReply, Outbound};
-use crate::dataplane::xds::{HashPolicy, Listener, ProxyConfig};
+use crate::dataplane::xds::{HashPolicy, HeaderOps, Listener, ProxyConfig, TlsTermination};
 use crate::dataplane::{ResponseFlags, Upstream, kube_proxy_pick};
 use crate::k8s::{PodId, ServiceId};
 use crate::sim::SimDuration;
@@ -343,11 +343,8 @@ impl World {
             }
         };
         call.flags = reply.flags;
-        if !reply.headers.is_empty() {
-            call.response_ops = Some(Box::new(crate::dataplane::xds::HeaderOps {
-                set: reply.headers,
-                ..Default::default()
-            }));
+        if let Some(ops) = reply_ops(reply.headers) {
+            call.response_ops = Some(ops);
         }
         let back = self.sidecar_pass(true);
         let r = self.calls.reference(id);
@@ -654,13 +651,26 @@ impl World {
     /// request whose answer it relays.
     fn gateway_route(&mut self, id: CallId, gateway: PodId, port: u16) {
         let cfg = self.proxy_config(gateway);
-        let server_port = cfg.server_ports.get(&port).copied().unwrap_or(port);
+        // No server on the port: no listener, so nothing accepts.
+        let Some(&server_port) = cfg.server_ports.get(&port) else {
+            self.connect_failed(id);
+            return;
+        };
+        let scheme = match cfg.tls_ports.get(&port) {
+            None => "http",
+            Some(TlsTermination::ServerOnly) => "https",
+            Some(TlsTermination::ClientCertRequired) => {
+                // The handshake fails for want of a client certificate.
+                self.fail_now(id, Failure::ConnectionReset);
+                return;
+            }
+        };
         let request = Arc::clone(self.request(self.calls.get(id).req));
         let out = Outbound {
             listener: Listener::Port(port),
             request: &request,
             port: server_port,
-            scheme: "http",
+            scheme,
         };
         let proxy = self.pods[gateway.0 as usize]
             .proxy
@@ -675,7 +685,19 @@ impl World {
                 } else {
                     Body::Text(self.texts.intern_str(&reply.body))
                 };
-                self.calls.get_mut(id).flags = reply.flags;
+                let call = self.calls.get_mut(id);
+                call.flags = reply.flags;
+                if let Some(ops) = reply_ops(reply.headers) {
+                    call.response_ops = Some(ops);
+                }
+                // Routed, to nowhere: the gateway answered itself.
+                call.routed = Some(Box::new(Routed {
+                    cluster: None,
+                    dst: None,
+                    req: call.req,
+                    mirrored: Vec::new(),
+                    external: false,
+                }));
                 self.answer(id, reply.status, body);
             }
             other => {
@@ -868,8 +890,12 @@ impl World {
                 mirrored: call.mirrored.clone(),
                 external: call.external,
             };
+            // The gateway's response header operations reach its client.
+            let ops = self.calls.get_mut(r.id).response_ops.take();
             if let Some(pc) = self.calls.resolve(p).map(|_| p.id) {
-                self.calls.get_mut(pc).routed = Some(Box::new(routed));
+                let parent = self.calls.get_mut(pc);
+                parent.routed = Some(Box::new(routed));
+                parent.response_ops = ops;
             }
         }
         if parent == Parent::Probe {
@@ -933,4 +959,15 @@ fn dialled_port(d: &Dialled) -> u16 {
     match d {
         Dialled::Service { port, .. } | Dialled::External { port, .. } => *port,
     }
+}
+
+/// The headers a proxy's local reply carries (a redirect's `location`), as
+/// response header operations.
+fn reply_ops(headers: Vec<(String, String)>) -> Option<Box<HeaderOps>> {
+    (!headers.is_empty()).then(|| {
+        Box::new(HeaderOps {
+            set: headers,
+            ..HeaderOps::default()
+        })
+    })
 }

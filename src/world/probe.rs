@@ -161,11 +161,17 @@ impl World {
             }
         });
         let mut headers: Vec<(String, String)> = Vec::new();
+        let rendered = self.render_body(&body);
         if status.is_some() {
-            headers.push((
-                "content-type".to_string(),
-                self.content_type(&body).to_string(),
-            ));
+            // An empty body is untyped: Envoy's `sendLocalReply` types only
+            // a non-empty body, and Go's server sniffs the type from the
+            // first bytes written.
+            if !rendered.is_empty() {
+                headers.push((
+                    "content-type".to_string(),
+                    self.content_type(&body).to_string(),
+                ));
+            }
             let server = if call.routed.is_some() {
                 "istio-envoy"
             } else {
@@ -192,7 +198,7 @@ impl World {
                 .unwrap_or_default(),
             pod: dst.map(|ep| self.cluster.pod(ep.pod).key()),
             error,
-            body: self.render_body(&body),
+            body: rendered,
             response_headers: headers.into_iter().collect(),
             upstream,
             attempts: u32::from(reached),
