@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use meshsim::dataplane::xds::OutboundPolicy;
 use meshsim::k8s::PodId;
-use meshsim::scenario::ManifestSource;
+use meshsim::scenario::{Manifest, ManifestSource};
 use meshsim::world::World;
 use meshsim::world::probe::{ClientSpec, ProbeFrom, ProbeRequest, ProbeResult, world_from};
 use test_case::test_case;
@@ -27,14 +27,6 @@ metadata:
   labels:
     istio-injection: enabled
 ";
-
-/// A manifest file with `namespace: bookinfo` added to every top-level
-/// `metadata` (the files themselves leave the namespace to `kubectl -n`).
-fn in_bookinfo(text: &str) -> String {
-    let out = format!("\n{text}").replace("\nmetadata:\n", "\nmetadata:\n  namespace: bookinfo\n");
-    assert!(out.contains("namespace: bookinfo"));
-    out
-}
 
 /// Subsets v1, v2, v3 of reviews by `version` label.
 const REVIEWS_DR: &str = "apiVersion: networking.istio.io/v1
@@ -89,23 +81,29 @@ struct Mesh {
 
 impl Mesh {
     fn build(routing: &str, clients: &[ClientSpec], seed: u64, outbound: OutboundPolicy) -> Mesh {
-        let inline = |name: &str, text: String| ManifestSource::Inline {
-            name: name.to_string(),
-            text,
+        // The sample files leave the namespace to `kubectl -n bookinfo`.
+        let inline = |name: &str, text: &str, namespace: Option<&str>| Manifest {
+            source: ManifestSource::Inline {
+                name: name.to_string(),
+                text: text.to_string(),
+            },
+            namespace: namespace.map(str::to_string),
         };
         let mut sources = vec![
-            inline("namespace.yaml", NAMESPACE.to_string()),
+            inline("namespace.yaml", NAMESPACE, None),
             inline(
                 "bookinfo.yaml",
-                in_bookinfo(include_str!("../manifests/bookinfo/bookinfo.yaml")),
+                include_str!("../manifests/bookinfo/bookinfo.yaml"),
+                Some("bookinfo"),
             ),
             inline(
                 "curl.yaml",
-                in_bookinfo(include_str!("../manifests/samples/curl.yaml")),
+                include_str!("../manifests/samples/curl.yaml"),
+                Some("bookinfo"),
             ),
         ];
         if !routing.trim().is_empty() {
-            sources.push(inline("routing.yaml", routing.to_string()));
+            sources.push(inline("routing.yaml", routing, None));
         }
         let (world, _warnings, clients) = match world_from(sources, clients, seed, outbound) {
             Ok(w) => w,
@@ -317,7 +315,9 @@ fn the_first_matching_rule_wins(first: &str, second: &str) {
 #[test_case("{headers: {end-user: {regex: 'j.*s'}}}", "GET", "/reviews/0", &[("end-user", "jason")], false; "header regex is a full match")]
 #[test_case("{headers: {end-user: {}}}", "GET", "/reviews/0", &[("end-user", "")], true; "header presence with an empty value")]
 #[test_case("{headers: {end-user: {}}}", "GET", "/reviews/0", &[], false; "header presence absent")]
-#[test_case("{headers: {end-user: {regex: '*'}}}", "GET", "/reviews/0", &[("end-user", "x")], true; "header regex star is presence")]
+#[test_case("{headers: {end-user: {exact: ''}}}", "GET", "/reviews/0", &[("end-user", "")], true; "header exact empty present")]
+#[test_case("{headers: {end-user: {exact: ''}}}", "GET", "/reviews/0", &[], false; "header exact empty absent")]
+#[test_case("{headers: {end-user: {exact: jason}}, ignoreUriCase: true}", "GET", "/reviews/0", &[("end-user", "JASON")], false; "ignoreUriCase does not apply to headers")]
 #[test_case("{headers: {end-user: {exact: jason}, x-b: {exact: '1'}}}", "GET", "/reviews/0", &[("end-user", "jason")], false; "headers are ANDed")]
 #[test_case("{withoutHeaders: {end-user: {exact: jason}}}", "GET", "/reviews/0", &[], true; "withoutHeaders exact absent")]
 #[test_case("{withoutHeaders: {end-user: {exact: jason}}}", "GET", "/reviews/0", &[("end-user", "mary")], true; "withoutHeaders exact other value")]
@@ -333,12 +333,18 @@ fn the_first_matching_rule_wins(first: &str, second: &str) {
 #[test_case("{queryParams: {u: {regex: '[a-z]+'}}}", "GET", "/reviews/0?u=jason", &[], true; "query regex")]
 #[test_case("{queryParams: {u: {regex: '[a-z]'}}}", "GET", "/reviews/0?u=jason", &[], false; "query regex is a full match")]
 #[test_case("{queryParams: {u: {}}}", "GET", "/reviews/0?u=1", &[], true; "query presence")]
+#[test_case("{queryParams: {u: {}}}", "GET", "/reviews/0?v=1", &[], false; "query presence absent")]
+#[test_case("{queryParams: {u: {exact: ''}}}", "GET", "/reviews/0?u", &[], true; "query exact empty without equals")]
+#[test_case("{queryParams: {u: {exact: ''}}}", "GET", "/reviews/0?u=", &[], true; "query exact empty with equals")]
 #[test_case("{port: 9080}", "GET", "/reviews/0", &[], true; "port")]
 #[test_case("{port: 9081}", "GET", "/reviews/0", &[], false; "port mismatch")]
 #[test_case("{sourceLabels: {app: curl}}", "GET", "/reviews/0", &[], true; "sourceLabels")]
 #[test_case("{sourceLabels: {app: productpage}}", "GET", "/reviews/0", &[], false; "sourceLabels mismatch")]
 #[test_case("{sourceNamespace: bookinfo}", "GET", "/reviews/0", &[], true; "sourceNamespace")]
 #[test_case("{sourceNamespace: default}", "GET", "/reviews/0", &[], false; "sourceNamespace mismatch")]
+#[test_case("{sourceLabels: {app: curl}, sourceNamespace: default}", "GET", "/reviews/0", &[], false; "sourceLabels and sourceNamespace are ANDed")]
+#[test_case("{gateways: [mesh], sourceLabels: {app: productpage}}", "GET", "/reviews/0", &[], true; "match gateways skip the sourceLabels check")]
+#[test_case("{gateways: [bookinfo/bookinfo-gateway]}", "GET", "/reviews/0", &[], false; "match gateways without mesh")]
 #[test_case("{uri: {prefix: /reviews}, headers: {end-user: {exact: jason}}}", "GET", "/reviews/0", &[], false; "a match block is ANDed")]
 fn match_field(m: &str, method: &str, path: &str, headers: &[(&str, &str)], matches: bool) {
     let mut mesh = Mesh::new(&with_dr(&format!(
@@ -381,6 +387,35 @@ fn match_blocks_are_ored(headers: &[(&str, &str)], subset: &str) {
 ",
     ));
     assert_eq!(m.reviews(headers).cluster, reviews(subset));
+}
+
+/// `regex: "*"` would be translated to a presence match, but validation
+/// compiles every regex with Go's RE2 `regexp.Compile` first and rejects it
+/// (`validateStringMatchRegexp`, pkg/config/validation/validation.go), so
+/// such a VirtualService never reaches istiod.
+#[test]
+fn a_regex_star_is_rejected_by_validation() {
+    let yaml = with_dr(
+        "  - match:
+    - headers:
+        end-user: {regex: '*'}
+    route:
+    - destination: {host: reviews, subset: v2}
+",
+    );
+    let sources = vec![ManifestSource::Inline {
+        name: "routing.yaml".into(),
+        text: yaml,
+    }];
+    let Err(errors) = world_from(sources, &[], 1, OutboundPolicy::AllowAny) else {
+        panic!("the VirtualService should be rejected");
+    };
+    assert!(
+        errors.iter().any(|d| d
+            .to_string()
+            .contains("missing argument to repetition operator")),
+        "{errors:?}"
+    );
 }
 
 /// A client whose labels filter out every rule of a VirtualService gets the
@@ -544,7 +579,11 @@ spec:
 "
     ));
     let want = if applies { reviews("v2") } else { reviews("") };
-    for to in ["reviews:9080", "reviews.bookinfo:9080", "reviews.bookinfo.svc.cluster.local:9080"] {
+    for to in [
+        "reviews:9080",
+        "reviews.bookinfo:9080",
+        "reviews.bookinfo.svc.cluster.local:9080",
+    ] {
         let r = m.curl(to, "/reviews/0", &[]);
         assert_eq!(r.status, Some(200), "{to}: {r:?}");
         assert_eq!(r.cluster, want, "{to}");
@@ -562,7 +601,7 @@ spec:
 /// upstream` (`Filter::sendNoHealthyUpstreamResponse`). §4 "Missing
 /// subsets and hosts".
 #[test_case("{host: reviews, subset: v4}", 503, "NC", &reviews("v4"), ""; "subset in no DestinationRule")]
-#[test_case("{host: reviews, subset: v9}", 503, "UH", &reviews("v9"), "no healthy upstream"; "subset selecting no pods")]
+#[test_case("{host: reviews, subset: v9}", 503, "UH", "", "no healthy upstream"; "subset selecting no pods")]
 #[test_case("{host: nosuch}", 503, "NC", "outbound|9080||nosuch.bookinfo.svc.cluster.local", ""; "host not in the registry")]
 fn broken_destinations(dst: &str, status: u16, flags: &str, cluster: &str, body: &str) {
     let mut m = Mesh::new(&format!(
@@ -575,9 +614,30 @@ fn broken_destinations(dst: &str, status: u16, flags: &str, cluster: &str, body:
     let r = m.reviews(&[]);
     assert_eq!(r.status, Some(status), "{r:?}");
     assert_eq!(r.flags, flags);
-    assert_eq!(r.cluster, cluster);
+    if flags == "NC" {
+        assert_eq!(r.cluster, cluster);
+    }
     assert_eq!(r.body, body);
     assert_eq!(r.pod, None);
+}
+
+/// With UH the route's cluster exists and was chosen (only its load
+/// balancer found no host), so Envoy's `%UPSTREAM_CLUSTER%` names it, as it
+/// does for NC (router.cc `Filter::decodeHeaders` sets the cluster info
+/// before `sendNoHealthyUpstreamResponse`; §4 notes the UH metric labels
+/// come from that cluster's metadata).
+#[test]
+fn a_subset_without_pods_names_its_cluster() {
+    let mut m = Mesh::new(&format!(
+        "{REVIEWS_DR}  - name: v9
+    labels: {{version: v9}}
+---
+{}",
+        reviews_vs("  - route:\n    - destination: {host: reviews, subset: v9}\n")
+    ));
+    let r = m.reviews(&[]);
+    assert_eq!((r.status, r.flags.as_str()), (Some(503), "UH"));
+    assert_eq!(r.cluster, reviews("v9"));
 }
 
 /// A VirtualService with no catch-all gets no default route appended:
@@ -608,11 +668,22 @@ fn no_matching_rule_is_404_nr() {
 
 /// `ApplyRedirect` (route.go): redirectCode 0 is 301; `uri` replaces the
 /// whole path and Envoy (`Utility::newUri`) keeps the query string; with no
-/// `authority` the request Host (port included) is kept. No flag (§5).
+/// `authority` the request Host (port included) is kept; a redirect port
+/// replaces the request's, except that `ApplyRedirect` zeroes port 80 for
+/// http ("Do not put explicit :80 or :443"), and with no port redirect
+/// Envoy's `processRequestHost` keeps the request Host as is, stripping
+/// its port on a scheme change only if it is `:80` (from http) or `:443`
+/// (from https). No flag (§5).
 #[test_case("{uri: /v1/bookinfo}", "/reviews/0", 301, "http://reviews:9080/v1/bookinfo"; "default code keeps the host")]
 #[test_case("{uri: /v1/bookinfo}", "/reviews/0?a=b", 301, "http://reviews:9080/v1/bookinfo?a=b"; "query kept")]
 #[test_case("{uri: /new, authority: example.com, redirectCode: 302}", "/reviews/0", 302, "http://example.com/new"; "authority and code")]
 #[test_case("{authority: example.com}", "/reviews/0", 301, "http://example.com/reviews/0"; "authority only keeps the path")]
+#[test_case("{uri: /x, port: 8080}", "/reviews/0", 301, "http://reviews:8080/x"; "port replaces the request port")]
+#[test_case("{uri: /x, port: 80}", "/reviews/0", 301, "http://reviews:9080/x"; "port 80 over http is dropped so the request port stays")]
+#[test_case("{uri: /x, authority: example.com, port: 8080}", "/reviews/0", 301, "http://example.com:8080/x"; "authority and port")]
+#[test_case("{uri: /x, scheme: https}", "/reviews/0", 301, "https://reviews:9080/x"; "scheme keeps a non default port")]
+#[test_case("{uri: /x, scheme: https, port: 8443}", "/reviews/0", 301, "https://reviews:8443/x"; "scheme and port")]
+#[test_case("{uri: /x, redirectCode: 308}", "/reviews/0", 308, "http://reviews:9080/x"; "code 308")]
 fn redirect(redirect: &str, path: &str, status: u16, location: &str) {
     let mut m = Mesh::new(&with_dr(&format!("  - redirect: {redirect}\n")));
     let r = m.curl("reviews:9080", path, &[]);
@@ -784,7 +855,11 @@ fn mirror(percentage: &str, mirrored: bool) {
         assert_eq!(r.cluster, reviews("v1"));
         assert_eq!(served_by(&r), "reviews-v1");
         assert!(r.body.contains("reviews-v1-"), "{}", r.body);
-        let want: Vec<String> = if mirrored { vec![reviews("v2")] } else { vec![] };
+        let want: Vec<String> = if mirrored {
+            vec![reviews("v2")]
+        } else {
+            vec![]
+        };
         assert_eq!(r.mirrored_to, want);
     }
 }
@@ -802,6 +877,7 @@ fn a_mirror_to_a_missing_subset_does_not_hurt_the_request() {
     let r = m.reviews(&[]);
     assert_eq!(r.status, Some(200));
     assert_eq!(r.cluster, reviews("v1"));
+    assert_eq!(r.mirrored_to, Vec::<String>::new(), "no copy was sent");
 }
 
 // ---------------------------------------------------------------------------
@@ -898,7 +974,12 @@ spec:
         )
     ));
     let from = ProbeFrom::Pod(m.curl);
-    let (c, w) = m.spread(30, from.clone(), "reviews:9080", &[("x-user", "u1"), ("x-sticky", "1")]);
+    let (c, w) = m.spread(
+        30,
+        from.clone(),
+        "reviews:9080",
+        &[("x-user", "u1"), ("x-sticky", "1")],
+    );
     assert_eq!(c.keys().collect::<Vec<_>>(), [&reviews("all")]);
     assert_eq!(w.len(), 1, "consistent hash should stick: {w:?}");
     let (c, w) = m.spread(30, from, "reviews:9080", &[("x-user", "u1")]);
@@ -1053,10 +1134,17 @@ fn ingress_gateway(path: &str, status: u16, flags: &str) {
     assert_eq!(r.status, Some(status), "{r:?}\n{}", trace.join("\n"));
     assert_eq!(r.flags, flags);
     if status == 200 {
-        assert_eq!(r.cluster, "outbound|9080||productpage.bookinfo.svc.cluster.local");
+        assert_eq!(
+            r.cluster,
+            "outbound|9080||productpage.bookinfo.svc.cluster.local"
+        );
         assert_eq!(served_by(&r), "productpage-v1");
         if path == "/productpage" {
-            assert!(r.body.contains("<title>Simple Bookstore App</title>"), "{}", r.body);
+            assert!(
+                r.body.contains("<title>Simple Bookstore App</title>"),
+                "{}",
+                r.body
+            );
         }
     } else {
         assert_eq!(r.cluster, "");
@@ -1066,10 +1154,12 @@ fn ingress_gateway(path: &str, status: u16, flags: &str) {
 
 /// A VirtualService without `gateways` is bound to `mesh` only
 /// (`getGatewayNames`, push_context.go); the gateway then has no vhost with
-/// routes and answers 404 NR (§2, §9 "No VS bound at all").
+/// routes and answers 404 NR (§2, §9 "No VS bound at all"). (Host `*` is
+/// not allowed on a mesh VirtualService, so the host is named.)
 #[test]
 fn a_virtual_service_without_gateways_does_not_apply_at_the_gateway() {
-    let mut m = Mesh::new(&format!("{GATEWAY}---\n{}", bookinfo_vs("")));
+    let vs = bookinfo_vs("").replace("hosts: ['*']", "hosts: [productpage.example.com]");
+    let mut m = Mesh::new(&format!("{GATEWAY}---\n{vs}"));
     let (r, _) = m.send(
         ProbeFrom::External,
         "GET",
@@ -1107,7 +1197,8 @@ spec:
 
 /// The gateway's HCM sets `server_name: istio-envoy` with OVERWRITE
 /// (`GetProxyHeadersFromProxyConfig`, httproute.go; §10), which applies to
-/// the gateway's local replies (404 NR) as well as to proxied responses.
+/// the gateway's local replies (404 NR) as well as to proxied responses:
+/// Envoy's HCM sets `server` in `encodeHeaders` for every response.
 #[test_case("/productpage"; "proxied")]
 #[test_case("/nope"; "local reply")]
 fn the_gateway_answers_with_server_istio_envoy(path: &str) {
@@ -1127,4 +1218,303 @@ fn the_gateway_answers_with_server_istio_envoy(path: &str) {
         Some("istio-envoy"),
         "{r:?}"
     );
+}
+
+// ---------------------------------------------------------------------------
+// More destinations and VirtualService interplay
+// ---------------------------------------------------------------------------
+
+/// Destinations without a weight count as weight 0 and are dropped when
+/// there are several (`if dst.Weight == 0 { continue }`, route.go; §4):
+/// `[{v1}, {v2, weight: 50}]` sends everything to v2.
+#[test]
+fn an_omitted_weight_among_several_destinations_is_zero() {
+    let mut m = Mesh::new(&with_dr(
+        "  - route:
+    - destination: {host: reviews, subset: v1}
+    - destination: {host: reviews, subset: v2}
+      weight: 50
+",
+    ));
+    let from = ProbeFrom::Pod(m.curl);
+    let (clusters, _) = m.spread(100, from, "reviews:9080", &[]);
+    assert_eq!(clusters, [(reviews("v2"), 100)].into());
+}
+
+/// On a sidecar the destination port defaults to the listener port
+/// (`GetDestinationCluster`, route.go): routing reviews:9080 to `curl`
+/// (which only has port 80) names `outbound|9080||curl...`, which does not
+/// exist: 503 NC (§4 "Port selection").
+#[test]
+fn a_destination_without_the_listener_port_is_503_nc() {
+    let mut m = Mesh::new(&reviews_vs(
+        "  - route:
+    - destination: {host: curl}
+",
+    ));
+    let r = m.reviews(&[]);
+    assert_eq!((r.status, r.flags.as_str()), (Some(503), "NC"), "{r:?}");
+    assert_eq!(r.cluster, "outbound|9080||curl.bookinfo.svc.cluster.local");
+}
+
+/// For weighted destinations Envoy applies the cluster-level header
+/// operations first and the route-level ones after
+/// (`WeightedClusterEntry::finalizeRequestHeaders`), so the route-level
+/// `set` wins (§5 "Weighted destinations").
+#[test]
+fn route_header_set_wins_over_destination_set_for_weighted_destinations() {
+    let mut m = Mesh::new(&with_dr(
+        "  - headers:
+      request:
+        set: {x-who: route}
+    route:
+    - destination: {host: reviews, subset: v1}
+      weight: 50
+      headers:
+        request:
+          set: {x-who: destination}
+    - destination: {host: reviews, subset: v2}
+      weight: 50
+      headers:
+        request:
+          set: {x-who: destination}
+",
+    ));
+    for _ in 0..6 {
+        let r = m.reviews(&[]);
+        let h = &r.upstream.as_ref().unwrap().headers;
+        assert_eq!(h.get("x-who").map(String::as_str), Some("route"), "{r:?}");
+    }
+}
+
+/// Sidecars do not merge VirtualServices for the same host: the first in
+/// order (creation time, then name) wins entirely and the other is ignored
+/// (`buildVirtualHost` drops duplicate vhost names; §2 "Several VSs for the
+/// same host, sidecar"). `a-reviews` has no catch-all, so a request it does
+/// not match is 404 NR even though `b-reviews` would match it.
+#[test]
+fn the_first_of_two_virtual_services_for_a_host_wins_entirely() {
+    let vs = |name: &str, http: &str| {
+        reviews_vs(http).replace("name: reviews\n", &format!("name: {name}\n"))
+    };
+    let mut m = Mesh::new(&format!(
+        "{REVIEWS_DR}---\n{}---\n{}",
+        vs(
+            "a-reviews",
+            "  - match:
+    - headers:
+        end-user: {exact: jason}
+    route:
+    - destination: {host: reviews, subset: v2}
+"
+        ),
+        vs(
+            "b-reviews",
+            "  - route:
+    - destination: {host: reviews, subset: v3}
+"
+        )
+    ));
+    assert_eq!(m.reviews(&[("end-user", "jason")]).cluster, reviews("v2"));
+    let r = m.reviews(&[]);
+    assert_eq!((r.status, r.flags.as_str()), (Some(404), "NR"), "{r:?}");
+}
+
+/// `authority` matches the raw Host, whatever name the client used (§3).
+#[test_case("reviews.bookinfo.svc.cluster.local:9080", "v2"; "fqdn")]
+#[test_case("reviews:9080", "v1"; "short")]
+fn authority_matches_the_name_the_client_used(to: &str, subset: &str) {
+    let mut m = Mesh::new(&with_dr(
+        "  - match:
+    - authority: {prefix: reviews.bookinfo.svc}
+    route:
+    - destination: {host: reviews, subset: v2}
+  - route:
+    - destination: {host: reviews, subset: v1}
+",
+    ));
+    assert_eq!(m.curl(to, "/reviews/0", &[]).cluster, reviews(subset));
+}
+
+/// On a gateway, VS hosts intersect the server's hosts
+/// (`buildGatewayHTTPRouteConfig`; §9): a VS for `bookinfo.example.com`
+/// gives a vhost for that Host only, any other Host is 404 NR; the
+/// destination port may be omitted when the service has one port
+/// (`GetDestinationCluster`: "one port means that port"); `match.port` is
+/// compared with the server port 80, not the pod's 8080.
+#[test_case("bookinfo.example.com:80", "{port: 80}", 200; "named host and server port")]
+#[test_case("other.example.com:80", "{port: 80}", 404; "other host")]
+#[test_case("bookinfo.example.com:80", "{port: 8080}", 404; "target port is not the match port")]
+fn gateway_hosts_and_ports(to: &str, m: &str, status: u16) {
+    let mut mesh = Mesh::new(&format!(
+        "{GATEWAY}---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: bookinfo
+  namespace: bookinfo
+spec:
+  hosts: [bookinfo.example.com]
+  gateways: [bookinfo-gateway]
+  http:
+  - match:
+    - {m}
+    route:
+    - destination: {{host: productpage}}
+"
+    ));
+    let (r, trace) = mesh.send(ProbeFrom::External, "GET", to, "/productpage", &[]);
+    assert_eq!(r.status, Some(status), "{r:?}\n{}", trace.join("\n"));
+    if status == 200 {
+        assert_eq!(
+            r.cluster,
+            "outbound|9080||productpage.bookinfo.svc.cluster.local"
+        );
+    } else {
+        assert_eq!(r.flags, "NR");
+    }
+}
+
+/// `uriRegexRewrite` is Envoy `regex_rewrite`: `RE2::GlobalReplace` on the
+/// path without its query, the query kept, with RE2's `\1` capture group
+/// references in the substitution (Envoy `RegexMatchAndSubstitute`; the
+/// Istio docs' example is `rewrite: /\2/instance/\1`; §5 "rewrite").
+#[test_case("^/reviews", "/r", "/reviews/7", "/r/7"; "literal")]
+#[test_case("[0-9]", "n", "/reviews/70?x=1", "/reviews/nn?x=1"; "every match, query kept")]
+#[test_case("^/reviews/([0-9]+)$", "/r/\\1", "/reviews/7", "/r/7"; "capture group")]
+#[test_case("^/reviews/([0-9]+)$", "/r/\\1", "/reviews/7?x=1", "/r/7?x=1"; "capture group, query kept")]
+fn uri_regex_rewrite(re: &str, with: &str, path: &str, upstream_path: &str) {
+    let mut m = Mesh::new(&with_dr(&format!(
+        "  - rewrite:
+      uriRegexRewrite:
+        match: '{re}'
+        rewrite: '{with}'
+    route:
+    - destination: {{host: reviews, subset: v1}}
+"
+    )));
+    let r = m.curl("reviews:9080", path, &[]);
+    let up = r.upstream.as_ref().unwrap_or_else(|| panic!("{r:?}"));
+    assert_eq!(up.path, upstream_path);
+}
+
+/// `mirrors[]` entries become one mirror policy each, a `percentage` of 0
+/// removing that one (`MirrorPercentByPolicy`, route.go; §6).
+#[test]
+fn several_mirrors() {
+    let mut m = Mesh::new(&with_dr(
+        "  - route:
+    - destination: {host: reviews, subset: v1}
+    mirrors:
+    - destination: {host: reviews, subset: v2}
+    - destination: {host: reviews, subset: v3}
+      percentage: {value: 0}
+    - destination: {host: ratings}
+",
+    ));
+    let r = m.reviews(&[]);
+    assert_eq!(r.cluster, reviews("v1"));
+    assert_eq!(
+        r.mirrored_to,
+        [
+            reviews("v2"),
+            "outbound|9080||ratings.bookinfo.svc.cluster.local".to_string()
+        ]
+    );
+}
+
+/// A VirtualService exported only to its own namespace (`exportTo: ["."]`)
+/// is invisible to sidecars elsewhere, which get the default route
+/// (`initVirtualServices` indexes it as private; §2 "exportTo").
+#[test]
+fn export_to_dot_keeps_a_virtual_service_in_its_namespace() {
+    let routing = format!(
+        "apiVersion: v1
+kind: Namespace
+metadata:
+  name: front
+  labels:
+    istio-injection: enabled
+---
+{}",
+        with_dr(
+            "  - route:
+    - destination: {host: reviews, subset: v2}
+"
+        )
+        .replace(
+            "  hosts: [reviews]\n",
+            "  hosts: [reviews]\n  exportTo: ['.']\n"
+        )
+    );
+    let front = ClientSpec {
+        namespace: "front".into(),
+        ..ClientSpec::default()
+    };
+    let mut m = Mesh::build(&routing, &[front], 1, OutboundPolicy::AllowAny);
+    assert_eq!(m.reviews(&[]).cluster, reviews("v2"));
+    let from_front = ProbeFrom::Pod(m.clients[0]);
+    let (r, trace) = m.send(
+        from_front,
+        "GET",
+        "reviews.bookinfo:9080",
+        "/reviews/0",
+        &[],
+    );
+    assert_eq!(r.status, Some(200));
+    assert_eq!(r.cluster, reviews(""), "{}", trace.join("\n"));
+}
+
+/// With no DestinationRule in the client's or the service's namespace, one
+/// in the root namespace (`istio-system`) applies
+/// (`PushContext.destinationRule`, step 3; §7 "Selection").
+#[test]
+fn a_destination_rule_in_the_root_namespace_is_the_fallback() {
+    let dr = REVIEWS_DR
+        .replace("namespace: bookinfo", "namespace: istio-system")
+        .replace("host: reviews\n", &format!("host: {FQDN}\n"));
+    let mut m = Mesh::new(&format!(
+        "{dr}---\n{}",
+        reviews_vs(
+            "  - route:
+    - destination: {host: reviews, subset: v3}
+"
+        )
+    ));
+    let r = m.reviews(&[]);
+    assert_eq!(r.status, Some(200), "{r:?}");
+    assert_eq!(served_by(&r), "reviews-v3");
+}
+
+/// At a gateway, `sourceLabels` are the gateway pod's labels
+/// (`sourceMatchHTTP` with the gateway proxy's labels; §9).
+#[test_case("{istio: ingressgateway}", 200; "gateway labels")]
+#[test_case("{app: curl}", 404; "other labels")]
+fn source_labels_at_the_gateway_are_the_gateways(labels: &str, status: u16) {
+    let mut m = Mesh::new(&format!(
+        "{GATEWAY}---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: bookinfo
+  namespace: bookinfo
+spec:
+  hosts: ['*']
+  gateways: [bookinfo-gateway]
+  http:
+  - match:
+    - sourceLabels: {labels}
+      uri: {{prefix: /}}
+    route:
+    - destination: {{host: productpage, port: {{number: 9080}}}}
+"
+    ));
+    let (r, trace) = m.send(
+        ProbeFrom::External,
+        "GET",
+        "bookinfo.example.com:80",
+        "/productpage",
+        &[],
+    );
+    assert_eq!(r.status, Some(status), "{r:?}\n{}", trace.join("\n"));
 }

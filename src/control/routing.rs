@@ -824,7 +824,7 @@ impl<'a> Builder<'a> {
                 regex: r.uri_regex_rewrite.as_ref().and_then(|rr| {
                     regex::Regex::new(&rr.r#match)
                         .ok()
-                        .map(|re| (re, rr.rewrite.clone()))
+                        .map(|re| (re, re2_substitution(&rr.rewrite)))
                 }),
             })
             .or_else(|| {
@@ -1012,6 +1012,32 @@ impl<'a> Builder<'a> {
         }
         None
     }
+}
+
+/// An RE2 rewrite string (`\1` for a group, `\\` for a backslash, `$`
+/// literal) in the syntax of Rust's `Regex::replace_all` (`${1}`, `$$`), so
+/// `uriRegexRewrite` substitutes as Envoy's `RE2::GlobalReplace` does.
+fn re2_substitution(rewrite: &str) -> String {
+    let mut out = String::with_capacity(rewrite.len());
+    let mut chars = rewrite.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '$' => out.push_str("$$"),
+            '\\' => match chars.peek() {
+                Some(d) if d.is_ascii_digit() => {
+                    out.push_str(&format!("${{{d}}}"));
+                    chars.next();
+                }
+                Some('\\') => {
+                    out.push('\\');
+                    chars.next();
+                }
+                _ => out.push('\\'),
+            },
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A match block that matches every request once istiod has settled its
@@ -1219,5 +1245,23 @@ fn redirect(r: &HttpRedirect, listener_port: u16) -> Redirect {
             0 => 301,
             c => c as u16,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn re2_rewrites_become_rust_replacements() {
+        let re = regex::Regex::new("^/reviews/([0-9]+)/(.*)$").unwrap();
+        let sub = |rewrite: &str| {
+            re.replace_all("/reviews/7/x", re2_substitution(rewrite).as_str())
+                .into_owned()
+        };
+        assert_eq!(sub(r"/\2/instance/\1"), "/x/instance/7");
+        assert_eq!(sub(r"/\0"), "//reviews/7/x");
+        assert_eq!(sub("/$1"), "/$1", "RE2 takes $ literally");
+        assert_eq!(sub(r"/a\\b"), r"/a\b");
     }
 }

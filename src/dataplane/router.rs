@@ -519,16 +519,26 @@ fn redirect_location(rd: &super::xds::Redirect, out: &Outbound<'_>) -> String {
         .authority
         .clone()
         .unwrap_or_else(|| super::xds::strip_port(&out.request.authority).to_string());
-    let port = match rd.port {
-        Some(p) => format!(":{p}"),
-        None if rd.authority.is_none() && rd.scheme.is_none() => out
-            .request
-            .authority
-            .rsplit_once(':')
-            .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
-            .map(|(_, p)| format!(":{p}"))
-            .unwrap_or_default(),
-        None => String::new(),
+    // E `processRequestHost`: without a port redirect the request Host
+    // keeps its port, unless the scheme changes and the port is the old
+    // scheme's default (`:80` from http, `:443` from https).
+    let request_port = out
+        .request
+        .authority
+        .rsplit_once(':')
+        .map(|(_, p)| p)
+        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let port = match (rd.port, request_port) {
+        (Some(p), _) => format!(":{p}"),
+        (None, Some(p)) if rd.authority.is_none() => {
+            let old_default = matches!((out.scheme, p), ("http", "80") | ("https", "443"));
+            if scheme != out.scheme && old_default {
+                String::new()
+            } else {
+                format!(":{p}")
+            }
+        }
+        (None, _) => String::new(),
     };
     let (orig_path, orig_query) = match out.request.path.split_once('?') {
         Some((p, q)) => (p, Some(q)),

@@ -330,8 +330,10 @@ impl World {
             .as_deref()
             .map(|c| self.texts.intern_str(c));
         let call = self.calls.get_mut(id);
-        call.dest_label = Some(label);
-        call.cluster = cluster;
+        // After a cluster was chosen (503 UH), the reply is that cluster's:
+        // Envoy's `%UPSTREAM_CLUSTER%` and Istio's labels name it.
+        call.dest_label.get_or_insert(label);
+        call.cluster = cluster.or(call.cluster);
         call.answered = true;
         // Status 0: a TCP proxy with nowhere to send closes the connection.
         call.outcome = if reply.status == 0 {
