@@ -21,7 +21,7 @@ use crate::dataplane::route_match::{CompiledMatch, MatchInput};
 use crate::dataplane::xds::{
     Action, Cluster, ClusterRef, HashPolicy, HeaderOps, Listener, Mirror, OutboundPolicy,
     ProxyConfig, ProxyIdentity, Redirect, Rewrite, RewriteSpan, Route, RouteConfig, RouteOrigin,
-    TcpRoute, TlsTermination, VirtualHost, WeightedCluster,
+    SniRoute, TcpRoute, TlsTermination, VirtualHost, WeightedCluster,
 };
 
 use super::registry::{Origin, Registry, Visibility, host_matches, resolve_short_name};
@@ -535,7 +535,9 @@ impl<'a> Builder<'a> {
     /// meshsim's clients do not originate TLS, so `tls` rules never match.
     fn tcp_routes(&mut self, bound: &BTreeMap<usize, &Vs<'_>>) -> BTreeMap<(usize, u16), TcpRoute> {
         let mut out = BTreeMap::new();
-        let services: Vec<(usize, String, Vec<u16>)> = self
+        // (registry index, hostname, [(port, carries TLS)])
+        type TcpPorts = Vec<(usize, String, Vec<(u16, bool)>)>;
+        let services: TcpPorts = self
             .inputs
             .registry
             .services
@@ -547,56 +549,112 @@ impl<'a> Builder<'a> {
                     .ports
                     .iter()
                     .filter(|p| p.protocol.is_tcp())
-                    .map(|p| p.number)
+                    .map(|p| (p.number, p.protocol.is_tls()))
                     .collect();
                 (i, s.hostname.clone(), ports)
             })
             .collect();
         for (i, host, ports) in services {
-            for port in ports {
-                let from_vs = bound.get(&i).and_then(|vs| {
+            for (port, tls) in ports {
+                let vs = bound.get(&i);
+                let sni = match vs {
+                    Some(vs) if tls => self.sni_routes(vs, port),
+                    _ => Vec::new(),
+                };
+                let from_vs = vs.and_then(|vs| {
                     vs.spec.tcp.iter().enumerate().find_map(|(index, rule)| {
                         let applies = rule.r#match.is_empty()
                             || rule
                                 .r#match
                                 .iter()
                                 .any(|m| self.l4_applies(m, port, &vs.gateways));
-                        applies.then(|| {
-                            let dests: Vec<_> = rule
-                                .route
-                                .iter()
-                                .filter(|d| rule.route.len() == 1 || d.weight > 0)
-                                .filter_map(|d| {
-                                    d.destination
-                                        .as_ref()
-                                        .map(|dest| (dest.clone(), d.weight.max(0) as u32))
-                                })
-                                .collect();
-                            (vs.key(), vs.namespace.to_string(), index, dests)
-                        })
+                        applies.then_some((vs, index, &rule.route))
                     })
                 });
-                let route = match from_vs {
-                    Some((name, vs_ns, index, dests)) if !dests.is_empty() => TcpRoute {
-                        origin: RouteOrigin::VirtualService { name, index },
-                        clusters: dests
-                            .into_iter()
-                            .map(|(d, w)| {
-                                let h = resolve_short_name(d.host(), &vs_ns);
-                                let p = d.port_number().map_or(port, |p| p as u16);
-                                (self.cluster(&h, p, &d.subset), w)
-                            })
-                            .collect(),
-                    },
-                    _ => TcpRoute {
-                        origin: RouteOrigin::Default,
-                        clusters: vec![(self.cluster(&host, port, ""), 100)],
-                    },
+                let weighted = from_vs.map(|(vs, index, dests)| {
+                    (
+                        RouteOrigin::VirtualService {
+                            name: vs.key(),
+                            index,
+                        },
+                        self.l4_clusters(dests, vs.namespace, port),
+                    )
+                });
+                let (origin, clusters) = match weighted {
+                    Some((origin, clusters)) if !clusters.is_empty() => (origin, clusters),
+                    _ => (
+                        RouteOrigin::Default,
+                        vec![(self.cluster(&host, port, ""), 100)],
+                    ),
                 };
-                out.insert((i, port), route);
+                out.insert(
+                    (i, port),
+                    TcpRoute {
+                        origin,
+                        clusters,
+                        sni,
+                    },
+                );
             }
         }
         out
+    }
+
+    /// A TLS port's SNI filter chains from a VirtualService's `tls` rules:
+    /// one per match that applies to this proxy, the first of several with
+    /// the same SNI names winning (I tls.go
+    /// `buildSidecarOutboundTLSFilterChainOpts`, `matchTLS`).
+    fn sni_routes(&mut self, vs: &Vs<'_>, port: u16) -> Vec<SniRoute> {
+        let mut chains: Vec<SniRoute> = Vec::new();
+        for (index, rule) in vs.spec.tls.iter().enumerate() {
+            if rule.route.is_empty() {
+                continue;
+            }
+            for m in rule.r#match.iter().flatten() {
+                let applies = (m.port == 0 || m.port == u32::from(port))
+                    && (m.gateways.is_empty() || m.gateways.iter().any(|g| g == "mesh"))
+                    && m.source_labels
+                        .iter()
+                        .all(|(k, v)| self.identity.labels.get(k) == Some(v))
+                    && (m.source_namespace.is_empty()
+                        || m.source_namespace == self.identity.namespace);
+                let sni_hosts = m.sni_hosts.clone().unwrap_or_default();
+                if !applies || chains.iter().any(|c| c.sni_hosts == sni_hosts) {
+                    continue;
+                }
+                let clusters = self.l4_clusters(&rule.route, vs.namespace, port);
+                chains.push(SniRoute {
+                    sni_hosts,
+                    origin: RouteOrigin::VirtualService {
+                        name: vs.key(),
+                        index,
+                    },
+                    clusters,
+                });
+            }
+        }
+        chains
+    }
+
+    /// Weighted clusters of an L4 route's destinations (weight-0
+    /// destinations dropped when there are several), hosts resolved in the
+    /// VirtualService's namespace, the listener port by default.
+    fn l4_clusters(
+        &mut self,
+        dests: &[crate::config::networking::virtual_service::RouteDestination],
+        vs_namespace: &str,
+        port: u16,
+    ) -> Vec<(ClusterRef, u32)> {
+        dests
+            .iter()
+            .filter(|d| dests.len() == 1 || d.weight > 0)
+            .filter_map(|d| {
+                let dest = d.destination.as_ref()?;
+                let h = resolve_short_name(dest.host(), vs_namespace);
+                let p = dest.port_number().map_or(port, |p| p as u16);
+                Some((self.cluster(&h, p, &dest.subset), d.weight.max(0) as u32))
+            })
+            .collect()
     }
 
     /// Whether an L4 match block applies to this proxy for `port`.

@@ -273,21 +273,7 @@ pub fn act(
             })
         }
         Action::Forward(weighted) => {
-            let total: u64 = weighted.iter().map(|w| u64::from(w.weight)).sum();
-            let pick = if weighted.len() == 1 || total == 0 {
-                0
-            } else {
-                // Envoy: `random % total_weight` over the intervals in order.
-                let x = rng.below(total);
-                let mut acc = 0;
-                weighted
-                    .iter()
-                    .position(|w| {
-                        acc += u64::from(w.weight);
-                        x < acc
-                    })
-                    .unwrap_or(0)
-            };
+            let pick = weighted_pick(weighted.iter().map(|w| w.weight), rng);
             let w = &weighted[pick];
             if weighted.len() > 1 {
                 note!(
@@ -378,38 +364,42 @@ pub fn act(
     }
 }
 
-/// A sidecar's TCP proxying for a non-HTTP service port: the first
-/// VirtualService `tcp` rule that applied to this proxy, else the
-/// service's own cluster (`outbound|PORT||FQDN`); weighted picks as for
-/// HTTP. `None`: the port has no TCP route (passed through).
+/// A sidecar's decision for a connection to a TCP or TLS service port:
+/// by SNI on a port with `tls` rules (`None` when no chain takes `sni`),
+/// else the port's TCP route. `None` too when the port has no route.
 pub fn route_tcp(
     cfg: &ProxyConfig,
     service: usize,
     port: u16,
+    sni: &str,
     rng: &mut Rng,
     mut trace: Option<&mut Vec<String>>,
 ) -> Option<Decision> {
     let route = cfg.tcp.get(&(service, port))?;
-    let total: u64 = route.clusters.iter().map(|(_, w)| u64::from(*w)).sum();
-    let pick = if route.clusters.len() == 1 || total == 0 {
-        0
+    let (origin, clusters, what) = if route.sni.is_empty() {
+        (&route.origin, &route.clusters, "tcp")
     } else {
-        let x = rng.below(total);
-        let mut acc = 0;
-        route
-            .clusters
-            .iter()
-            .position(|(_, w)| {
-                acc += u64::from(*w);
-                x < acc
-            })
-            .unwrap_or(0)
+        let Some(chain) = route.chain_for(sni) else {
+            note!(
+                trace,
+                "TLS port {port}: no filter chain for SNI {sni:?} (chains for {})",
+                route
+                    .sni
+                    .iter()
+                    .map(|c| c.sni_hosts.join(" "))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            return None;
+        };
+        (&chain.origin, &chain.clusters, "tls")
     };
-    let (cluster, _) = &route.clusters[pick];
-    match &route.origin {
+    let (cluster, _) = &clusters[weighted_pick(clusters.iter().map(|(_, w)| *w), rng)];
+    match origin {
         RouteOrigin::VirtualService { name, index } => note!(
             trace,
-            "TCP port {port}: {name} tcp[{index}] to {}",
+            "{} port {port}: {name} {what}[{index}] to {}",
+            what.to_ascii_uppercase(),
             cluster.name
         ),
         _ => note!(trace, "TCP port {port}: to {}", cluster.name),
@@ -433,6 +423,24 @@ pub fn route_tcp(
             missing_cluster: Some(cluster.name.clone()),
         }),
     })
+}
+
+/// Envoy's weighted choice: `random % total` over the weights'
+/// intervals in order; the first when there is one or they sum to 0.
+fn weighted_pick(weights: impl Iterator<Item = u32> + Clone, rng: &mut Rng) -> usize {
+    let total: u64 = weights.clone().map(u64::from).sum();
+    if total == 0 || weights.clone().nth(1).is_none() {
+        return 0;
+    }
+    let x = rng.below(total);
+    let mut acc = 0;
+    weights
+        .map(u64::from)
+        .position(|w| {
+            acc += w;
+            x < acc
+        })
+        .unwrap_or(0)
 }
 
 fn describe_route(r: &Route) -> String {

@@ -87,6 +87,50 @@ pub struct TcpRoute {
     pub origin: RouteOrigin,
     /// Weighted clusters; one means no weighting.
     pub clusters: Vec<(ClusterRef, u32)>,
+    /// A TLS port's filter chains by SNI, from VirtualService `tls` rules.
+    /// When there are any, they are all the port has: a connection whose
+    /// SNI none of them names matches no filter chain (I tls.go
+    /// `buildSidecarOutboundTLSFilterChainOpts` adds the service's default
+    /// chain only when no `tls` match applies).
+    pub sni: Vec<SniRoute>,
+}
+
+/// One TLS filter chain: the SNI names it takes and where it sends them.
+#[derive(Clone, Debug)]
+pub struct SniRoute {
+    pub sni_hosts: Vec<String>,
+    pub origin: RouteOrigin,
+    pub clusters: Vec<(ClusterRef, u32)>,
+}
+
+impl TcpRoute {
+    /// The chain Envoy's filter chain match picks for `sni`: an exact
+    /// server name first, then the longest `*.` wildcard
+    /// (`FilterChainManagerImpl::findFilterChainForServerName`).
+    pub fn chain_for(&self, sni: &str) -> Option<&SniRoute> {
+        let sni = sni.to_ascii_lowercase();
+        self.sni
+            .iter()
+            .find(|c| c.sni_hosts.iter().any(|h| h.eq_ignore_ascii_case(&sni)))
+            .or_else(|| {
+                self.sni
+                    .iter()
+                    .filter_map(|c| {
+                        c.sni_hosts
+                            .iter()
+                            .filter_map(|h| h.strip_prefix('*'))
+                            .filter(|suffix| {
+                                sni.len() > suffix.len()
+                                    && sni.ends_with(&suffix.to_ascii_lowercase())
+                            })
+                            .map(str::len)
+                            .max()
+                            .map(|len| (len, c))
+                    })
+                    .max_by_key(|(len, _)| *len)
+                    .map(|(_, c)| c)
+            })
+    }
 }
 
 /// An outbound HTTP listener's route configuration key.

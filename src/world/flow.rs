@@ -9,7 +9,9 @@ use crate::apps::model::{Behavior, StepCx};
 use crate::apps::{Body, Failure, Input, Outcome, Request, Step};
 use crate::dataplane::lb::hash_key;
 use crate::dataplane::router::{self, Decision, Forward, LocalReply, Outbound};
-use crate::dataplane::xds::{HashPolicy, HeaderOps, Listener, ProxyConfig, TlsTermination};
+use crate::dataplane::xds::{
+    HashPolicy, HeaderOps, Listener, OutboundPolicy, ProxyConfig, TlsTermination,
+};
 use crate::dataplane::{ResponseFlags, Upstream, kube_proxy_pick};
 use crate::k8s::{PodId, ServiceId};
 use crate::sim::SimDuration;
@@ -197,7 +199,13 @@ impl World {
         match src.filter(|_| client_sidecar) {
             Some(pod) => {
                 let cfg = self.proxy_config(pod);
-                let decision = match self.listener(&dialled) {
+                // An outside name reaches an HTTP listener only where the
+                // sidecar has one on that port (`0.0.0.0_PORT`); else the
+                // connection is TCP for the virtual outbound listener.
+                let listener = self.listener(&dialled).filter(|l| {
+                    matches!(dialled, Dialled::Service { .. }) || cfg.routes.contains_key(l)
+                });
+                let decision = match listener {
                     Some(listener) => {
                         let request = Arc::clone(self.request(req));
                         let out = Outbound {
@@ -241,8 +249,14 @@ impl World {
         id
     }
 
-    /// A sidecar's L4 decision for a non-HTTP port: the service's TCP
-    /// route, or straight to the dialled address.
+    /// A sidecar's L4 decision for a connection that is not HTTP to it:
+    /// the TCP or TLS route of the service dialled (an outside name finds
+    /// its ServiceEntry by host), with the request's Host as the TLS SNI.
+    /// Without one: a Service's own address is passed through, an outside
+    /// one goes by the outbound traffic policy (ALLOW_ANY: through;
+    /// REGISTRY_ONLY: the BlackHole cluster resets it). A TLS Service port
+    /// whose `tls` chains do not take the SNI matches no filter chain on
+    /// its VIP listener: reset, NR.
     fn tcp_decision(
         &mut self,
         id: CallId,
@@ -252,22 +266,52 @@ impl World {
     ) -> Decision {
         let service = match dialled {
             Dialled::Service { svc, .. } => self.mesh.registry_index[svc.0 as usize],
-            Dialled::External { .. } => None,
+            Dialled::External { host, .. } => self.mesh.registry.find(host),
         };
+        let port = dialled_port(dialled);
+        let authority = self.request(self.calls.get(id).req).authority.clone();
+        let sni = crate::dataplane::xds::strip_port(&authority);
         let traced = self.tracing(id);
         let proxy = self.pods[pod.0 as usize]
             .proxy
             .as_mut()
             .expect("client has a sidecar");
         let trace = if traced { self.trace.as_mut() } else { None };
-        let decision = service
-            .and_then(|s| router::route_tcp(cfg, s, dialled_port(dialled), &mut proxy.rng, trace));
-        decision.unwrap_or_else(|| {
-            self.note(id, || {
-                "not an HTTP port: proxied at L4 to the dialled address".to_string()
-            });
-            Decision::Passthrough { route: None }
-        })
+        let decision =
+            service.and_then(|s| router::route_tcp(cfg, s, port, sni, &mut proxy.rng, trace));
+        if let Some(d) = decision {
+            return d;
+        }
+        let reset = |flags| {
+            Decision::Local(LocalReply {
+                route: None,
+                status: 0,
+                flags,
+                body: String::new(),
+                headers: Vec::new(),
+                missing_cluster: None,
+            })
+        };
+        match dialled {
+            Dialled::Service { .. }
+                if service.is_some_and(|s| cfg.tcp.contains_key(&(s, port))) =>
+            {
+                reset(ResponseFlags::NR)
+            }
+            Dialled::External { .. } if cfg.outbound == OutboundPolicy::RegistryOnly => {
+                self.note(id, || {
+                    "REGISTRY_ONLY: an unknown destination goes to the BlackHole cluster"
+                        .to_string()
+                });
+                reset(ResponseFlags::NONE)
+            }
+            _ => {
+                self.note(id, || {
+                    "not an HTTP port: proxied at L4 to the dialled address".to_string()
+                });
+                Decision::Passthrough { route: None }
+            }
+        }
     }
 
     /// Whether call `id` is a probe's (or a gateway forwarding one) and a
