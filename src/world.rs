@@ -272,7 +272,7 @@ impl World {
             if obj.info.namespaced && !self.cluster.namespaces.contains_key(obj.namespace()) {
                 return Err(format!("namespaces {:?} not found", obj.namespace()));
             }
-            self.mesh.store.apply(obj.clone());
+            self.mesh.store.apply(obj.clone(), now);
         }
         Ok(())
     }

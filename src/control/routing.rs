@@ -8,14 +8,14 @@
 use std::collections::BTreeMap;
 
 use crate::apps::Request;
+use crate::config::Body;
 use crate::config::networking::destination_rule::{
-    ConsistentHashLb, DestinationRule, LoadBalancerSettings, SimpleLb, TrafficPolicy,
+    ConsistentHashLb, LoadBalancerSettings, SimpleLb, TrafficPolicy,
 };
 use crate::config::networking::gateway::Gateway;
 use crate::config::networking::virtual_service::{
     Destination, Headers, HttpRedirect, HttpRoute, RedirectPortSelection, VirtualService,
 };
-use crate::config::{Body, Object};
 use crate::dataplane::lb::PolicyConfig;
 use crate::dataplane::route_match::{CompiledMatch, MatchInput};
 use crate::dataplane::xds::{
@@ -24,6 +24,7 @@ use crate::dataplane::xds::{
     SniRoute, TcpRoute, TlsTermination, VirtualHost, WeightedCluster,
 };
 
+use super::destination_rules::{DestinationRules, MergedRule};
 use super::registry::{Origin, Registry, Visibility, host_matches, resolve_short_name};
 use super::store::ConfigStore;
 
@@ -35,6 +36,7 @@ pub const ROOT_NAMESPACE: &str = "istio-system";
 pub struct Inputs<'a> {
     pub registry: &'a Registry,
     pub store: &'a ConfigStore,
+    pub destination_rules: &'a DestinationRules,
     pub outbound: OutboundPolicy,
 }
 
@@ -986,89 +988,20 @@ impl<'a> Builder<'a> {
         Some(self.clusters.len() - 1)
     }
 
-    /// The DestinationRule for `host`, as istiod picks it for this proxy:
-    /// the proxy's namespace first, then the service's namespace (rules
-    /// exported to the proxy), then the root namespace; the most specific
-    /// host within a namespace; rules for one host in one namespace merged.
+    /// The DestinationRule for `host`, as istiod picks it for this proxy
+    /// (see [`DestinationRules`]).
     fn destination_rule(&self, host: &str) -> Option<MergedRule> {
-        let proxy_ns = self.identity.namespace.as_str();
         let service_ns = self
             .inputs
             .registry
             .find(host)
-            .map(|i| self.inputs.registry.get(i).namespace.clone());
-        let rules = self.inputs.store.of_kind("DestinationRule");
-        let candidates = |ns: &str, own: bool| -> Vec<(&Object, &DestinationRule, String)> {
-            rules
-                .iter()
-                .filter(|o| o.namespace() == ns)
-                .filter_map(|o| match &o.body {
-                    Body::DestinationRule(dr) => Some((*o, dr)),
-                    _ => None,
-                })
-                .filter(|(o, dr)| {
-                    let vis = Visibility::parse(&dr.export_to, o.namespace());
-                    own || vis.visible_from(proxy_ns)
-                })
-                .filter(|(_, dr)| {
-                    dr.workload_selector.as_ref().is_none_or(|s| {
-                        own && s
-                            .match_labels
-                            .iter()
-                            .all(|(k, v)| self.identity.labels.get(k) == Some(v))
-                    })
-                })
-                .map(|(o, dr)| (o, dr, resolve_short_name(dr.host(), o.namespace())))
-                .filter(|(_, _, h)| host_matches(h, host))
-                .collect()
-        };
-        let mut steps = vec![(proxy_ns.to_string(), true)];
-        if let Some(ns) = service_ns.filter(|ns| ns != proxy_ns) {
-            steps.push((ns, false));
-        }
-        if proxy_ns != ROOT_NAMESPACE {
-            steps.push((ROOT_NAMESPACE.to_string(), false));
-        }
-        for (ns, own) in steps {
-            let found = candidates(&ns, own);
-            let Some(best) = found
-                .iter()
-                .map(|(_, _, h)| h)
-                .max_by_key(|h| {
-                    if h.starts_with('*') {
-                        h.len()
-                    } else {
-                        usize::MAX
-                    }
-                })
-                .cloned()
-            else {
-                continue;
-            };
-            let same: Vec<_> = found.into_iter().filter(|(_, _, h)| *h == best).collect();
-            // Selector rules first (they are sorted first), then merging.
-            let mut merged = MergedRule {
-                key: format!("{}/{}", same[0].0.namespace(), same[0].0.name()),
-                policy: None,
-                subsets: Vec::new(),
-            };
-            for (_, dr, _) in &same {
-                if merged.policy.is_none() {
-                    merged.policy = dr.traffic_policy.clone();
-                }
-                for s in &dr.subsets {
-                    if !merged.subsets.iter().any(
-                        |m: &crate::config::networking::destination_rule::Subset| {
-                            m.name() == s.name()
-                        },
-                    ) {
-                        merged.subsets.push(s.clone());
-                    }
-                }
-            }
-            return Some(merged);
-        }
-        None
+            .map(|i| self.inputs.registry.get(i).namespace.as_str());
+        self.inputs.destination_rules.for_proxy(
+            &self.identity.namespace,
+            &self.identity.labels,
+            host,
+            service_ns,
+        )
     }
 }
 
@@ -1124,13 +1057,6 @@ fn rewrite_span(m: &crate::config::networking::virtual_service::HttpMatchRequest
         },
         None => RewriteSpan::Root,
     }
-}
-
-/// DestinationRules for one host in one namespace, merged.
-struct MergedRule {
-    key: String,
-    policy: Option<TrafficPolicy>,
-    subsets: Vec<crate::config::networking::destination_rule::Subset>,
 }
 
 /// The load balancer settings in force for a port: port-level settings

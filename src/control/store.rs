@@ -1,36 +1,35 @@
 //! The configuration istiod watches: Istio and Gateway API objects, with
-//! the order they were created in (istiod breaks ties between conflicting
-//! objects by creation time) and a revision that changes on every write,
-//! so per-proxy configuration can be rebuilt only when something changed.
+//! their creation time (istiod breaks ties between conflicting objects by
+//! it) and a revision that changes on every write, so per-proxy
+//! configuration can be rebuilt only when something changed.
 
 use std::collections::BTreeMap;
 
 use crate::config::Object;
+use crate::sim::SimTime;
 
 #[derive(Clone, Debug, Default)]
 pub struct ConfigStore {
+    /// Each object with its `creationTimestamp`, in whole seconds of
+    /// simulated time as the apiserver stores it.
     objects: BTreeMap<(String, String, String), (u64, Object)>,
-    next_seq: u64,
     revision: u64,
 }
 
 impl ConfigStore {
-    /// Creates or replaces an object; a replaced object keeps its creation
-    /// order, as an update keeps `creationTimestamp`.
-    pub fn apply(&mut self, obj: Object) {
+    /// Creates or replaces an object at `now`; a replaced object keeps its
+    /// creation time, as an update keeps `creationTimestamp`.
+    pub fn apply(&mut self, obj: Object, now: SimTime) {
         let key = (
             obj.kind().to_string(),
             obj.namespace().to_string(),
             obj.name().to_string(),
         );
-        let seq = match self.objects.get(&key) {
-            Some((seq, _)) => *seq,
-            None => {
-                self.next_seq += 1;
-                self.next_seq
-            }
+        let created = match self.objects.get(&key) {
+            Some((created, _)) => *created,
+            None => now.as_nanos() / 1_000_000_000,
         };
-        self.objects.insert(key, (seq, obj));
+        self.objects.insert(key, (created, obj));
         self.revision += 1;
     }
 
@@ -56,8 +55,10 @@ impl ConfigStore {
         self.revision
     }
 
-    /// Objects of one kind, oldest first (then by name and namespace, as
-    /// istiod's `sortConfigByCreationTime` orders equal timestamps).
+    /// Objects of one kind, oldest first, then by name and namespace: how
+    /// istiod's `sortConfigByCreationTime` orders them. Timestamps are
+    /// whole seconds, so objects applied together (one `kubectl apply`, or
+    /// every file `meshsim eval` is given) are ordered by name.
     pub fn of_kind(&self, kind: &str) -> Vec<&Object> {
         let mut v: Vec<(u64, &Object)> = self
             .objects
@@ -82,5 +83,41 @@ impl ConfigStore {
 
     pub fn is_empty(&self) -> bool {
         self.objects.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::SimDuration;
+
+    fn vs(name: &str) -> Object {
+        let yaml = format!(
+            "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {{name: {name}, namespace: default}}\nspec: {{hosts: [reviews], http: [{{route: [{{destination: {{host: reviews}}}}]}}]}}\n"
+        );
+        let mut loaded = crate::config::load_str("t.yaml", &yaml, None);
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        loaded.objects.remove(0)
+    }
+
+    fn names(store: &ConfigStore) -> Vec<&str> {
+        store
+            .of_kind("VirtualService")
+            .iter()
+            .map(|o| o.name())
+            .collect()
+    }
+
+    #[test]
+    fn objects_created_in_the_same_second_are_ordered_by_name() {
+        let mut store = ConfigStore::default();
+        let t0 = SimTime::ZERO;
+        store.apply(vs("z-reviews"), t0);
+        store.apply(vs("a-reviews"), t0 + SimDuration::from_millis(300));
+        store.apply(vs("0-late"), t0 + SimDuration::from_secs(2));
+        assert_eq!(names(&store), ["a-reviews", "z-reviews", "0-late"]);
+        // An update keeps the creation time.
+        store.apply(vs("z-reviews"), t0 + SimDuration::from_secs(9));
+        assert_eq!(names(&store), ["a-reviews", "z-reviews", "0-late"]);
     }
 }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use crate::apps::model::Behavior;
 use crate::config::networking::gateway::Protocol;
+use crate::control::destination_rules::DestinationRules;
 use crate::control::registry::{Origin, Registry};
+use crate::control::routing::ROOT_NAMESPACE;
 use crate::control::routing::{self, Inputs};
 use crate::control::store::ConfigStore;
 use crate::dataplane::Upstream;
@@ -19,6 +21,8 @@ use super::World;
 pub struct Mesh {
     pub store: ConfigStore,
     pub registry: Registry,
+    /// istiod's DestinationRule indexes, per registry build.
+    pub destination_rules: DestinationRules,
     /// (store revision, services epoch) the registry was built from.
     built_from: Option<(u64, u64)>,
     /// Bumps whenever proxy configuration may have changed.
@@ -52,6 +56,7 @@ impl Mesh {
         Mesh {
             store: ConfigStore::default(),
             registry: Registry::default(),
+            destination_rules: DestinationRules::build(&ConfigStore::default(), ROOT_NAMESPACE),
             built_from: None,
             revision: 0,
             configs: BTreeMap::new(),
@@ -71,6 +76,7 @@ impl World {
             return;
         }
         self.mesh.registry = Registry::build(&self.cluster, self.mesh.store.iter());
+        self.mesh.destination_rules = DestinationRules::build(&self.mesh.store, ROOT_NAMESPACE);
         self.mesh.configs.clear();
         self.mesh.registry_index = self
             .cluster
@@ -140,6 +146,7 @@ impl World {
                 let inputs = Inputs {
                     registry: &self.mesh.registry,
                     store: &self.mesh.store,
+                    destination_rules: &self.mesh.destination_rules,
                     outbound: self.mesh.outbound,
                 };
                 let built = Arc::new(if identity.gateways.is_some() {
