@@ -210,3 +210,46 @@ spec:
     let plain = external(&mut w, 80, "/get");
     assert_eq!(via(&plain).as_deref(), Some("plain"), "{plain:?}");
 }
+
+/// Routes of VirtualServices merged into one gateway virtual host keep
+/// their order, except that catch-alls (a rule without matches, or a block
+/// `prefix: /`) go last (route.go `SortVHostRoutes`, `IsCatchAllRoute`), so
+/// `b-api`'s `/status` rule wins over `a-all`'s explicit `prefix: /` even
+/// though `a-all` sorts first. A rule whose first block is specific keeps
+/// that block in place.
+#[test]
+fn catch_all_blocks_of_merged_virtual_services_go_last() {
+    let vs = |name: &str, http: &str| {
+        format!(
+            "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {{name: {name}}}\nspec:\n  hosts: ['*']\n  gateways: [gw]\n  http:\n{http}"
+        )
+    };
+    let route = |via: &str| {
+        format!(
+            "    route: [{{destination: {{host: httpbin, port: {{number: 8000}}}}}}]\n    headers: {{response: {{set: {{via: {via}}}}}}}\n"
+        )
+    };
+    let a = vs(
+        "a-all",
+        &format!(
+            "  - match: [{{uri: {{prefix: /get}}}}, {{uri: {{prefix: /}}}}]\n{}",
+            route("a")
+        ),
+    );
+    let b = vs(
+        "b-api",
+        &format!("  - match: [{{uri: {{prefix: /status}}}}]\n{}", route("b")),
+    );
+    let gw = gateway("  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: ['*']\n");
+    let mut w = world(&[&gw, &a, &b]);
+    let via = |w: &mut World, path: &str| {
+        external(w, 80, path)
+            .response_headers
+            .get("via")
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(via(&mut w, "/status/200"), "b");
+    assert_eq!(via(&mut w, "/get"), "a");
+    assert_eq!(via(&mut w, "/anything"), "a");
+}

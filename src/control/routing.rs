@@ -221,10 +221,7 @@ pub fn gateway_config(
         .into_iter()
         .map(|(target, (_, mut vhosts))| {
             for vh in &mut vhosts {
-                // Catch-all routes of merged VirtualServices go last, in order
-                // (`SortVHostRoutes`).
-                vh.routes
-                    .sort_by_key(|r| r.matches.is_empty() && r.origin != RouteOrigin::CatchAll);
+                vh.routes = sort_vhost_routes(std::mem::take(&mut vh.routes));
             }
             (
                 Listener::Port(target),
@@ -241,6 +238,36 @@ pub fn gateway_config(
         tls_ports,
         tcp: BTreeMap::new(),
     }
+}
+
+/// Catch-all routes of the VirtualServices merged into a gateway virtual
+/// host go last, each kept in order (I route.go `SortVHostRoutes`). istiod
+/// writes one Envoy route per match block, so a rule whose later block is
+/// a catch-all (`prefix: /`) is split: its earlier blocks stay in place.
+fn sort_vhost_routes(routes: Vec<Route>) -> Vec<Route> {
+    let mut head = Vec::with_capacity(routes.len());
+    let mut tail = Vec::new();
+    for r in routes {
+        match r.matches.iter().position(CompiledMatch::is_catch_all) {
+            _ if r.matches.is_empty() => tail.push(r),
+            None => head.push(r),
+            Some(k) => {
+                // Blocks after a catch-all are never written.
+                let mut catch_all = r.clone();
+                catch_all.matches = vec![r.matches[k].clone()];
+                catch_all.rewrite_spans = r.rewrite_spans.get(k).copied().into_iter().collect();
+                if k > 0 {
+                    let mut rest = r;
+                    rest.matches.truncate(k);
+                    rest.rewrite_spans.truncate(k);
+                    head.push(rest);
+                }
+                tail.push(catch_all);
+            }
+        }
+    }
+    head.extend(tail);
+    head
 }
 
 /// The gateway virtual host for `host` (one per host and server port,

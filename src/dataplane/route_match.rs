@@ -181,6 +181,22 @@ impl CompiledMatch {
         &self.name
     }
 
+    /// Whether Envoy sees this block as matching every request: path
+    /// prefix `/` (or regex `.*`, or no path condition) and no header,
+    /// query or metadata condition (I route.go `IsCatchAllRoute`; `port`,
+    /// sources and gateways are istiod's, not Envoy's).
+    pub fn is_catch_all(&self) -> bool {
+        let uri_all = match &self.uri {
+            None => true,
+            Some(u) => match &u.matcher {
+                Matcher::Prefix(p) => p == "/",
+                Matcher::Regex(r, _) => r == ".*",
+                Matcher::Present | Matcher::Exact(_) => false,
+            },
+        };
+        uri_all && self.headers.is_empty() && self.query_params.is_empty() && self.claims.is_empty()
+    }
+
     /// `Ok(())` when every condition holds; otherwise the first that failed,
     /// in the order istiod and then Envoy check them: port, gateways,
     /// source; headers, query parameters, JWT claims; the path last
