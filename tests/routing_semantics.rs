@@ -1320,6 +1320,65 @@ fn the_first_of_two_virtual_services_for_a_host_wins_entirely() {
     assert_eq!((r.status, r.flags.as_str()), (Some(404), "NR"), "{r:?}");
 }
 
+/// A VirtualService left with no route for this client (its only rule is
+/// for other source labels) does not claim the host, so a later one for
+/// the same host applies (route.go `buildSidecarVirtualHostsForVirtualService`
+/// returns nothing, and no duplicate virtual host is dropped).
+#[test]
+fn a_virtual_service_with_no_routes_for_the_client_leaves_the_host_to_the_next() {
+    let vs = |name: &str, http: &str| {
+        reviews_vs(http).replace("name: reviews\n", &format!("name: {name}\n"))
+    };
+    let mut m = Mesh::new(&format!(
+        "{REVIEWS_DR}---\n{}---\n{}",
+        vs(
+            "a-reviews",
+            "  - match:
+    - sourceLabels: {app: nobody}
+    route:
+    - destination: {host: reviews, subset: v1}
+"
+        ),
+        vs(
+            "b-reviews",
+            "  - route:
+    - destination: {host: reviews, subset: v3}
+"
+        )
+    ));
+    assert_eq!(m.reviews(&[]).cluster, reviews("v3"));
+}
+
+/// Objects created in the same second are ordered by name (istiod's
+/// `sortConfigByCreationTime`; the apiserver's timestamps are seconds),
+/// so of two VirtualServices applied together the one whose name sorts
+/// first wins, wherever it is in the file.
+#[test]
+fn of_two_virtual_services_applied_together_the_first_by_name_wins() {
+    let vs = |name: &str, subset: &str| {
+        reviews_vs(&format!(
+            "  - route:\n    - destination: {{host: reviews, subset: {subset}}}\n"
+        ))
+        .replace("name: reviews\n", &format!("name: {name}\n"))
+    };
+    let mut m = Mesh::new(&format!(
+        "{REVIEWS_DR}---\n{}---\n{}",
+        vs("z-reviews", "v1"),
+        vs("a-reviews", "v2")
+    ));
+    assert_eq!(m.reviews(&[]).cluster, reviews("v2"));
+}
+
+/// VirtualService hosts are case-insensitive (istiod lowercases them).
+#[test]
+fn virtual_service_hosts_ignore_case() {
+    let mut m = Mesh::new(
+        &with_dr("  - route:\n    - destination: {host: reviews, subset: v2}\n")
+            .replace("hosts: [reviews]", "hosts: [Reviews]"),
+    );
+    assert_eq!(m.reviews(&[]).cluster, reviews("v2"));
+}
+
 /// `authority` matches the raw Host, whatever name the client used (§3).
 #[test_case("reviews.bookinfo.svc.cluster.local:9080", "v2"; "fqdn")]
 #[test_case("reviews:9080", "v1"; "short")]

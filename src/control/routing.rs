@@ -61,10 +61,10 @@ pub fn sidecar_config(inputs: &Inputs<'_>, identity: ProxyIdentity) -> ProxyConf
             } else {
                 Listener::Sniffed(svc.hostname.clone(), port.number)
             };
-            let routes = bound
-                .get(&i)
-                .and_then(|vs| b.vs_routes(vs, port.number, None))
-                .unwrap_or_else(|| vec![b.default_route(i, port.number)]);
+            let (virtual_service, routes) = match b.first_with_routes(bound.get(&i), port.number) {
+                Some((vs, routes)) => (Some(vs.key()), routes),
+                None => (None, vec![b.default_route(i, port.number)]),
+            };
             let mut domains = b.service_domains(i);
             if matches!(listener, Listener::Sniffed(..)) {
                 domains = vec!["*".to_string()];
@@ -73,7 +73,7 @@ pub fn sidecar_config(inputs: &Inputs<'_>, identity: ProxyIdentity) -> ProxyConf
                 name: format!("{}:{}", svc.hostname, port.number),
                 domains,
                 routes,
-                virtual_service: bound.get(&i).map(|vs| vs.key()),
+                virtual_service,
                 require_tls: false,
             });
         }
@@ -81,7 +81,7 @@ pub fn sidecar_config(inputs: &Inputs<'_>, identity: ProxyIdentity) -> ProxyConf
     // VirtualService hosts no registry service carries get virtual hosts
     // of their own, on port 80 (istiod's "gross HACK") and on the ports of
     // services the VirtualService also names.
-    for (host, vs) in b.unbound_hosts(&vss, &bound) {
+    for (host, vs) in b.unbound_hosts(&vss) {
         let ports: Vec<u16> = by_listener
             .keys()
             .filter_map(|l| match l {
@@ -108,7 +108,7 @@ pub fn sidecar_config(inputs: &Inputs<'_>, identity: ProxyIdentity) -> ProxyConf
             }
         }
     }
-    let tcp = b.tcp_routes(&bound);
+    let tcp = b.tcp_routes(&vss);
     let outbound = inputs.outbound;
     let routes = by_listener
         .into_iter()
@@ -495,10 +495,13 @@ impl<'a> Builder<'a> {
                 namespace: obj.namespace(),
                 name: obj.name(),
                 spec,
+                // Host names are case-insensitive; istiod lowercases them
+                // before matching services (route.go
+                // `separateVSHostsAndServices`).
                 hosts: spec
                     .hosts
                     .iter()
-                    .map(|h| resolve_short_name(h, obj.namespace()))
+                    .map(|h| resolve_short_name(&h.to_ascii_lowercase(), obj.namespace()))
                     .collect(),
                 gateways,
             });
@@ -506,36 +509,51 @@ impl<'a> Builder<'a> {
         tiers.into_iter().flatten().collect()
     }
 
-    /// Each visible registry service bound to the VirtualService with the
-    /// most specific host covering it (the first in order on ties).
-    fn bind_virtual_services<'v>(&self, vss: &'v [Vs<'a>]) -> BTreeMap<usize, &'v Vs<'a>> {
-        let mut best: BTreeMap<usize, (usize, &'v Vs<'a>)> = BTreeMap::new();
+    /// For each visible registry service, the VirtualServices that may give
+    /// its HTTP ports routes, in order (I route.go
+    /// `separateVSHostsAndServices` with sidecar.go
+    /// `computeWildcardHostVirtualServiceIndex`): every one naming its
+    /// hostname exactly; without one, the first with the most specific
+    /// wildcard host covering it. On each port the first that has routes
+    /// for this proxy wins; one left with none does not claim the service
+    /// (`buildSidecarVirtualHostsForVirtualService` returns nothing).
+    fn bind_virtual_services<'v>(&self, vss: &'v [Vs<'a>]) -> BTreeMap<usize, Vec<&'v Vs<'a>>> {
+        let mut exact: BTreeMap<usize, Vec<&'v Vs<'a>>> = BTreeMap::new();
+        let mut wildcard: BTreeMap<usize, (usize, &'v Vs<'a>)> = BTreeMap::new();
         for vs in vss {
             for h in &vs.hosts {
-                let specificity = if h.starts_with('*') {
-                    h.len()
-                } else {
-                    usize::MAX
-                };
                 for i in self.inputs.registry.matching(h, &self.identity.namespace) {
-                    match best.get(&i) {
-                        Some((s, _)) if *s >= specificity => {}
-                        _ => {
-                            best.insert(i, (specificity, vs));
+                    if !h.starts_with('*') {
+                        let list = exact.entry(i).or_default();
+                        if !list.iter().any(|v| std::ptr::eq(*v, vs)) {
+                            list.push(vs);
                         }
+                    } else if wildcard.get(&i).is_none_or(|(len, _)| h.len() > *len) {
+                        wildcard.insert(i, (h.len(), vs));
                     }
                 }
             }
         }
-        best.into_iter().map(|(i, (_, vs))| (i, vs)).collect()
+        for (i, (_, vs)) in wildcard {
+            exact.entry(i).or_insert_with(|| vec![vs]);
+        }
+        exact
+    }
+
+    /// The first of `candidates` with HTTP routes for `port` on this
+    /// proxy, and those routes.
+    fn first_with_routes<'v>(
+        &mut self,
+        candidates: Option<&Vec<&'v Vs<'a>>>,
+        port: u16,
+    ) -> Option<(&'v Vs<'a>, Vec<Route>)> {
+        candidates?
+            .iter()
+            .find_map(|vs| self.vs_routes(vs, port, None).map(|r| (*vs, r)))
     }
 
     /// VirtualService hosts that name no visible registry service.
-    fn unbound_hosts<'v>(
-        &self,
-        vss: &'v [Vs<'a>],
-        _bound: &BTreeMap<usize, &'v Vs<'a>>,
-    ) -> Vec<(String, &'v Vs<'a>)> {
+    fn unbound_hosts<'v>(&self, vss: &'v [Vs<'a>]) -> Vec<(String, &'v Vs<'a>)> {
         let mut out: Vec<(String, &'v Vs<'a>)> = Vec::new();
         for vs in vss {
             for h in &vs.hosts {
@@ -557,12 +575,15 @@ impl<'a> Builder<'a> {
         out
     }
 
-    /// TCP routes for the non-HTTP ports of visible services: the first
-    /// `tcp` rule of the service's VirtualService whose conditions apply to
-    /// this proxy (`port`, `sourceLabels`, `sourceNamespace`, `gateways`),
-    /// else the service's own cluster. TLS ports are proxied the same way:
-    /// meshsim's clients do not originate TLS, so `tls` rules never match.
-    fn tcp_routes(&mut self, bound: &BTreeMap<usize, &Vs<'_>>) -> BTreeMap<(usize, u16), TcpRoute> {
+    /// L4 routes for the TCP and TLS ports of visible services, from every
+    /// VirtualService with a host covering the service, in order (I tls.go
+    /// `getConfigsForHost`). A TCP port takes the first `tcp` rule that
+    /// applies to this proxy (`port`, `sourceLabels`, `sourceNamespace`,
+    /// `gateways`), else the service's own cluster
+    /// (`buildSidecarOutboundTCPFilterChainOpts`); a TLS port ignores `tcp`
+    /// rules and gets SNI chains from `tls` rules, or the service's cluster
+    /// when none applies (`buildSidecarOutboundTLSFilterChainOpts`).
+    fn tcp_routes(&mut self, vss: &[Vs<'_>]) -> BTreeMap<(usize, u16), TcpRoute> {
         let mut out = BTreeMap::new();
         // (registry index, hostname, [(port, carries TLS)])
         type TcpPorts = Vec<(usize, String, Vec<(u16, bool)>)>;
@@ -584,23 +605,33 @@ impl<'a> Builder<'a> {
             })
             .collect();
         for (i, host, ports) in services {
+            if ports.is_empty() {
+                continue;
+            }
+            let configs: Vec<&Vs<'_>> = vss
+                .iter()
+                .filter(|vs| vs.hosts.iter().any(|h| host_matches(h, &host)))
+                .collect();
             for (port, tls) in ports {
-                let vs = bound.get(&i);
-                let sni = match vs {
-                    Some(vs) if tls => self.sni_routes(vs, port),
-                    _ => Vec::new(),
-                };
-                let from_vs = vs.and_then(|vs| {
-                    vs.spec.tcp.iter().enumerate().find_map(|(index, rule)| {
-                        let applies = rule.r#match.is_empty()
-                            || rule
-                                .r#match
-                                .iter()
-                                .any(|m| self.l4_applies(m, port, &vs.gateways));
-                        applies.then_some((vs, index, &rule.route))
-                    })
-                });
-                let weighted = from_vs.map(|(vs, index, dests)| {
+                let mut sni = Vec::new();
+                let mut weighted = None;
+                if tls {
+                    for vs in &configs {
+                        self.sni_routes(vs, port, &mut sni);
+                    }
+                } else {
+                    weighted = configs.iter().find_map(|vs| {
+                        vs.spec.tcp.iter().enumerate().find_map(|(index, rule)| {
+                            let applies = rule.r#match.is_empty()
+                                || rule
+                                    .r#match
+                                    .iter()
+                                    .any(|m| self.l4_applies(m, port, &vs.gateways));
+                            (applies && !rule.route.is_empty()).then_some((*vs, index, &rule.route))
+                        })
+                    });
+                }
+                let weighted = weighted.map(|(vs, index, dests)| {
                     (
                         RouteOrigin::VirtualService {
                             name: vs.key(),
@@ -629,12 +660,11 @@ impl<'a> Builder<'a> {
         out
     }
 
-    /// A TLS port's SNI filter chains from a VirtualService's `tls` rules:
-    /// one per match that applies to this proxy, the first of several with
-    /// the same SNI names winning (I tls.go
+    /// Adds a TLS port's SNI filter chains from a VirtualService's `tls`
+    /// rules: one per match that applies to this proxy, the first of
+    /// several with the same SNI names winning (I tls.go
     /// `buildSidecarOutboundTLSFilterChainOpts`, `matchTLS`).
-    fn sni_routes(&mut self, vs: &Vs<'_>, port: u16) -> Vec<SniRoute> {
-        let mut chains: Vec<SniRoute> = Vec::new();
+    fn sni_routes(&mut self, vs: &Vs<'_>, port: u16, chains: &mut Vec<SniRoute>) {
         for (index, rule) in vs.spec.tls.iter().enumerate() {
             if rule.route.is_empty() {
                 continue;
@@ -662,7 +692,6 @@ impl<'a> Builder<'a> {
                 });
             }
         }
-        chains
     }
 
     /// Weighted clusters of an L4 route's destinations (weight-0
