@@ -831,6 +831,48 @@ fn destination_header_set_wins_over_route_set_for_a_single_destination() {
     assert_eq!(h.get("x-who").map(String::as_str), Some("destination"));
 }
 
+/// A destination's `:authority` or `host` header is a host rewrite, not a
+/// header: for a single destination it applies unless the route rewrites
+/// the host itself; for weighted destinations each cluster rewrites its own
+/// (route.go `processDestination`, `processWeightedDestination`,
+/// `isInternalHeader`; route_test "for header operations for single
+/// cluster" / "weighted cluster").
+#[test_case("{host: reviews, subset: v1}\n      headers: {request: {set: {host: example.com}}}", "", "example.com"; "single host header")]
+#[test_case("{host: reviews, subset: v1}\n      headers: {request: {set: {':authority': example.com}}}", "", "example.com"; "single authority header")]
+#[test_case("{host: reviews, subset: v1}\n      headers: {request: {set: {host: example.com}}}", "    rewrite: {authority: route.example}\n", "route.example"; "route rewrite wins over single destination")]
+#[test_case("{host: reviews, subset: v1}\n      weight: 100\n      headers: {request: {set: {host: example.com}}}\n    - destination: {host: reviews, subset: v2}\n      weight: 0", "", "example.com"; "weighted destination")]
+fn a_destination_authority_header_rewrites_the_host(
+    dest: &str,
+    route_extra: &str,
+    authority: &str,
+) {
+    let mut m = Mesh::new(&with_dr(&format!(
+        "  - route:\n    - destination: {dest}\n{route_extra}"
+    )));
+    let r = m.reviews(&[]);
+    let up = r.upstream.as_ref().expect("reached reviews");
+    assert_eq!(up.authority, authority, "{r:?}");
+    assert!(!up.headers.contains_key("host"), "{r:?}");
+    assert!(!up.headers.contains_key(":authority"), "{r:?}");
+}
+
+/// A route's response header operations apply to its redirects and direct
+/// responses too (route_test "for redirect and header manipulation", "for
+/// direct response code and header manipulation"; Envoy finalizes a local
+/// reply's headers with the route's).
+#[test_case("  - redirect: {uri: /elsewhere}\n    headers: {response: {set: {x-mark: marked}}}\n", 301; "redirect")]
+#[test_case("  - directResponse: {status: 503}\n    headers: {response: {add: {x-mark: marked}}}\n", 503; "direct response")]
+fn local_replies_carry_the_routes_response_headers(http: &str, status: u16) {
+    let mut m = Mesh::new(&with_dr(http));
+    let r = m.reviews(&[]);
+    assert_eq!(r.status, Some(status), "{r:?}");
+    assert_eq!(
+        r.response_headers.get("x-mark").map(String::as_str),
+        Some("marked"),
+        "{r:?}"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Mirroring
 // ---------------------------------------------------------------------------

@@ -776,6 +776,7 @@ impl<'a> Builder<'a> {
                 weight: 100,
                 request_headers: HeaderOps::default(),
                 response_headers: HeaderOps::default(),
+                host_rewrite: None,
             }]),
             rewrite: None,
             request_headers: HeaderOps::default(),
@@ -853,7 +854,7 @@ impl<'a> Builder<'a> {
             return None;
         }
         let (mut request_headers, mut response_headers) = header_ops(rule.headers.as_ref());
-        let authority = rule
+        let mut authority = rule
             .rewrite
             .as_ref()
             .map(|r| r.authority.clone())
@@ -884,17 +885,23 @@ impl<'a> Builder<'a> {
             let mut weighted = Vec::new();
             for (d, dest) in dests {
                 let cluster = self.destination_cluster(vs, dest, port);
-                let (req, resp) = header_ops(d.headers.as_ref());
+                let (mut req, resp) = header_ops(d.headers.as_ref());
+                // A destination's `:authority`/`host` is a host rewrite too
+                // (`processDestination`, `processWeightedDestination`).
+                let host_rewrite = take_authority(&mut req);
                 if single {
                     // One destination: its header operations come after the
-                    // route's, so its `set` wins (`applyHTTPRouteDestination`).
-                    request_headers = concat(request_headers, req);
-                    response_headers = concat(response_headers, resp);
+                    // route's, so its `set` wins (`applyHTTPRouteDestination`);
+                    // its host rewrite applies only without a route-level one.
+                    request_headers = request_headers.then(&req);
+                    response_headers = response_headers.then(&resp);
+                    authority = authority.or(host_rewrite);
                     weighted.push(WeightedCluster {
                         cluster,
                         weight: 100,
                         request_headers: HeaderOps::default(),
                         response_headers: HeaderOps::default(),
+                        host_rewrite: None,
                     });
                 } else {
                     weighted.push(WeightedCluster {
@@ -902,6 +909,7 @@ impl<'a> Builder<'a> {
                         weight: d.weight.max(0) as u32,
                         request_headers: req,
                         response_headers: resp,
+                        host_rewrite,
                     });
                 }
             }
@@ -1237,7 +1245,9 @@ fn header_ops(h: Option<&Headers>) -> (HeaderOps, HeaderOps) {
 }
 
 /// `:authority`/`host` in request `set`/`add` become a host rewrite (set
-/// wins over add) rather than header operations.
+/// wins over add) rather than header operations; other pseudo-headers and
+/// `host` are dropped from every list (`translateAppendHeaders`,
+/// `dropInternal`).
 fn take_authority(ops: &mut HeaderOps) -> Option<String> {
     let is_auth = |k: &str| k == ":authority" || k == "host";
     let from_set = ops
@@ -1252,14 +1262,8 @@ fn take_authority(ops: &mut HeaderOps) -> Option<String> {
         .map(|(_, v)| v.clone());
     ops.set.retain(|(k, _)| !is_auth(k) && !k.starts_with(':'));
     ops.add.retain(|(k, _)| !is_auth(k) && !k.starts_with(':'));
+    ops.remove.retain(|k| !is_auth(k) && !k.starts_with(':'));
     from_set.or(from_add)
-}
-
-fn concat(mut a: HeaderOps, b: HeaderOps) -> HeaderOps {
-    a.set.extend(b.set);
-    a.add.extend(b.add);
-    a.remove.extend(b.remove);
-    a
 }
 
 /// `ApplyRedirect`: 301 unless told otherwise; `derivePort:

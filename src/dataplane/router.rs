@@ -10,7 +10,9 @@ use crate::sim::Rng;
 
 use super::flags::ResponseFlags;
 use super::route_match::{MatchInput, evaluate_any};
-use super::xds::{Action, HeaderOps, Listener, ProxyConfig, RewriteSpan, Route, RouteOrigin};
+use super::xds::{
+    Action, HeaderOps, Listener, ProxyConfig, RewriteSpan, Route, RouteOrigin, WeightedCluster,
+};
 
 /// Which route a request took: route configuration, virtual host, route.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,7 +54,10 @@ pub struct LocalReply {
     pub status: u16,
     pub flags: ResponseFlags,
     pub body: String,
-    pub headers: Vec<(String, String)>,
+    /// Response header operations: a redirect's `location`, then the
+    /// route's own `headers.response` (Envoy applies a route's response
+    /// headers to its direct responses and redirects too).
+    pub headers: HeaderOps,
     /// The cluster a route named but that does not exist (for NC).
     pub missing_cluster: Option<String>,
 }
@@ -218,7 +223,7 @@ pub fn act(
                 status: 404,
                 flags: ResponseFlags::NR,
                 body: String::new(),
-                headers: Vec::new(),
+                headers: HeaderOps::default(),
                 missing_cluster: None,
             });
         }
@@ -229,10 +234,13 @@ pub fn act(
                 status: 301,
                 flags: ResponseFlags::NONE,
                 body: String::new(),
-                headers: vec![(
-                    "location".to_string(),
-                    format!("https://{}{}", out.request.authority, out.request.path),
-                )],
+                headers: HeaderOps {
+                    set: vec![(
+                        "location".to_string(),
+                        format!("https://{}{}", out.request.authority, out.request.path),
+                    )],
+                    ..HeaderOps::default()
+                },
                 missing_cluster: None,
             });
         }
@@ -256,7 +264,7 @@ pub fn act(
                 status: *status,
                 flags: ResponseFlags::NONE,
                 body: body.clone(),
-                headers: Vec::new(),
+                headers: r.response_headers.clone(),
                 missing_cluster: None,
             })
         }
@@ -268,7 +276,11 @@ pub fn act(
                 status: rd.code,
                 flags: ResponseFlags::NONE,
                 body: String::new(),
-                headers: vec![("location".to_string(), location)],
+                headers: HeaderOps {
+                    set: vec![("location".to_string(), location)],
+                    ..HeaderOps::default()
+                }
+                .then(&r.response_headers),
                 missing_cluster: None,
             })
         }
@@ -287,7 +299,7 @@ pub fn act(
                     w.cluster.name
                 );
             }
-            let upstream = rewrite_request(r, matched_block, &w.request_headers, out);
+            let upstream = rewrite_request(r, matched_block, w, out);
             let Some(cluster) = w.cluster.index else {
                 note!(trace, "cluster {} does not exist: 503 (NC)", w.cluster.name);
                 return Decision::Local(LocalReply {
@@ -295,7 +307,7 @@ pub fn act(
                     status: 503,
                     flags: ResponseFlags::NC,
                     body: String::new(),
-                    headers: Vec::new(),
+                    headers: HeaderOps::default(),
                     missing_cluster: Some(w.cluster.name.clone()),
                 });
             };
@@ -419,7 +431,7 @@ pub fn route_tcp(
             status: 0,
             flags: ResponseFlags::UH,
             body: String::new(),
-            headers: Vec::new(),
+            headers: HeaderOps::default(),
             missing_cluster: Some(cluster.name.clone()),
         }),
     })
@@ -473,10 +485,15 @@ pub fn shadow_host(authority: &str) -> String {
 fn rewrite_request(
     r: &Route,
     block: Option<usize>,
-    cluster_headers: &HeaderOps,
+    cluster: &WeightedCluster,
     out: &Outbound<'_>,
 ) -> Option<Request> {
-    if r.rewrite.is_none() && r.request_headers.is_empty() && cluster_headers.is_empty() {
+    let cluster_headers = &cluster.request_headers;
+    if r.rewrite.is_none()
+        && r.request_headers.is_empty()
+        && cluster_headers.is_empty()
+        && cluster.host_rewrite.is_none()
+    {
         return None;
     }
     let mut req = out.request.clone();
@@ -514,6 +531,10 @@ fn rewrite_request(
         if let Some(a) = &rw.authority {
             req.authority = a.clone();
         }
+    }
+    // A weighted cluster's host rewrite is applied after the route's.
+    if let Some(a) = &cluster.host_rewrite {
+        req.authority = a.clone();
     }
     cluster_headers.apply(&mut req.headers);
     r.request_headers.apply(&mut req.headers);

@@ -307,6 +307,9 @@ pub struct WeightedCluster {
     pub weight: u32,
     pub request_headers: HeaderOps,
     pub response_headers: HeaderOps,
+    /// The destination's own `:authority` (weighted clusters only; a
+    /// single destination's joins the route's rewrite).
+    pub host_rewrite: Option<String>,
 }
 
 /// A cluster a route names, resolved to this proxy's clusters when it
@@ -355,6 +358,14 @@ pub struct HeaderOps {
 }
 
 impl HeaderOps {
+    /// These operations followed by `next`'s.
+    pub fn then(mut self, next: &HeaderOps) -> HeaderOps {
+        self.set.extend(next.set.iter().cloned());
+        self.add.extend(next.add.iter().cloned());
+        self.remove.extend(next.remove.iter().cloned());
+        self
+    }
+
     pub fn is_empty(&self) -> bool {
         self.set.is_empty() && self.add.is_empty() && self.remove.is_empty()
     }

@@ -288,7 +288,7 @@ impl World {
                 status: 0,
                 flags,
                 body: String::new(),
-                headers: Vec::new(),
+                headers: HeaderOps::default(),
                 missing_cluster: None,
             })
         };
@@ -507,7 +507,7 @@ impl World {
                         status: 503,
                         flags: ResponseFlags::UH,
                         body: NO_HEALTHY_UPSTREAM.to_string(),
-                        headers: Vec::new(),
+                        headers: HeaderOps::default(),
                         missing_cluster: None,
                     },
                 )
@@ -1007,13 +1007,8 @@ fn dialled_port(d: &Dialled) -> u16 {
     }
 }
 
-/// The headers a proxy's local reply carries (a redirect's `location`), as
-/// response header operations.
-fn reply_ops(headers: Vec<(String, String)>) -> Option<Box<HeaderOps>> {
-    (!headers.is_empty()).then(|| {
-        Box::new(HeaderOps {
-            set: headers,
-            ..HeaderOps::default()
-        })
-    })
+/// The header operations of a proxy's local reply (a redirect's
+/// `location`, the route's response headers), if any.
+fn reply_ops(ops: HeaderOps) -> Option<Box<HeaderOps>> {
+    (!ops.is_empty()).then(|| Box::new(ops))
 }
