@@ -1068,6 +1068,40 @@ spec:
     assert!(chosen.len() >= 2, "12 users all hashed to {chosen:?}");
 }
 
+/// A consistent hash in `portLevelSettings` reaches a VirtualService
+/// route only when the destination names its port (route.go
+/// `HashForHTTPDestination` / `portLevelSettingsConsistentHash`); without
+/// it the route has no hash policy and the ring hash cluster picks at
+/// random. Without a VirtualService the service port's settings apply
+/// (`hashForService`).
+#[test_case("    - destination: {host: reviews, port: {number: 9080}}\n", true; "destination with port")]
+#[test_case("    - destination: {host: reviews}\n", false; "destination without port")]
+#[test_case("", true; "no virtual service")]
+fn port_level_consistent_hash_needs_the_destination_port(dest: &str, sticky: bool) {
+    let dr = "apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: reviews
+  namespace: bookinfo
+spec:
+  host: reviews
+  trafficPolicy:
+    portLevelSettings:
+    - port: {number: 9080}
+      loadBalancer:
+        consistentHash: {httpHeaderName: x-user}
+";
+    let yaml = if dest.is_empty() {
+        dr.to_string()
+    } else {
+        format!("{dr}---\n{}", reviews_vs(&format!("  - route:\n{dest}")))
+    };
+    let mut m = Mesh::new(&yaml);
+    let from = ProbeFrom::Pod(m.curl);
+    let (_, pods) = m.spread(30, from, "reviews:9080", &[("x-user", "jason")]);
+    assert_eq!(pods.len() == 1, sticky, "{pods:?}");
+}
+
 // ---------------------------------------------------------------------------
 // ServiceEntry and the outbound traffic policy
 // ---------------------------------------------------------------------------

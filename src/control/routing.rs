@@ -772,6 +772,8 @@ impl<'a> Builder<'a> {
             matches: Vec::new(),
             rewrite_spans: Vec::new(),
             action: Action::Forward(vec![WeightedCluster {
+                // `hashForService`: by the service port's settings.
+                hash: cluster.index.and_then(|i| self.clusters[i].hash.clone()),
                 cluster,
                 weight: 100,
                 request_headers: HeaderOps::default(),
@@ -885,6 +887,7 @@ impl<'a> Builder<'a> {
             let mut weighted = Vec::new();
             for (d, dest) in dests {
                 let cluster = self.destination_cluster(vs, dest, port);
+                let hash = self.destination_hash(vs, dest);
                 let (mut req, resp) = header_ops(d.headers.as_ref());
                 // A destination's `:authority`/`host` is a host rewrite too
                 // (`processDestination`, `processWeightedDestination`).
@@ -902,6 +905,7 @@ impl<'a> Builder<'a> {
                         request_headers: HeaderOps::default(),
                         response_headers: HeaderOps::default(),
                         host_rewrite: None,
+                        hash,
                     });
                 } else {
                     weighted.push(WeightedCluster {
@@ -910,6 +914,7 @@ impl<'a> Builder<'a> {
                         request_headers: req,
                         response_headers: resp,
                         host_rewrite,
+                        hash,
                     });
                 }
             }
@@ -1006,6 +1011,38 @@ impl<'a> Builder<'a> {
             None => listener_port,
         };
         self.cluster(&host, port, &dest.subset)
+    }
+
+    /// The hash policy a VirtualService destination puts on its route (I
+    /// route.go `HashForHTTPDestination`): the subset's port-level
+    /// consistent hash, the subset's, the rule's port-level, the rule's.
+    /// Port-level settings count only when the destination names its port.
+    fn destination_hash(&self, vs: &Vs<'_>, dest: &Destination) -> Option<HashPolicy> {
+        let dr = self.destination_rule(&resolve_short_name(dest.host(), vs.namespace))?;
+        let port = dest.port_number();
+        fn ch(lb: Option<&LoadBalancerSettings>) -> Option<&ConsistentHashLb> {
+            lb.and_then(|l| l.consistent_hash.as_ref())
+        }
+        fn port_level(p: &TrafficPolicy, port: Option<u32>) -> Option<&ConsistentHashLb> {
+            let port = port?;
+            let pl = p
+                .port_level_settings
+                .iter()
+                .find(|pl| pl.port.as_ref().map(|s| s.number) == Some(port))?;
+            ch(pl.load_balancer.as_ref())
+        }
+        let top = dr.policy.as_ref();
+        let subset = dr
+            .subsets
+            .iter()
+            .find(|s| s.name() == dest.subset)
+            .and_then(|s| s.traffic_policy.as_ref());
+        subset
+            .and_then(|s| port_level(s, port))
+            .or_else(|| subset.and_then(|s| ch(s.load_balancer.as_ref())))
+            .or_else(|| top.and_then(|t| port_level(t, port)))
+            .or_else(|| top.and_then(|t| ch(t.load_balancer.as_ref())))
+            .and_then(hash_policy)
     }
 
     /// `outbound|port|subset|host`, built once; `index: None` when the host

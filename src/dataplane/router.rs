@@ -11,7 +11,8 @@ use crate::sim::Rng;
 use super::flags::ResponseFlags;
 use super::route_match::{MatchInput, evaluate_any};
 use super::xds::{
-    Action, HeaderOps, Listener, ProxyConfig, RewriteSpan, Route, RouteOrigin, WeightedCluster,
+    Action, HashPolicy, HeaderOps, Listener, ProxyConfig, RewriteSpan, Route, RouteOrigin,
+    WeightedCluster,
 };
 
 /// Which route a request took: route configuration, virtual host, route.
@@ -40,6 +41,8 @@ pub struct Forward {
     pub route: Option<RouteRef>,
     pub cluster: usize,
     pub cluster_name: String,
+    /// What a hashing balancer hashes (the route's or TCP proxy's policy).
+    pub hash: Option<HashPolicy>,
     /// The request as it leaves the proxy, when the route changed it.
     pub upstream: Option<Request>,
     /// Header operations on the way back.
@@ -368,6 +371,7 @@ pub fn act(
                 route: Some(rref),
                 cluster,
                 cluster_name: w.cluster.name.clone(),
+                hash: w.hash.clone(),
                 upstream,
                 response_headers,
                 mirrors,
@@ -421,6 +425,8 @@ pub fn route_tcp(
             route: None,
             cluster: index,
             cluster_name: cluster.name.clone(),
+            // A TCP proxy hashes by the cluster's policy (source IP).
+            hash: cfg.clusters[index].hash.clone(),
             upstream: None,
             response_headers: HeaderOps::default(),
             mirrors: Vec::new(),

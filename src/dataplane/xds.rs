@@ -310,6 +310,10 @@ pub struct WeightedCluster {
     /// The destination's own `:authority` (weighted clusters only; a
     /// single destination's joins the route's rewrite).
     pub host_rewrite: Option<String>,
+    /// The route's hash policy for this destination, which a ring hash or
+    /// Maglev cluster hashes by (istiod puts it on the route, not the
+    /// cluster).
+    pub hash: Option<HashPolicy>,
 }
 
 /// A cluster a route names, resolved to this proxy's clusters when it

@@ -467,7 +467,7 @@ impl World {
             }
         }
         let cluster = &cfg.clusters[f.cluster];
-        let hash = cluster.hash.as_ref().and_then(|h| self.hash_of(h, id));
+        let hash = f.hash.as_ref().and_then(|h| self.hash_of(h, id));
         let proxy = self.pods[proxy_pod.0 as usize]
             .proxy
             .as_mut()
