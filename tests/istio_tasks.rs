@@ -771,7 +771,6 @@ fn egress_allow_any_passes_https_through() {
 /// fall-through filter chain of the outbound listener too), which the
 /// sidecar's access log and stats report as the upstream cluster.
 #[test]
-#[ignore = "meshsim bug: passthrough traffic reports an empty cluster instead of PassthroughCluster"]
 fn egress_allow_any_goes_through_passthrough_cluster() {
     let mut w = egress_with(&[], OutboundPolicy::AllowAny);
     let r = Curl::from_pod(&w, "default", "curl", "httpbin.org", 80, "/headers").send(&mut w);

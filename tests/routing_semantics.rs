@@ -1125,10 +1125,11 @@ spec:
 /// (`convertServices`, serviceentry/conversion.go; §8). Unknown hosts on an
 /// HTTP port hit the catch-all vhost (`buildCatchAllVirtualHost`,
 /// httproute.go): `block_all` is a direct 502 with no flag under
-/// REGISTRY_ONLY; `allow_any` passes through under ALLOW_ANY (§1, §8).
+/// REGISTRY_ONLY; `allow_any` passes through under ALLOW_ANY, to Envoy's
+/// `PassthroughCluster` (§1, §8).
 #[test_case(OutboundPolicy::AllowAny, "httpbin.org:80", 200, "outbound|80||httpbin.org"; "service entry, allow any")]
 #[test_case(OutboundPolicy::RegistryOnly, "httpbin.org:80", 200, "outbound|80||httpbin.org"; "service entry, registry only")]
-#[test_case(OutboundPolicy::AllowAny, "example.com:80", 200, ""; "unknown host, allow any")]
+#[test_case(OutboundPolicy::AllowAny, "example.com:80", 200, "PassthroughCluster"; "unknown host, allow any")]
 #[test_case(OutboundPolicy::RegistryOnly, "example.com:80", 502, ""; "unknown host, registry only")]
 fn external_hosts(policy: OutboundPolicy, to: &str, status: u16, cluster: &str) {
     let mut m = Mesh::build(HTTPBIN_SE, &[], 1, policy);

@@ -244,16 +244,25 @@ fn registry_only_resets_tls_to_unknown_hosts_until_a_service_entry() {
     let blocked = once("", OutboundPolicy::RegistryOnly, "www.google.com", 443);
     assert_eq!(blocked.status, None, "{blocked:?}");
     assert_eq!(blocked.error.as_deref(), Some("connection reset"));
+    // The BlackHole cluster is a static cluster without hosts.
+    assert_eq!(
+        (blocked.cluster.as_str(), blocked.flags.as_str()),
+        ("BlackHoleCluster", "UH")
+    );
     let se = "---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: google, namespace: shop}\nspec:\n  hosts: [www.google.com]\n  ports: [{number: 443, name: https, protocol: TLS}]\n  resolution: DNS\n  location: MESH_EXTERNAL\n";
     let allowed = once(se, OutboundPolicy::RegistryOnly, "www.google.com", 443);
     assert_eq!(allowed.status, Some(200), "{allowed:?}");
     assert_eq!(allowed.cluster, "outbound|443||www.google.com");
 }
 
-/// With ALLOW_ANY an unknown TLS destination passes through
-/// (PassthroughCluster): no Istio cluster is named.
+/// With ALLOW_ANY an unknown TLS destination passes through Envoy's
+/// `PassthroughCluster`.
 #[test]
 fn allow_any_passes_unknown_tls_through() {
     let r = once("", OutboundPolicy::AllowAny, "www.google.com", 443);
-    assert_eq!((r.status, r.cluster.as_str()), (Some(200), ""), "{r:?}");
+    assert_eq!(
+        (r.status, r.cluster.as_str()),
+        (Some(200), "PassthroughCluster"),
+        "{r:?}"
+    );
 }

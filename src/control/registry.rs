@@ -140,7 +140,7 @@ impl Registry {
         let mut r = Registry::default();
         for svc in cluster.services.iter().filter(|s| !s.deleted) {
             let export: Vec<String> = svc
-                .labels
+                .annotations
                 .get("networking.istio.io/exportTo")
                 .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
                 .unwrap_or_default();

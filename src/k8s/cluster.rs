@@ -166,6 +166,8 @@ pub struct Service {
     pub namespace: String,
     pub name: String,
     pub labels: BTreeMap<String, String>,
+    /// Read by istiod (`networking.istio.io/exportTo`).
+    pub annotations: BTreeMap<String, String>,
     pub type_: String,
     pub cluster_ip: Option<Ipv4Addr>,
     pub ports: Vec<ServicePort>,
@@ -305,6 +307,7 @@ impl Cluster {
                 ("component".to_string(), "apiserver".to_string()),
                 ("provider".to_string(), "kubernetes".to_string()),
             ]),
+            annotations: BTreeMap::new(),
             type_: "ClusterIP".to_string(),
             cluster_ip: Some(Ipv4Addr::new(10, 96, 0, 1)),
             ports: vec![ServicePort {
@@ -472,6 +475,7 @@ impl Cluster {
                     namespace: obj.namespace().to_string(),
                     name: obj.name().to_string(),
                     labels: BTreeMap::new(),
+                    annotations: BTreeMap::new(),
                     type_: String::new(),
                     cluster_ip,
                     ports: Vec::new(),
@@ -485,6 +489,7 @@ impl Cluster {
         };
         let svc = &mut self.services[id.0 as usize];
         svc.labels = obj.meta.labels.clone();
+        svc.annotations = obj.meta.annotations.clone();
         svc.type_ = type_;
         svc.endpoints = vec![Vec::new(); ports.len()];
         svc.ports = ports;

@@ -282,28 +282,29 @@ impl World {
         if let Some(d) = decision {
             return d;
         }
-        let reset = |flags| {
+        let reset = |flags, cluster: Option<&str>| {
             Decision::Local(LocalReply {
                 route: None,
                 status: 0,
                 flags,
                 body: String::new(),
                 headers: HeaderOps::default(),
-                missing_cluster: None,
+                missing_cluster: cluster.map(str::to_string),
             })
         };
         match dialled {
             Dialled::Service { .. }
                 if service.is_some_and(|s| cfg.tcp.contains_key(&(s, port))) =>
             {
-                reset(ResponseFlags::NR)
+                reset(ResponseFlags::NR, None)
             }
             Dialled::External { .. } if cfg.outbound == OutboundPolicy::RegistryOnly => {
                 self.note(id, || {
                     "REGISTRY_ONLY: an unknown destination goes to the BlackHole cluster"
                         .to_string()
                 });
-                reset(ResponseFlags::NONE)
+                // A static cluster with no hosts: no healthy upstream.
+                reset(ResponseFlags::UH, Some("BlackHoleCluster"))
             }
             _ => {
                 self.note(id, || {
@@ -352,7 +353,12 @@ impl World {
     ) {
         match decision {
             Decision::Local(reply) => self.local_reply(id, reply),
-            Decision::Passthrough { .. } => self.passthrough(id, dialled),
+            Decision::Passthrough { .. } => {
+                // Envoy's `%UPSTREAM_CLUSTER%` for traffic a proxy passes on.
+                let cluster = self.texts.intern_str("PassthroughCluster");
+                self.calls.get_mut(id).cluster = Some(cluster);
+                self.passthrough(id, dialled)
+            }
             Decision::Forward(f) => self.forward(id, proxy_pod, cfg, f),
         }
     }
