@@ -12,6 +12,7 @@
 //! generic model, tuned by `meshsim.io/*` annotations.
 
 pub mod bookinfo;
+pub mod echo;
 pub mod generic;
 pub mod http;
 pub mod model;

@@ -499,7 +499,6 @@ fn mirroring_copies_every_request_to_v2_while_v1_answers() {
 /// `include_request_attempt_count: true` on every outbound virtual host
 /// (pilot/pkg/networking/core/httproute.go, `IncludeRequestAttemptCount`).
 #[test]
-#[ignore = "meshsim bug: sidecars add no x-envoy-attempt-count (nor any other proxy header) to the upstream request"]
 fn mirroring_httpbin_sees_the_attempt_count_the_sidecar_adds() {
     let mut w = mirroring_with(&["mirroring-route-v1.yaml"]);
     let r = curl_headers(&w).send(&mut w);
@@ -517,7 +516,6 @@ fn mirroring_httpbin_sees_the_attempt_count_the_sidecar_adds() {
 /// `docker.io/kennethreitz/httpbin` (Flask), whose `/headers` maps each
 /// header to a string — `"Host": "httpbin:8000"` — not go-httpbin's lists.
 #[test]
-#[ignore = "meshsim bug: kennethreitz/httpbin answers in go-httpbin's format (header values as lists)"]
 fn mirroring_kennethreitz_httpbin_echoes_headers_as_strings() {
     let mut w = mirroring_with(&["mirroring-route-v1.yaml"]);
     let r = curl_headers(&w).send(&mut w);
@@ -533,7 +531,6 @@ fn mirroring_kennethreitz_httpbin_echoes_headers_as_strings() {
 ///   < server: envoy
 ///   I'm a teapot!
 #[test]
-#[ignore = "meshsim bug: go-httpbin's /status/418 body (I'm a teapot!) is not modelled; the body is empty"]
 fn httpbin_status_418_is_a_teapot() {
     let mut w = cluster(&["httpbin.yaml", "curl.yaml"]);
     let r = Curl::from_pod(&w, "default", "curl", "httpbin", 8000, "/status/418").send(&mut w);
@@ -630,7 +627,6 @@ fn ingress_wildcard_host_serves_headers_for_any_host() {
 /// (RFC 9110 section 9.3.2); go-httpbin answers HEAD like GET minus the
 /// body, and Envoy forwards none.
 #[test]
-#[ignore = "meshsim bug: a HEAD request gets the GET response body"]
 fn ingress_head_request_gets_no_body() {
     let mut w = cluster(&["httpbin.yaml", "ingress-httpbin-wildcard.yaml"]);
     let r = Curl::external("192.0.2.10", 80, "/headers")
@@ -788,7 +784,6 @@ fn egress_allow_any_goes_through_passthrough_cluster() {
 /// no `x-envoy-upstream-service-time` (added by the router HTTP filter) and
 /// no `server: envoy`.
 #[test]
-#[ignore = "meshsim bug: TLS passed through on 443 gets HTTP proxy headers (server: envoy, x-envoy-upstream-service-time)"]
 fn egress_https_passthrough_gets_no_envoy_response_headers() {
     let mut w = egress_with(&[], OutboundPolicy::AllowAny);
     let r = curl_https_head(&w, "www.google.com").send(&mut w);

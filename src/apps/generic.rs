@@ -6,6 +6,7 @@
 use crate::config::sim_annotations::CallSpec;
 use crate::sim::{Dist, SimDuration};
 
+use super::echo::EchoKind;
 use super::http::{Body, Outcome, Request};
 use super::model::{
     AppState, Behavior, DEFAULT_STARTUP, Input, Memo, Model, Step, StepCx, image_name,
@@ -22,11 +23,18 @@ pub struct Generic {
 pub enum GenericKind {
     /// Answers 200 with a body of `response_size` bytes.
     Plain,
-    /// Echoes the request (fortio's server, nginxdemos/hello).
-    Echo,
-    /// go-httpbin: `/status/N` answers N, `/delay/S` waits S seconds
-    /// (at most 10), the rest answers 200.
-    Httpbin,
+    /// Echoes the request. The httpbins also answer `/status/N` with N and
+    /// wait S seconds (at most 10) on `/delay/S`.
+    Echo(EchoKind),
+}
+
+impl GenericKind {
+    fn is_httpbin(self) -> bool {
+        matches!(
+            self,
+            GenericKind::Echo(EchoKind::GoHttpbin | EchoKind::FlaskHttpbin)
+        )
+    }
 }
 
 fn model(kind: GenericKind, service_time: &str, workers: u32) -> Model {
@@ -63,8 +71,23 @@ pub fn model_for_image(image: &str, router: bool) -> Option<Model> {
             behavior: Behavior::Client,
             ..model(GenericKind::Plain, "0s", 1)
         },
-        "httpbin" | "go-httpbin" => model(GenericKind::Httpbin, "lognormal(200us, 1ms)", 1000),
-        "fortio" | "hello" => model(GenericKind::Echo, "lognormal(100us, 500us)", 1000),
+        // Istio's httpbin sample is go-httpbin (`mccutchen/go-httpbin`);
+        // the other `httpbin` images are the Flask original.
+        "go-httpbin" => model(
+            GenericKind::Echo(EchoKind::GoHttpbin),
+            "lognormal(200us, 1ms)",
+            1000,
+        ),
+        "httpbin" => model(
+            GenericKind::Echo(EchoKind::FlaskHttpbin),
+            "lognormal(200us, 1ms)",
+            1000,
+        ),
+        "fortio" | "hello" => model(
+            GenericKind::Echo(EchoKind::Plain),
+            "lognormal(100us, 500us)",
+            1000,
+        ),
         _ => return None,
     })
 }
@@ -85,7 +108,7 @@ impl Generic {
         // Phases: 0 compute, 1..=calls.len() the calls, then a respond.
         match input {
             Input::Start => {
-                if self.kind == GenericKind::Httpbin
+                if self.kind.is_httpbin()
                     && let Some(status) = httpbin_status(&cx.request.path)
                 {
                     state.memo = Memo::Status(status);
@@ -142,10 +165,11 @@ impl Generic {
             _ => 200,
         };
         let body = match self.kind {
-            GenericKind::Echo | GenericKind::Httpbin => Body::Echo {
+            GenericKind::Echo(kind) => Body::Echo {
                 pod: cx.pod,
                 request: cx.request_id,
-                httpbin: self.kind == GenericKind::Httpbin,
+                kind,
+                via_proxy: cx.via_proxy,
             },
             GenericKind::Plain => Body::Sized(self.response_size),
         };
@@ -153,7 +177,7 @@ impl Generic {
     }
 
     fn httpbin_delay(&self, path: &str) -> Option<SimDuration> {
-        if self.kind != GenericKind::Httpbin {
+        if !self.kind.is_httpbin() {
             return None;
         }
         let secs: f64 = path

@@ -53,11 +53,12 @@ pub enum Body {
     Sized(u32),
     Bookinfo(super::bookinfo::Page),
     /// An echo of the request (by its id in the world) by the pod that
-    /// served it; go-httpbin's JSON when `httpbin`.
+    /// served it; `via_proxy` when an Envoy forwarded the request.
     Echo {
         pod: PodId,
         request: u32,
-        httpbin: bool,
+        kind: super::echo::EchoKind,
+        via_proxy: bool,
     },
 }
 

@@ -79,6 +79,8 @@ pub struct StepCx<'a> {
     pub request: &'a Request,
     /// The request's id in the world, for bodies that echo it.
     pub request_id: u32,
+    /// Whether an Envoy (sidecar or gateway) forwarded the request.
+    pub via_proxy: bool,
     pub pod: PodId,
     pub rng: &'a mut Rng,
 }

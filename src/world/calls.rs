@@ -50,6 +50,9 @@ pub struct Call {
     /// A proxy on the client side (its sidecar, or the gateway itself)
     /// decided where the request went and reports it as `source`.
     pub client_sidecar: bool,
+    /// The client proxy carried the connection at L4 (a TCP or TLS port):
+    /// it neither read nor changed the HTTP inside.
+    pub l4: bool,
     /// The telemetry label of the destination service (`destination_service`).
     pub dest_label: Option<u32>,
     /// The cluster the client proxy chose (a name in the world's texts).
@@ -108,6 +111,7 @@ impl Call {
             src_pod: None,
             src_workload: None,
             client_sidecar: false,
+            l4: false,
             dest_label: None,
             cluster: None,
             lease: None,

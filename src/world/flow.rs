@@ -234,7 +234,10 @@ impl World {
                             router::act(&cfg, &out, &selection, &mut proxy.rng, None)
                         }
                     }
-                    None => self.tcp_decision(id, pod, &cfg, &dialled),
+                    None => {
+                        self.calls.get_mut(id).l4 = true;
+                        self.tcp_decision(id, pod, &cfg, &dialled)
+                    }
                 };
                 self.pods[pod.0 as usize].proxy_cpu += self.costs.sidecar_cpu;
                 self.execute(id, pod, &cfg, decision, &dialled);
@@ -816,6 +819,7 @@ impl World {
             let mut cx = StepCx {
                 request: requests.get(call.req.0),
                 request_id: call.req.0,
+                via_proxy: call.client_sidecar && !call.l4,
                 pod,
                 rng: &mut rt.rng,
             };

@@ -61,6 +61,10 @@ pub struct ProbeResult {
     pub latency_ms: f64,
 }
 
+/// What the probe client (curl, as in every Istio task) sends unless the
+/// request sets it.
+const CURL_HEADERS: [(&str, &str); 2] = [("user-agent", "curl/8.16.0"), ("accept", "*/*")];
+
 /// How long a probe may take, simulated, before it is given up.
 const PROBE_DEADLINE: SimDuration = SimDuration::from_secs(600);
 
@@ -79,11 +83,17 @@ impl World {
         } else {
             format!("{}:{}", p.host, p.port)
         };
+        let mut headers = p.headers.clone();
+        for (name, value) in CURL_HEADERS {
+            if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name)) {
+                headers.push((name.to_string(), value.to_string()));
+            }
+        }
         let req = self.intern(Request {
             method: p.method.clone(),
             authority,
             path: p.path.clone(),
-            headers: p.headers.clone(),
+            headers,
         });
         let started = self.queue.now();
         match &p.from {
@@ -152,16 +162,24 @@ impl World {
             Outcome::Failed(f) => (None, Some(f.describe().to_string()), Body::Empty),
         };
         let reached = dst.is_some() || external;
+        // Whether an Envoy handled the HTTP (not just the connection).
+        let via_proxy = (call.client_sidecar && !call.l4) || call.routed.is_some();
         let upstream = reached.then(|| {
             let r = self.request(req);
+            let mut headers: BTreeMap<String, String> = r.headers.iter().cloned().collect();
+            if via_proxy {
+                headers
+                    .entry(crate::apps::echo::ATTEMPT_COUNT.to_string())
+                    .or_insert_with(|| "1".to_string());
+            }
             UpstreamRequest {
                 path: r.path.clone(),
                 authority: r.authority.clone(),
-                headers: r.headers.iter().cloned().collect(),
+                headers,
             }
         });
         let mut headers: Vec<(String, String)> = Vec::new();
-        let rendered = self.render_body(&body);
+        let mut rendered = self.render_body(&body);
         if status.is_some() {
             // An empty body is untyped: Envoy's `sendLocalReply` types only
             // a non-empty body, and Go's server sniffs the type from the
@@ -177,10 +195,10 @@ impl World {
             } else {
                 "envoy"
             };
-            if call.client_sidecar || call.routed.is_some() {
+            if via_proxy {
                 headers.push(("server".to_string(), server.to_string()));
             }
-            if reached && (call.client_sidecar || call.routed.is_some()) {
+            if reached && via_proxy {
                 headers.push((
                     "x-envoy-upstream-service-time".to_string(),
                     (latency.as_nanos() / 1_000_000).to_string(),
@@ -189,6 +207,10 @@ impl World {
         }
         if let Some(ops) = &call.response_ops {
             ops.apply(&mut headers);
+        }
+        // A HEAD response has the headers a GET would, and no body.
+        if self.request(call.req).method.eq_ignore_ascii_case("HEAD") {
+            rendered.clear();
         }
         ProbeResult {
             status,
@@ -213,8 +235,7 @@ impl World {
     fn content_type(&self, body: &Body) -> &'static str {
         match body {
             Body::Bookinfo(p) => p.content_type(),
-            Body::Echo { httpbin: true, .. } => "application/json; charset=utf-8",
-            Body::Echo { .. } => "text/plain; charset=utf-8",
+            Body::Echo { kind, .. } => kind.content_type(),
             _ => "text/plain",
         }
     }
@@ -230,15 +251,13 @@ impl World {
             Body::Echo {
                 pod,
                 request,
-                httpbin,
-            } => {
-                let req = self.request(super::calls::ReqId(*request));
-                if *httpbin {
-                    httpbin_body(req)
-                } else {
-                    format!("Server name: {}\n", self.cluster.pod(*pod).name)
-                }
-            }
+                kind,
+                via_proxy,
+            } => kind.render(
+                self.request(super::calls::ReqId(*request)),
+                &self.cluster.pod(*pod).name,
+                *via_proxy,
+            ),
         }
     }
 }
@@ -406,69 +425,6 @@ fn client_yaml(i: usize, c: &ClientSpec) -> String {
     )
 }
 
-/// What go-httpbin answers: `/headers` the request headers, `/get` also
-/// the query and URL, both with Go's canonical header names and values as
-/// arrays; `/status/N` an empty body; anything else the request line.
-fn httpbin_body(req: &Request) -> String {
-    let mut headers: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    headers
-        .entry("Host".to_string())
-        .or_default()
-        .push(req.authority.clone());
-    for (k, v) in &req.headers {
-        headers
-            .entry(canonical_header(k))
-            .or_default()
-            .push(v.clone());
-    }
-    let headers_json = serde_json::to_string_pretty(&headers).expect("strings serialize");
-    let path = req.path.split('?').next().unwrap_or("/");
-    match path {
-        "/headers" => format!("{{\n  \"headers\": {}\n}}\n", indent(&headers_json)),
-        "/get" | "/anything" => {
-            let args: BTreeMap<String, Vec<String>> = req
-                .path
-                .split_once('?')
-                .map(|(_, q)| {
-                    let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
-                    for kv in q.split('&').filter(|kv| !kv.is_empty()) {
-                        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                        m.entry(k.to_string()).or_default().push(v.to_string());
-                    }
-                    m
-                })
-                .unwrap_or_default();
-            format!(
-                "{{\n  \"args\": {},\n  \"headers\": {},\n  \"method\": {},\n  \"url\": {}\n}}\n",
-                indent(&serde_json::to_string_pretty(&args).expect("strings serialize")),
-                indent(&headers_json),
-                serde_json::Value::from(req.method.as_str()),
-                serde_json::Value::from(format!("http://{}{}", req.authority, req.path)),
-            )
-        }
-        p if p.starts_with("/status/") => String::new(),
-        _ => format!("{} {} HTTP/1.1\n", req.method, req.path),
-    }
-}
-
-fn indent(json: &str) -> String {
-    json.replace('\n', "\n  ")
-}
-
-/// Go's `CanonicalMIMEHeaderKey`: `x-request-id` → `X-Request-Id`.
-fn canonical_header(name: &str) -> String {
-    name.split('-')
-        .map(|part| {
-            let mut c = part.chars();
-            match c.next() {
-                Some(f) => f.to_ascii_uppercase().to_string() + &c.as_str().to_ascii_lowercase(),
-                None => String::new(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("-")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -519,32 +475,5 @@ mod tests {
             world_from(vec![inline(yaml)], &[forced], 1, Default::default()).unwrap();
         assert!(!has_sidecar(&world, "legacy", "web"));
         assert!(world.pods[pods[0].0 as usize].proxy.is_some());
-    }
-
-    #[test]
-    fn go_canonical_header_names() {
-        assert_eq!(canonical_header("x-request-id"), "X-Request-Id");
-        assert_eq!(canonical_header("END-USER"), "End-User");
-        assert_eq!(canonical_header("x-b3-traceid"), "X-B3-Traceid");
-    }
-
-    #[test]
-    fn httpbin_headers_lists_host_and_request_headers_as_arrays() {
-        let mut req = Request::get("httpbin:8000", "/headers");
-        req.headers.push(("end-user".into(), "jason".into()));
-        let body: serde_json::Value = serde_json::from_str(&httpbin_body(&req)).unwrap();
-        assert_eq!(body["headers"]["Host"][0], "httpbin:8000");
-        assert_eq!(body["headers"]["End-User"][0], "jason");
-    }
-
-    #[test]
-    fn httpbin_get_echoes_query_method_and_url() {
-        let req = Request::get("httpbin:8000", "/get?a=1&a=2&b");
-        let body: serde_json::Value = serde_json::from_str(&httpbin_body(&req)).unwrap();
-        assert_eq!(body["args"]["a"], serde_json::json!(["1", "2"]));
-        assert_eq!(body["args"]["b"], serde_json::json!([""]));
-        assert_eq!(body["method"], "GET");
-        assert_eq!(body["url"], "http://httpbin:8000/get?a=1&a=2&b");
-        assert_eq!(httpbin_body(&Request::get("h", "/status/418")), "");
     }
 }
