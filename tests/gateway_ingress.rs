@@ -120,6 +120,35 @@ fn a_mutual_tls_server_resets_a_client_without_a_certificate() {
     let r = external(&mut w, 443, "/status/200");
     assert_eq!(r.status, None);
     assert_eq!(r.error.as_deref(), Some("connection reset"));
+    assert_eq!((&r.pod, &r.upstream), (&None, &None), "{r:?}");
+}
+
+/// A TLS server's hosts are its filter chain's server names
+/// (model/gateway.go `GetSNIHostsForServer`): a client whose SNI none of
+/// them takes matches no filter chain and the handshake fails.
+#[test]
+fn a_tls_server_refuses_an_sni_it_does_not_serve() {
+    let mut w = world(&[&gateway(&https_443("SIMPLE")), VS]);
+    let p = ProbeRequest {
+        from: ProbeFrom::External,
+        host: "other.example.com".to_string(),
+        port: 443,
+        method: "GET".to_string(),
+        path: "/".to_string(),
+        headers: Vec::new(),
+    };
+    let r = w.probe(&p, false).unwrap().0;
+    assert_eq!(r.error.as_deref(), Some("connection reset"), "{r:?}");
+}
+
+/// `./host` in a server's hosts means the Gateway's own namespace
+/// (model/gateway.go `sanitizeServerHostNamespace`).
+#[test]
+fn a_dot_namespace_server_host_is_the_gateways_namespace() {
+    let servers = "  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: ['./*']\n";
+    let mut w = world(&[&gateway(servers), VS]);
+    let r = external(&mut w, 80, "/status/200");
+    assert_eq!(r.status, Some(200), "{r:?}");
 }
 
 /// `httpsRedirect` sets `require_tls: ALL` on the server's virtual hosts
@@ -178,6 +207,7 @@ fn a_port_without_a_server_refuses_connections() {
     let r = external(&mut w, 443, "/status/200");
     assert_eq!(r.status, None, "{r:?}");
     assert_eq!(r.error.as_deref(), Some("connection refused"));
+    assert_eq!((&r.pod, &r.upstream), (&None, &None), "{r:?}");
 }
 
 /// Routes are written per Gateway (`BuildHTTPRoutesForVirtualService(…,

@@ -664,7 +664,6 @@ fn secure_ingress_simple_tls_returns_the_teapot() {
 /// core/gateway.go `sniHosts`); a ClientHello for another name matches no
 /// filter chain and Envoy closes the connection — no HTTP 404.
 #[test]
-#[ignore = "meshsim bug: an HTTPS server answers 404 NR to an SNI outside its hosts instead of failing the handshake"]
 fn secure_ingress_other_sni_fails_the_handshake() {
     let mut w = cluster(&["httpbin.yaml", "secure-gateway-single-host.yaml"]);
     let r = Curl::external("other.example.com", 443, "/status/418").send(&mut w);

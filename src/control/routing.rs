@@ -21,7 +21,7 @@ use crate::dataplane::route_match::{CompiledMatch, MatchInput};
 use crate::dataplane::xds::{
     Action, Cluster, ClusterRef, HashPolicy, HeaderOps, Listener, Mirror, OutboundPolicy,
     ProxyConfig, ProxyIdentity, Redirect, Rewrite, RewriteSpan, Route, RouteConfig, RouteOrigin,
-    SniRoute, TcpRoute, TlsTermination, VirtualHost, WeightedCluster,
+    SniRoute, TcpRoute, TlsServer, TlsTermination, VirtualHost, WeightedCluster,
 };
 
 use super::destination_rules::{DestinationRules, MergedRule};
@@ -185,8 +185,18 @@ pub fn gateway_config(
                 .iter()
                 .find(|(p, _)| *p == number)
                 .map_or(number, |(_, t)| *t);
-            if let Some(t) = termination {
-                tls_ports.insert(target, t);
+            if let Some(termination) = termination {
+                tls_ports
+                    .entry(target)
+                    .or_insert_with(Vec::new)
+                    .push(TlsServer {
+                        hosts: server
+                            .hosts
+                            .iter()
+                            .map(|h| h.split_once('/').map_or(h.as_str(), |(_, h)| h).to_string())
+                            .collect(),
+                        termination,
+                    });
             }
             let redirect = server.tls.as_ref().is_some_and(|t| t.https_redirect);
             let entry = by_port.entry(target).or_insert((number, Vec::new()));
@@ -202,9 +212,10 @@ pub fn gateway_config(
             }
             // `httpsRedirect` hosts no VirtualService serves still redirect
             // (I `buildGatewayHTTPRouteConfig`).
+            // The host is taken as written, so a `ns/host` entry makes a
+            // virtual host whose domain no request Host ever matches.
             if redirect {
                 for host in &server.hosts {
-                    let host = host.split_once('/').map_or(host.as_str(), |(_, h)| h);
                     vhost_for(&mut entry.1, host, number, None).require_tls = true;
                 }
             }
@@ -323,10 +334,13 @@ pub fn gateways_selecting(store: &ConfigStore, labels: &BTreeMap<String, String>
 
 /// Gateway server hosts (`ns/host`, `*/host` or `host`) intersected with a
 /// VirtualService's hosts, keeping the more specific of each pair.
-fn intersect_hosts(server_hosts: &[String], _gw_ns: &str, vs: &Vs<'_>) -> Vec<String> {
+fn intersect_hosts(server_hosts: &[String], gw_ns: &str, vs: &Vs<'_>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for sh in server_hosts {
         let (ns, h) = sh.split_once('/').unwrap_or(("*", sh));
+        // `./host` means the Gateway's own namespace
+        // (model/gateway.go `sanitizeServerHostNamespace`).
+        let ns = if ns == "." { gw_ns } else { ns };
         if ns != "*" && ns != vs.namespace {
             continue;
         }

@@ -65,8 +65,9 @@ pub struct ProxyConfig {
     /// Gateways: the Gateway server port behind each pod port the route
     /// configurations are keyed by (a server on 80 listens on 8080).
     pub server_ports: BTreeMap<u16, u16>,
-    /// Gateways: the pod ports whose servers terminate TLS, and how.
-    pub tls_ports: BTreeMap<u16, TlsTermination>,
+    /// Gateways: the pod ports whose servers terminate TLS, and how, by
+    /// the SNI names each server takes.
+    pub tls_ports: BTreeMap<u16, Vec<TlsServer>>,
     /// TCP proxying by (registry service, port) for non-HTTP ports.
     pub tcp: BTreeMap<(usize, u16), TcpRoute>,
 }
@@ -79,6 +80,44 @@ pub enum TlsTermination {
     /// `MUTUAL` or `ISTIO_MUTUAL`: the handshake needs a client
     /// certificate, which meshsim's probe clients do not present.
     ClientCertRequired,
+}
+
+/// A gateway server that terminates TLS: its hosts are the filter chain's
+/// `server_names` (I model/gateway.go `GetSNIHostsForServer`).
+#[derive(Clone, Debug)]
+pub struct TlsServer {
+    pub hosts: Vec<String>,
+    pub termination: TlsTermination,
+}
+
+/// The server whose filter chain a TLS client with `sni` lands on: an
+/// exact name first, then the longest `*.` wildcard, then `*`; `None`: no
+/// filter chain matches and the handshake is refused.
+pub fn tls_server_for<'s>(servers: &'s [TlsServer], sni: &str) -> Option<&'s TlsServer> {
+    let sni = sni.to_ascii_lowercase();
+    let score = |h: &str| -> Option<usize> {
+        let h = h.to_ascii_lowercase();
+        if h == sni {
+            Some(usize::MAX)
+        } else if h == "*" {
+            Some(0)
+        } else {
+            h.strip_prefix('*')
+                .filter(|suffix| sni.len() > suffix.len() && sni.ends_with(suffix))
+                .map(|suffix| suffix.len())
+        }
+    };
+    servers
+        .iter()
+        .filter_map(|s| {
+            s.hosts
+                .iter()
+                .filter_map(|h| score(h))
+                .max()
+                .map(|n| (n, s))
+        })
+        .max_by_key(|(n, _)| *n)
+        .map(|(_, s)| s)
 }
 
 /// Where a sidecar sends TCP traffic for one service port.

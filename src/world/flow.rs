@@ -10,7 +10,7 @@ use crate::apps::{Body, Failure, Input, Outcome, Request, Step};
 use crate::dataplane::lb::hash_key;
 use crate::dataplane::router::{self, Decision, Forward, LocalReply, Outbound};
 use crate::dataplane::xds::{
-    HashPolicy, HeaderOps, Listener, OutboundPolicy, ProxyConfig, TlsTermination,
+    HashPolicy, HeaderOps, Listener, OutboundPolicy, ProxyConfig, TlsTermination, tls_server_for,
 };
 use crate::dataplane::{ResponseFlags, Upstream, kube_proxy_pick};
 use crate::k8s::{PodId, ServiceId};
@@ -708,30 +708,43 @@ impl World {
         let cfg = self.proxy_config(gateway);
         // No server on the port: no listener, so nothing accepts.
         let Some(&server_port) = cfg.server_ports.get(&port) else {
+            self.note(id, || format!("the gateway has no listener on port {port}"));
+            self.gateway_answers(id);
             self.connect_failed(id);
             return;
         };
+        let request = Arc::clone(self.request(self.calls.get(id).req));
+        let sni = crate::dataplane::xds::strip_port(&request.authority);
         let scheme = match cfg.tls_ports.get(&port) {
             None => "http",
-            Some(TlsTermination::ServerOnly) => "https",
-            Some(TlsTermination::ClientCertRequired) => {
-                // The handshake fails for want of a client certificate.
-                self.fail_now(id, Failure::ConnectionReset);
-                return;
-            }
+            Some(servers) => match tls_server_for(servers, sni).map(|s| s.termination) {
+                Some(TlsTermination::ServerOnly) => "https",
+                found => {
+                    // No filter chain for the SNI, or one that wants a
+                    // client certificate: the handshake fails.
+                    self.note(id, || match found {
+                        None => format!("no TLS server on port {port} takes SNI {sni:?}"),
+                        Some(_) => "the TLS server wants a client certificate".to_string(),
+                    });
+                    self.gateway_answers(id);
+                    self.fail_now(id, Failure::ConnectionReset);
+                    return;
+                }
+            },
         };
-        let request = Arc::clone(self.request(self.calls.get(id).req));
         let out = Outbound {
             listener: Listener::Port(port),
             request: &request,
             port: server_port,
             scheme,
         };
+        let traced = self.tracing(id);
         let proxy = self.pods[gateway.0 as usize]
             .proxy
             .as_mut()
             .expect("a gateway is a proxy");
-        let decision = router::route(&cfg, &out, &mut proxy.rng, None);
+        let trace = if traced { self.trace.as_mut() } else { None };
+        let decision = router::route(&cfg, &out, &mut proxy.rng, trace);
         self.pods[gateway.0 as usize].proxy_cpu += self.costs.sidecar_cpu;
         match decision {
             Decision::Local(reply) => {
@@ -740,19 +753,12 @@ impl World {
                 } else {
                     Body::Text(self.texts.intern_str(&reply.body))
                 };
+                self.gateway_answers(id);
                 let call = self.calls.get_mut(id);
                 call.flags = reply.flags;
                 if let Some(ops) = reply_ops(reply.headers) {
                     call.response_ops = Some(ops);
                 }
-                // Routed, to nowhere: the gateway answered itself.
-                call.routed = Some(Box::new(Routed {
-                    cluster: None,
-                    dst: None,
-                    req: call.req,
-                    mirrored: Vec::new(),
-                    external: false,
-                }));
                 self.answer(id, reply.status, body);
             }
             other => {
@@ -778,6 +784,19 @@ impl World {
                 self.execute(child, gateway, &cfg, other, &dialled);
             }
         }
+    }
+
+    /// Marks call `id` as routed to nowhere: the gateway itself answers
+    /// it (or drops it), so no pod served it and nothing upstream saw it.
+    fn gateway_answers(&mut self, id: CallId) {
+        let call = self.calls.get_mut(id);
+        call.routed = Some(Box::new(Routed {
+            cluster: None,
+            dst: None,
+            req: call.req,
+            mirrored: Vec::new(),
+            external: false,
+        }));
     }
 
     pub(super) fn on_start(&mut self, r: CallRef) {
