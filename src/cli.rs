@@ -2,6 +2,23 @@
 //! print, choose the exit code (0 fine, 1 a problem with the input or the
 //! run, 2 a problem with the command line).
 
+/// `println!` to stdout that returns a closed pipe (`meshsim eval | head`)
+/// as an error for `main` to end quietly on, instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
+/// `print!` with [`outln!`]'s handling of a closed pipe.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 pub mod bench;
 pub mod eval;
 pub mod route;
@@ -57,6 +74,13 @@ pub fn main() -> i32 {
     };
     match result {
         Ok(code) => code,
+        // Whoever read the output stopped reading: nothing left to say.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            0
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             1

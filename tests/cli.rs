@@ -104,3 +104,19 @@ fn json_validation_output_is_machine_readable() {
     assert_eq!(first["severity"], "error");
     assert!(first["line"].as_u64().unwrap() > 0);
 }
+
+/// A reader that stops early (`meshsim run … | head -1`) closes the pipe:
+/// meshsim ends quietly instead of panicking on the failed write.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_meshsim"))
+        .args(["run", "scenarios/mm1.yaml"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("meshsim runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}

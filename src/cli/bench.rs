@@ -159,36 +159,38 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         peak_rss_bytes: peak_rss(),
     };
     match args.output {
-        Output::Json => println!("{}", serde_json::to_string(&report)?),
+        Output::Json => outln!("{}", serde_json::to_string(&report)?),
         Output::Text => {
-            println!("meshsim bench: {}", report.scenario);
-            println!(
+            outln!("meshsim bench: {}", report.scenario);
+            outln!(
                 "  simulated      {} s of traffic at {} requests/s",
                 args.duration.as_secs_f64(),
                 args.rate
             );
-            println!("  requests       {}", report.requests);
-            println!("  events         {}", report.events);
-            println!("  wall time      {:.3} s", report.wall_s);
-            println!(
+            outln!("  requests       {}", report.requests);
+            outln!("  events         {}", report.events);
+            outln!("  wall time      {:.3} s", report.wall_s);
+            outln!(
                 "  requests/s     {:.0} (simulated requests per wall second)",
                 report.requests_per_wall_s
             );
-            println!("  events/s       {:.0}", report.events_per_wall_s);
-            println!(
+            outln!("  events/s       {:.0}", report.events_per_wall_s);
+            outln!(
                 "  speed-up       {:.0}x (simulated seconds per wall second)",
                 report.simulated_s_per_wall_s
             );
-            println!(
+            outln!(
                 "  queue          mean {:.0} pending events: {:.1} in the heap, the rest client timeouts in FIFO lanes (peak {})",
-                report.mean_queue_len, report.mean_heap_len, report.peak_queue_len
+                report.mean_queue_len,
+                report.mean_heap_len,
+                report.peak_queue_len
             );
-            println!(
+            outln!(
                 "  heap limit     {:.0} events/s (bare binary heap, pop+push at the run's mean heap size)",
                 report.heap_limit_events_per_s
             );
-            println!("  of the limit   {:.1}%", report.heap_limit_ratio * 100.0);
-            println!(
+            outln!("  of the limit   {:.1}%", report.heap_limit_ratio * 100.0);
+            outln!(
                 "  peak memory    {:.1} MiB",
                 report.peak_rss_bytes as f64 / (1 << 20) as f64
             );

@@ -112,11 +112,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         items.push(run_item(&mut world, &probe, r.count.unwrap_or(1)).map_err(anyhow::Error::msg)?);
     }
     match args.output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&items)?),
+        Output::Json => outln!("{}", serde_json::to_string_pretty(&items)?),
         Output::Text => {
             for (i, item) in items.iter().enumerate() {
                 let p = &item.first;
-                println!(
+                outln!(
                     "{i}: {} {} cluster={} pod={}",
                     p.status
                         .map_or_else(|| p.error.clone().unwrap_or_default(), |s| s.to_string()),
@@ -309,7 +309,7 @@ pub fn resolve_from(
             .ok_or_else(|| format!("pod must be namespace/name, got {p:?}"))?;
         return world
             .find_pod(ns, name)
-            .map(ProbeFrom::Pod)
+            .map(|pod| world.probe_source(pod))
             .ok_or_else(|| format!("no pod or workload {p}"));
     }
     if let Some(g) = &f.gateway {
@@ -318,6 +318,7 @@ pub fn resolve_from(
             .ok_or_else(|| format!("gateway must be namespace/name, got {g:?}"))?;
         return world
             .find_pod(ns, name)
+            .filter(|pod| world.is_gateway(*pod))
             .map(ProbeFrom::Gateway)
             .ok_or_else(|| format!("no gateway workload {g}"));
     }

@@ -89,13 +89,14 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         ProbeFrom::Gateway(
             world
                 .find_pod(ns, name)
+                .filter(|pod| world.is_gateway(*pod))
                 .ok_or_else(|| anyhow::anyhow!("no gateway workload {g}"))?,
         )
     } else {
         let (ns, name) = args.from.split_once('/').ok_or_else(|| {
             anyhow::anyhow!("--from must be NS/WORKLOAD, NS/POD, gateway:NS/NAME or external")
         })?;
-        ProbeFrom::Pod(
+        world.probe_source(
             world
                 .find_pod(ns, name)
                 .ok_or_else(|| anyhow::anyhow!("no pod or workload {}", args.from))?,
@@ -116,22 +117,22 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let (result, mut trace) = world.probe(&probe, true).map_err(anyhow::Error::msg)?;
     trace.insert(0, format!("{} {} from {source}", args.method, args.url));
     match args.output {
-        Output::Json => println!(
+        Output::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&Explained { trace, result })?
         ),
         Output::Text => {
             for (i, line) in trace.iter().enumerate() {
-                println!("{:>2}. {line}", i + 1);
+                outln!("{:>2}. {line}", i + 1);
             }
             let outcome = match (&result.status, &result.error) {
                 (Some(s), _) => format!("{s} (flags {})", result.flags),
                 (None, Some(e)) => e.clone(),
                 (None, None) => "no answer".to_string(),
             };
-            println!("=> {outcome} in {} ms", result.latency_ms);
+            outln!("=> {outcome} in {} ms", result.latency_ms);
             if let Some(pod) = &result.pod {
-                println!(
+                outln!(
                     "   served by {pod} via {}",
                     if result.cluster.is_empty() {
                         "-"

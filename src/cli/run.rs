@@ -48,8 +48,8 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         return Ok(1);
     };
     match args.output {
-        Output::Text => print!("{}", report.to_text()),
-        Output::Json => print!("{}", report.to_json()),
+        Output::Text => out!("{}", report.to_text()),
+        Output::Json => out!("{}", report.to_json()),
     }
     Ok(0)
 }

@@ -49,7 +49,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 eprintln!("{d}");
             }
             if errors == 0 {
-                println!(
+                outln!(
                     "{} object(s) valid{}",
                     loaded.objects.len(),
                     if warnings > 0 {
@@ -80,7 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                     })
                     .collect(),
             };
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            outln!("{}", serde_json::to_string_pretty(&report)?);
         }
     }
     Ok(

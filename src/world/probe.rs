@@ -69,6 +69,23 @@ const CURL_HEADERS: [(&str, &str); 2] = [("user-agent", "curl/8.16.0"), ("accept
 const PROBE_DEADLINE: SimDuration = SimDuration::from_secs(600);
 
 impl World {
+    /// Requests from `pod`: straight into it when it is a gateway (a
+    /// gateway has no sidecar of its own to send through), else from it.
+    pub fn probe_source(&self, pod: PodId) -> ProbeFrom {
+        if self.is_gateway(pod) {
+            ProbeFrom::Gateway(pod)
+        } else {
+            ProbeFrom::Pod(pod)
+        }
+    }
+
+    pub fn is_gateway(&self, pod: PodId) -> bool {
+        matches!(
+            self.pods[pod.0 as usize].model.behavior,
+            crate::apps::model::Behavior::Gateway
+        )
+    }
+
     /// Sends one request and runs the world until it is answered and
     /// everything it set off (mirrors, abandoned calls) has finished.
     pub fn probe(
