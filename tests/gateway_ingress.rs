@@ -283,3 +283,73 @@ fn catch_all_blocks_of_merged_virtual_services_go_last() {
     assert_eq!(via(&mut w, "/get"), "a");
     assert_eq!(via(&mut w, "/anything"), "a");
 }
+
+/// A PASSTHROUGH server routes the TLS stream by SNI with `tls` rules,
+/// without terminating it (Istio's "Ingress Gateway without TLS
+/// Termination" task: nginx.example.com to my-nginx:443); an SNI no rule
+/// takes matches no filter chain.
+#[test]
+fn a_passthrough_server_routes_tls_by_sni() {
+    let nginx = r#"
+apiVersion: v1
+kind: Service
+metadata: {name: my-nginx, labels: {run: my-nginx}}
+spec:
+  selector: {run: my-nginx}
+  ports: [{port: 443, protocol: TCP}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: my-nginx}
+spec:
+  selector: {matchLabels: {run: my-nginx}}
+  template:
+    metadata: {labels: {run: my-nginx}}
+    spec: {containers: [{name: my-nginx, image: nginx, ports: [{containerPort: 443}]}]}
+"#;
+    let gw = gateway(
+        "  - port: {number: 443, name: https, protocol: HTTPS}\n    hosts: [nginx.example.com]\n    tls: {mode: PASSTHROUGH}\n",
+    );
+    let vs = r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: nginx}
+spec:
+  hosts: [nginx.example.com]
+  gateways: [gw]
+  tls:
+  - match: [{port: 443, sniHosts: [nginx.example.com]}]
+    route: [{destination: {host: my-nginx, port: {number: 443}}}]
+"#;
+    let mut w = world(&[nginx, &gw, vs]);
+    let to = |w: &mut World, host: &str| {
+        let p = ProbeRequest {
+            from: ProbeFrom::External,
+            host: host.to_string(),
+            port: 443,
+            method: "GET".to_string(),
+            path: "/".to_string(),
+            headers: Vec::new(),
+        };
+        w.probe(&p, false).unwrap().0
+    };
+    let r = to(&mut w, "nginx.example.com");
+    assert_eq!(r.status, Some(200), "{r:?}");
+    assert_eq!(
+        r.cluster,
+        "outbound|443||my-nginx.default.svc.cluster.local"
+    );
+    assert!(
+        r.pod
+            .as_deref()
+            .is_some_and(|p| p.starts_with("default/my-nginx-"))
+    );
+    // The gateway did not read the HTTP inside: no headers of its own.
+    assert!(!r.response_headers.contains_key("server"), "{r:?}");
+    let other = to(&mut w, "other.example.com");
+    assert_eq!(
+        other.error.as_deref(),
+        Some("connection reset"),
+        "{other:?}"
+    );
+}

@@ -394,7 +394,6 @@ fn nc_ingress(w: &mut World) -> Vec<ProbeResult> {
 /// "all the timestamps have a prefix of one, which means that all traffic
 /// was routed to the v1 version of the tcp-echo service."
 #[test]
-#[ignore = "meshsim bug: the ingress gateway has no listener for a TCP Gateway server (port 31400): connection refused"]
 fn tcp_traffic_shifting_all_v1() {
     let mut w = tcp_echo_with(&["tcp-echo-all-v1.yaml"]);
     for r in nc_ingress(&mut w) {
@@ -416,7 +415,6 @@ fn tcp_traffic_shifting_all_v1() {
 /// of the TCP traffic was routed to the v1 version of the tcp-echo
 /// service, while 20% was routed to v2."
 #[test]
-#[ignore = "meshsim bug: the ingress gateway has no listener for a TCP Gateway server (port 31400): connection refused"]
 fn tcp_traffic_shifting_20_percent_to_v2() {
     let mut w = tcp_echo_with(&["tcp-echo-all-v1.yaml", "tcp-echo-20-v2.yaml"]);
     let rs: Vec<_> = (0..10).flat_map(|_| nc_ingress(&mut w)).collect();

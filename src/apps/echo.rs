@@ -18,6 +18,18 @@ pub enum EchoKind {
     GoHttpbin,
     /// The Flask httpbin: header values are strings.
     FlaskHttpbin,
+    /// Istio's tcp-echo-server: not HTTP; each line it reads comes back
+    /// after its prefix.
+    Tcp,
+}
+
+/// Who is answering, for [`EchoKind::render`].
+pub struct Echoer<'a> {
+    pub pod_name: &'a str,
+    /// A TCP echo server's prefix.
+    pub prefix: &'a str,
+    /// An Envoy forwarded the request, so it carries the attempt count.
+    pub via_proxy: bool,
 }
 
 /// Envoy's `x-envoy-attempt-count`, which Istio's sidecars and gateways
@@ -31,12 +43,13 @@ impl EchoKind {
             EchoKind::Plain => "text/plain; charset=utf-8",
             EchoKind::GoHttpbin => "application/json; charset=utf-8",
             EchoKind::FlaskHttpbin => "application/json",
+            EchoKind::Tcp => "application/octet-stream",
         }
     }
 
-    /// The body for `req`, served by pod `pod_name`. `via_proxy`: an
-    /// Envoy forwarded it, so it carries the attempt count.
-    pub fn render(self, req: &Request, pod_name: &str, via_proxy: bool) -> String {
+    /// The body for `req`, as `by` answers it.
+    pub fn render(self, req: &Request, by: &Echoer<'_>) -> String {
+        let via_proxy = by.via_proxy;
         let headers = || {
             let mut h: Vec<(String, String)> = vec![("Host".to_string(), req.authority.clone())];
             h.extend(
@@ -51,7 +64,9 @@ impl EchoKind {
         };
         let path = req.path.split('?').next().unwrap_or("/");
         match self {
-            EchoKind::Plain => format!("Server name: {pod_name}\n"),
+            EchoKind::Plain => format!("Server name: {}\n", by.pod_name),
+            // What a client writes first is its request line.
+            EchoKind::Tcp => format!("{} {} {} HTTP/1.1\n", by.prefix, req.method, req.path),
             EchoKind::GoHttpbin => match path {
                 "/headers" => pretty(&GoHeaders {
                     headers: lists(headers()),
@@ -172,8 +187,16 @@ fn canonical_header(name: &str) -> String {
 mod tests {
     use super::*;
 
+    fn by(via_proxy: bool) -> Echoer<'static> {
+        Echoer {
+            pod_name: "pod",
+            prefix: "one",
+            via_proxy,
+        }
+    }
+
     fn json(kind: EchoKind, req: &Request, via_proxy: bool) -> serde_json::Value {
-        serde_json::from_str(&kind.render(req, "pod", via_proxy)).unwrap()
+        serde_json::from_str(&kind.render(req, &by(via_proxy))).unwrap()
     }
 
     #[test]
@@ -203,7 +226,7 @@ mod tests {
         assert_eq!(body["args"]["b"], serde_json::json!([""]));
         assert_eq!(body["method"], "GET");
         assert_eq!(body["url"], "http://httpbin:8000/get?a=1&a=2&b");
-        let status = |p: &str| EchoKind::GoHttpbin.render(&Request::get("h", p), "pod", false);
+        let status = |p: &str| EchoKind::GoHttpbin.render(&Request::get("h", p), &by(false));
         assert_eq!(status("/status/200"), "");
         assert_eq!(status("/status/418"), "I'm a teapot!");
     }
@@ -214,7 +237,13 @@ mod tests {
         let body = json(EchoKind::FlaskHttpbin, &req, false);
         assert_eq!(body["headers"]["Host"], "httpbin:8000");
         assert_eq!(body["args"]["a"], "1");
-        let teapot = EchoKind::FlaskHttpbin.render(&Request::get("h", "/status/418"), "p", false);
+        let teapot = EchoKind::FlaskHttpbin.render(&Request::get("h", "/status/418"), &by(false));
         assert!(teapot.contains("-=[ teapot ]=-"));
+    }
+
+    #[test]
+    fn tcp_echo_prefixes_what_it_reads() {
+        let line = EchoKind::Tcp.render(&Request::get("tcp-echo:9000", "/"), &by(false));
+        assert_eq!(line, "one GET / HTTP/1.1\n");
     }
 }

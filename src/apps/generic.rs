@@ -17,6 +17,9 @@ pub struct Generic {
     pub kind: GenericKind,
     pub calls: Vec<CallSpec>,
     pub response_size: u32,
+    /// What a TCP echo server writes before each line it echoes (its
+    /// second argument: `tcp-echo-server 9000,9001 one`).
+    pub prefix: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +46,7 @@ fn model(kind: GenericKind, service_time: &str, workers: u32) -> Model {
             kind,
             calls: Vec::new(),
             response_size: 100,
+            prefix: String::new(),
         }),
         service_time: Dist::parse(service_time).expect("built-in distribution"),
         workers,
@@ -54,10 +58,11 @@ fn model(kind: GenericKind, service_time: &str, workers: u32) -> Model {
     }
 }
 
-/// The model for a well-known non-Bookinfo image, if any. `router` says
-/// the container runs Envoy as a router (`proxy router`: a gateway).
-pub fn model_for_image(image: &str, router: bool) -> Option<Model> {
+/// The model for a well-known non-Bookinfo image, if any, given the
+/// container's arguments (`proxy router` makes Envoy a gateway).
+pub fn model_for_image(image: &str, args: &[String]) -> Option<Model> {
     let (name, _) = image_name(image);
+    let router = args.iter().any(|a| a == "router");
     Some(match name {
         "proxyv2" if router => Model {
             behavior: Behavior::Gateway,
@@ -83,6 +88,18 @@ pub fn model_for_image(image: &str, router: bool) -> Option<Model> {
             "lognormal(200us, 1ms)",
             1000,
         ),
+        // Istio's tcp-echo sample: `tcp-echo-server PORTS PREFIX`.
+        "tcp-echo-server" => {
+            let mut m = model(
+                GenericKind::Echo(EchoKind::Tcp),
+                "lognormal(100us, 500us)",
+                1000,
+            );
+            if let Behavior::Generic(g) = &mut m.behavior {
+                g.prefix = args.get(1).cloned().unwrap_or_default();
+            }
+            m
+        }
         "fortio" | "hello" => model(
             GenericKind::Echo(EchoKind::Plain),
             "lognormal(100us, 500us)",
@@ -162,6 +179,8 @@ impl Generic {
         let status = match state.memo {
             Memo::Status(s) => s,
             Memo::Failed => 500,
+            // Not HTTP: the bytes come back with no status line.
+            _ if self.kind == GenericKind::Echo(EchoKind::Tcp) => 0,
             _ => 200,
         };
         let body = match self.kind {

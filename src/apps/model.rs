@@ -126,9 +126,9 @@ impl Model {
                 .and_then(|c| c.env_value(name))
                 .map(str::to_string)
         };
-        let router = container.is_some_and(|c| c.args.iter().any(|a| a == "router"));
+        let args = container.map(|c| c.args.as_slice()).unwrap_or_default();
         let mut model = bookinfo::model_for(image, &env)
-            .or_else(|| generic::model_for_image(image, router))
+            .or_else(|| generic::model_for_image(image, args))
             .unwrap_or_else(generic::echo_model);
         model.apply(&notes);
         model

@@ -133,6 +133,7 @@ pub fn sidecar_config(inputs: &Inputs<'_>, identity: ProxyIdentity) -> ProxyConf
         server_ports: BTreeMap::new(),
         tls_ports: BTreeMap::new(),
         tcp,
+        gateway_tcp: BTreeMap::new(),
     }
 }
 
@@ -150,6 +151,7 @@ pub fn gateway_config(
     let gateways: Vec<String> = b.identity.gateways.clone().unwrap_or_default();
     let mut by_port: BTreeMap<u16, (u16, Vec<VirtualHost>)> = BTreeMap::new();
     let mut tls_ports = BTreeMap::new();
+    let mut gateway_tcp: BTreeMap<u16, (u16, TcpRoute)> = BTreeMap::new();
     for gw_name in &gateways {
         let Some((gw_ns, gw)) = find_gateway(inputs.store, gw_name) else {
             continue;
@@ -177,14 +179,21 @@ pub fn gateway_config(
                 }
                 _ => None,
             };
-            if !protocol.is_http() && termination.is_none() {
-                continue;
-            }
             let number = number as u16;
             let target = service_ports
                 .iter()
                 .find(|(p, _)| *p == number)
                 .map_or(number, |(_, t)| *t);
+            if !protocol.is_http() && termination.is_none() {
+                // A TCP server without a route has no filter chain, so no
+                // listener (gateway.go "listener missed network filter").
+                if protocol.is_tcp()
+                    && let Some(route) = b.gateway_l4_route(&vss, server, gw_name, &gw_ns, number)
+                {
+                    gateway_tcp.entry(target).or_insert((number, route));
+                }
+                continue;
+            }
             if let Some(termination) = termination {
                 tls_ports
                     .entry(target)
@@ -224,6 +233,11 @@ pub fn gateway_config(
     let server_ports = by_port
         .iter()
         .map(|(target, (server, _))| (*target, *server))
+        .chain(
+            gateway_tcp
+                .iter()
+                .map(|(target, (server, _))| (*target, *server)),
+        )
         .collect();
     // A server with no virtual host left still listens; its route
     // configuration answers every request 404 NR (I: "no vhosts; Setting
@@ -248,6 +262,10 @@ pub fn gateway_config(
         server_ports,
         tls_ports,
         tcp: BTreeMap::new(),
+        gateway_tcp: gateway_tcp
+            .into_iter()
+            .map(|(target, (_, route))| (target, route))
+            .collect(),
     }
 }
 
@@ -587,6 +605,87 @@ impl<'a> Builder<'a> {
             }
         }
         out
+    }
+
+    /// A gateway TCP server's route (I gateway.go
+    /// `createGatewayTCPFilterChainOpts`): opaque TCP takes the first
+    /// `tcp` rule, of the VirtualServices whose hosts meet the server's,
+    /// whose match names the server's port and this Gateway (or neither);
+    /// a PASSTHROUGH server gets one SNI chain per `tls` match that does.
+    fn gateway_l4_route(
+        &mut self,
+        vss: &[Vs<'_>],
+        server: &crate::config::networking::gateway::Server,
+        gw_name: &str,
+        gw_ns: &str,
+        port: u16,
+    ) -> Option<TcpRoute> {
+        use crate::config::networking::gateway::ServerTlsMode;
+        let l4_match = |m_port: u32, m_gateways: &[String], vs: &Vs<'_>| {
+            (m_port == 0 || m_port == u32::from(port))
+                && (m_gateways.is_empty()
+                    || m_gateways
+                        .iter()
+                        .any(|g| resolve_gateway_name(g, vs.namespace) == gw_name))
+        };
+        let serving: Vec<&Vs<'_>> = vss
+            .iter()
+            .filter(|vs| !intersect_hosts(&server.hosts, gw_ns, vs).is_empty())
+            .collect();
+        match server.tls.as_ref().map(|t| t.mode) {
+            None => {
+                let (vs, index, dests) = serving.iter().find_map(|vs| {
+                    vs.spec.tcp.iter().enumerate().find_map(|(index, rule)| {
+                        let applies = rule.r#match.is_empty()
+                            || rule
+                                .r#match
+                                .iter()
+                                .any(|m| l4_match(m.port, &m.gateways, vs));
+                        (applies && !rule.route.is_empty()).then_some((*vs, index, &rule.route))
+                    })
+                })?;
+                let clusters = self.l4_clusters(dests, vs.namespace, port);
+                Some(TcpRoute {
+                    origin: RouteOrigin::VirtualService {
+                        name: vs.key(),
+                        index,
+                    },
+                    clusters,
+                    sni: Vec::new(),
+                })
+            }
+            Some(ServerTlsMode::Passthrough) => {
+                let mut sni: Vec<SniRoute> = Vec::new();
+                for vs in &serving {
+                    for (index, rule) in vs.spec.tls.iter().enumerate() {
+                        if rule.route.is_empty() {
+                            continue;
+                        }
+                        for m in rule.r#match.iter().flatten() {
+                            if !l4_match(m.port, &m.gateways, vs) {
+                                continue;
+                            }
+                            let clusters = self.l4_clusters(&rule.route, vs.namespace, port);
+                            sni.push(SniRoute {
+                                sni_hosts: m.sni_hosts.clone().unwrap_or_default(),
+                                origin: RouteOrigin::VirtualService {
+                                    name: vs.key(),
+                                    index,
+                                },
+                                clusters,
+                            });
+                        }
+                    }
+                }
+                (!sni.is_empty()).then(|| TcpRoute {
+                    origin: RouteOrigin::Default,
+                    clusters: Vec::new(),
+                    sni,
+                })
+            }
+            // TLS termination for TCP, AUTO_PASSTHROUGH: not simulated.
+            Some(_) => None,
+        }
     }
 
     /// L4 routes for the TCP and TLS ports of visible services, from every

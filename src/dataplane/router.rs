@@ -12,7 +12,7 @@ use super::flags::ResponseFlags;
 use super::route_match::{MatchInput, evaluate_any};
 use super::xds::{
     Action, HashPolicy, HeaderOps, Listener, ProxyConfig, RewriteSpan, Route, RouteOrigin,
-    WeightedCluster,
+    TcpRoute, WeightedCluster,
 };
 
 /// Which route a request took: route configuration, virtual host, route.
@@ -389,9 +389,22 @@ pub fn route_tcp(
     port: u16,
     sni: &str,
     rng: &mut Rng,
+    trace: Option<&mut Vec<String>>,
+) -> Option<Decision> {
+    route_l4(cfg, cfg.tcp.get(&(service, port))?, port, sni, rng, trace)
+}
+
+/// A connection taken by L4 `route` (a sidecar's service port or a
+/// gateway's TCP server): by SNI when the route has chains (`None` when
+/// none takes `sni`), else its weighted clusters.
+pub fn route_l4(
+    cfg: &ProxyConfig,
+    route: &TcpRoute,
+    port: u16,
+    sni: &str,
+    rng: &mut Rng,
     mut trace: Option<&mut Vec<String>>,
 ) -> Option<Decision> {
-    let route = cfg.tcp.get(&(service, port))?;
     let (origin, clusters, what) = if route.sni.is_empty() {
         (&route.origin, &route.clusters, "tcp")
     } else {

@@ -70,6 +70,8 @@ pub struct ProxyConfig {
     pub tls_ports: BTreeMap<u16, Vec<TlsServer>>,
     /// TCP proxying by (registry service, port) for non-HTTP ports.
     pub tcp: BTreeMap<(usize, u16), TcpRoute>,
+    /// Gateways: TCP and TLS-passthrough servers by pod port.
+    pub gateway_tcp: BTreeMap<u16, TcpRoute>,
 }
 
 /// How a gateway server that terminates TLS treats its clients.

@@ -98,6 +98,8 @@ pub struct Routed {
     pub req: ReqId,
     pub mirrored: Vec<u32>,
     pub external: bool,
+    /// The gateway proxied the connection at L4.
+    pub l4: bool,
 }
 
 impl Call {

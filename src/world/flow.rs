@@ -715,6 +715,23 @@ impl World {
         };
         let request = Arc::clone(self.request(self.calls.get(id).req));
         let sni = crate::dataplane::xds::strip_port(&request.authority);
+        if let Some(route) = cfg.gateway_tcp.get(&port) {
+            let traced = self.tracing(id);
+            let proxy = self.pods[gateway.0 as usize]
+                .proxy
+                .as_mut()
+                .expect("a gateway is a proxy");
+            let trace = if traced { self.trace.as_mut() } else { None };
+            match router::route_l4(&cfg, route, server_port, sni, &mut proxy.rng, trace) {
+                Some(decision) => self.relay(id, gateway, &cfg, decision, server_port, true),
+                None => {
+                    // No filter chain takes the SNI: the connection closes.
+                    self.gateway_answers(id);
+                    self.fail_now(id, Failure::ConnectionReset);
+                }
+            }
+            return;
+        }
         let scheme = match cfg.tls_ports.get(&port) {
             None => "http",
             Some(servers) => match tls_server_for(servers, sni).map(|s| s.termination) {
@@ -761,29 +778,42 @@ impl World {
                 }
                 self.answer(id, reply.status, body);
             }
-            other => {
-                let parent = self.calls.reference(id);
-                let child = self.calls.alloc();
-                let now = self.queue.now();
-                let incoming = self.calls.get(id).req;
-                {
-                    let c = self.calls.get_mut(child);
-                    c.parent = Parent::Relay(parent);
-                    c.src_pod = Some(gateway);
-                    c.src_workload = Some(self.cluster.pod(gateway).workload);
-                    c.client_sidecar = true;
-                    c.req = incoming;
-                    c.sent_at = now;
-                }
-                let req = self.calls.get(child).req;
-                let authority = self.request(req).authority.clone();
-                let dialled = Dialled::External {
-                    host: crate::dataplane::xds::strip_port(&authority).to_string(),
-                    port: server_port,
-                };
-                self.execute(child, gateway, &cfg, other, &dialled);
-            }
+            other => self.relay(id, gateway, &cfg, other, server_port, false),
         }
+    }
+
+    /// The gateway carries out `decision` for incoming call `id` as a call
+    /// of its own, whose answer it relays; `l4` when it proxies the
+    /// connection without reading HTTP.
+    fn relay(
+        &mut self,
+        id: CallId,
+        gateway: PodId,
+        cfg: &ProxyConfig,
+        decision: Decision,
+        server_port: u16,
+        l4: bool,
+    ) {
+        let parent = self.calls.reference(id);
+        let child = self.calls.alloc();
+        let now = self.queue.now();
+        let incoming = self.calls.get(id).req;
+        {
+            let c = self.calls.get_mut(child);
+            c.parent = Parent::Relay(parent);
+            c.src_pod = Some(gateway);
+            c.src_workload = Some(self.cluster.pod(gateway).workload);
+            c.client_sidecar = true;
+            c.l4 = l4;
+            c.req = incoming;
+            c.sent_at = now;
+        }
+        let authority = self.request(incoming).authority.clone();
+        let dialled = Dialled::External {
+            host: crate::dataplane::xds::strip_port(&authority).to_string(),
+            port: server_port,
+        };
+        self.execute(child, gateway, cfg, decision, &dialled);
     }
 
     /// Marks call `id` as routed to nowhere: the gateway itself answers
@@ -796,6 +826,7 @@ impl World {
             req: call.req,
             mirrored: Vec::new(),
             external: false,
+            l4: false,
         }));
     }
 
@@ -964,6 +995,7 @@ impl World {
                 req: call.req,
                 mirrored: call.mirrored.clone(),
                 external: call.external,
+                l4: call.l4,
             };
             // The gateway's response header operations reach its client.
             let ops = self.calls.get_mut(r.id).response_ops.take();

@@ -175,12 +175,17 @@ impl World {
             ),
         };
         let (status, error, body) = match call.outcome {
+            // Status 0: a server that does not speak HTTP answered.
+            Outcome::Response { status: 0, body } => (None, None, body),
             Outcome::Response { status, body } => (Some(status), None, body),
             Outcome::Failed(f) => (None, Some(f.describe().to_string()), Body::Empty),
         };
         let reached = dst.is_some() || external;
         // Whether an Envoy handled the HTTP (not just the connection).
-        let via_proxy = (call.client_sidecar && !call.l4) || call.routed.is_some();
+        let via_proxy = match &call.routed {
+            Some(r) => !r.l4,
+            None => call.client_sidecar && !call.l4,
+        };
         let upstream = reached.then(|| {
             let r = self.request(req);
             let mut headers: BTreeMap<String, String> = r.headers.iter().cloned().collect();
@@ -270,11 +275,20 @@ impl World {
                 request,
                 kind,
                 via_proxy,
-            } => kind.render(
-                self.request(super::calls::ReqId(*request)),
-                &self.cluster.pod(*pod).name,
-                *via_proxy,
-            ),
+            } => {
+                let prefix = match &self.pods[pod.0 as usize].model.behavior {
+                    crate::apps::model::Behavior::Generic(g) => g.prefix.as_str(),
+                    _ => "",
+                };
+                kind.render(
+                    self.request(super::calls::ReqId(*request)),
+                    &crate::apps::echo::Echoer {
+                        pod_name: &self.cluster.pod(*pod).name,
+                        prefix,
+                        via_proxy: *via_proxy,
+                    },
+                )
+            }
         }
     }
 }
