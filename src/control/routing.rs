@@ -404,21 +404,7 @@ fn catch_all(policy: OutboundPolicy) -> VirtualHost {
     VirtualHost {
         name: name.to_string(),
         domains: vec!["*".to_string()],
-        routes: vec![Route {
-            name: name.to_string(),
-            origin: RouteOrigin::CatchAll,
-            gateway: None,
-            matches: Vec::new(),
-            rewrite_spans: Vec::new(),
-            action,
-            rewrite: None,
-            request_headers: HeaderOps::default(),
-            response_headers: HeaderOps::default(),
-            mirrors: Vec::new(),
-            timeout: None,
-            retries: None,
-            fault: None,
-        }],
+        routes: vec![Route::catch_all(name, RouteOrigin::CatchAll, action)],
         virtual_service: None,
         require_tls: false,
     }
@@ -878,29 +864,16 @@ impl<'a> Builder<'a> {
     fn default_route(&mut self, service: usize, port: u16) -> Route {
         let host = self.inputs.registry.get(service).hostname.clone();
         let cluster = self.cluster(&host, port, "");
-        Route {
-            name: "default".to_string(),
-            origin: RouteOrigin::Default,
-            gateway: None,
-            matches: Vec::new(),
-            rewrite_spans: Vec::new(),
-            action: Action::Forward(vec![WeightedCluster {
-                // `hashForService`: by the service port's settings.
-                hash: cluster.index.and_then(|i| self.clusters[i].hash.clone()),
-                cluster,
-                weight: 100,
-                request_headers: HeaderOps::default(),
-                response_headers: HeaderOps::default(),
-                host_rewrite: None,
-            }]),
-            rewrite: None,
+        let action = Action::Forward(vec![WeightedCluster {
+            // `hashForService`: by the service port's settings.
+            hash: cluster.index.and_then(|i| self.clusters[i].hash.clone()),
+            cluster,
+            weight: 100,
             request_headers: HeaderOps::default(),
             response_headers: HeaderOps::default(),
-            mirrors: Vec::new(),
-            timeout: None,
-            retries: None,
-            fault: None,
-        }
+            host_rewrite: None,
+        }]);
+        Route::catch_all("default", RouteOrigin::Default, action)
     }
 
     /// A VirtualService's HTTP routes for a listener port, as this proxy

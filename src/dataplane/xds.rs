@@ -318,6 +318,27 @@ pub struct Route {
     pub fault: Option<HttpFaultInjection>,
 }
 
+impl Route {
+    /// A route that matches every request and only does `action`.
+    pub fn catch_all(name: &str, origin: RouteOrigin, action: Action) -> Route {
+        Route {
+            name: name.to_string(),
+            origin,
+            gateway: None,
+            matches: Vec::new(),
+            rewrite_spans: Vec::new(),
+            action,
+            rewrite: None,
+            request_headers: HeaderOps::default(),
+            response_headers: HeaderOps::default(),
+            mirrors: Vec::new(),
+            timeout: None,
+            retries: None,
+            fault: None,
+        }
+    }
+}
+
 /// What part of the path Envoy's `prefix_rewrite` replaces, by the kind of
 /// `uri` match that selected the route: the prefix for a prefix match, the
 /// whole path for exact and regex matches, `/` without a `uri` condition.

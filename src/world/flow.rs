@@ -14,7 +14,7 @@ use crate::dataplane::xds::{
 };
 use crate::dataplane::{ResponseFlags, Upstream, kube_proxy_pick};
 use crate::k8s::{PodId, ServiceId};
-use crate::sim::SimDuration;
+use crate::sim::{Rng, SimDuration};
 use crate::telemetry::{EdgeKey, Reporter};
 
 use super::calls::{CallId, CallRef, Parent, ReqId, Routed};
@@ -274,14 +274,8 @@ impl World {
         let port = dialled_port(dialled);
         let authority = self.request(self.calls.get(id).req).authority.clone();
         let sni = crate::dataplane::xds::strip_port(&authority);
-        let traced = self.tracing(id);
-        let proxy = self.pods[pod.0 as usize]
-            .proxy
-            .as_mut()
-            .expect("client has a sidecar");
-        let trace = if traced { self.trace.as_mut() } else { None };
-        let decision =
-            service.and_then(|s| router::route_tcp(cfg, s, port, sni, &mut proxy.rng, trace));
+        let (rng, trace) = self.deciding(pod, id);
+        let decision = service.and_then(|s| router::route_tcp(cfg, s, port, sni, rng, trace));
         if let Some(d) = decision {
             return d;
         }
@@ -316,6 +310,18 @@ impl World {
                 Decision::Passthrough { route: None }
             }
         }
+    }
+
+    /// What proxy `pod` decides call `id` with: its random stream, and the
+    /// trace when the call is traced.
+    fn deciding(&mut self, pod: PodId, id: CallId) -> (&mut Rng, Option<&mut Vec<String>>) {
+        let traced = self.tracing(id);
+        let proxy = self.pods[pod.0 as usize]
+            .proxy
+            .as_mut()
+            .expect("the deciding pod is a proxy");
+        let trace = if traced { self.trace.as_mut() } else { None };
+        (&mut proxy.rng, trace)
     }
 
     /// Whether call `id` is a probe's (or a gateway forwarding one) and a
@@ -716,13 +722,8 @@ impl World {
         let request = Arc::clone(self.request(self.calls.get(id).req));
         let sni = crate::dataplane::xds::strip_port(&request.authority);
         if let Some(route) = cfg.gateway_tcp.get(&port) {
-            let traced = self.tracing(id);
-            let proxy = self.pods[gateway.0 as usize]
-                .proxy
-                .as_mut()
-                .expect("a gateway is a proxy");
-            let trace = if traced { self.trace.as_mut() } else { None };
-            match router::route_l4(&cfg, route, server_port, sni, &mut proxy.rng, trace) {
+            let (rng, trace) = self.deciding(gateway, id);
+            match router::route_l4(&cfg, route, server_port, sni, rng, trace) {
                 Some(decision) => self.relay(id, gateway, &cfg, decision, server_port, true),
                 None => {
                     // No filter chain takes the SNI: the connection closes.
@@ -755,13 +756,8 @@ impl World {
             port: server_port,
             scheme,
         };
-        let traced = self.tracing(id);
-        let proxy = self.pods[gateway.0 as usize]
-            .proxy
-            .as_mut()
-            .expect("a gateway is a proxy");
-        let trace = if traced { self.trace.as_mut() } else { None };
-        let decision = router::route(&cfg, &out, &mut proxy.rng, trace);
+        let (rng, trace) = self.deciding(gateway, id);
+        let decision = router::route(&cfg, &out, rng, trace);
         self.pods[gateway.0 as usize].proxy_cpu += self.costs.sidecar_cpu;
         match decision {
             Decision::Local(reply) => {
