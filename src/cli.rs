@@ -24,6 +24,7 @@ pub mod eval;
 pub mod route;
 pub mod run;
 pub mod validate;
+pub mod world_args;
 
 use clap::{Parser, Subcommand, ValueEnum};
 

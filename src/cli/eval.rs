@@ -10,27 +10,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Diagnostic;
 use crate::world::World;
-use crate::world::probe::{ClientSpec, ProbeFrom, ProbeRequest, ProbeResult, world_for};
+use crate::world::probe::{ClientSpec, ProbeFrom, ProbeRequest, ProbeResult};
+
+use super::world_args::{WorldArgs, print_diagnostics, split_host_port};
 use crate::yaml::{from_node, parse_documents};
 
 use super::Output;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Manifest files or directories.
-    #[arg(short = 'f', long = "filename", required = true)]
-    files: Vec<PathBuf>,
-    /// Namespace for objects that name none (like `kubectl apply -n`).
-    #[arg(short, long)]
-    namespace: Option<String>,
+    #[command(flatten)]
+    world: WorldArgs,
     /// The requests to send (a YAML list; see docs/eval.md).
     #[arg(long)]
     requests: PathBuf,
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// `meshConfig.outboundTrafficPolicy.mode`: ALLOW_ANY or REGISTRY_ONLY.
-    #[arg(long, default_value = "ALLOW_ANY")]
-    outbound_traffic_policy: crate::dataplane::xds::OutboundPolicy,
     #[arg(short, long, value_enum, default_value_t = Output::Json)]
     output: Output,
 }
@@ -76,19 +69,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         Err(diags) => return Ok(print_diagnostics(&diags)),
     };
     let clients = client_specs(&requests);
-    let (mut world, warnings, client_pods) = match world_for(
-        &args.files,
-        args.namespace.as_deref(),
-        &clients,
-        args.seed,
-        args.outbound_traffic_policy,
-    ) {
+    let (mut world, client_pods) = match args.world.build(&clients) {
         Ok(w) => w,
-        Err(diags) => return Ok(print_diagnostics(&diags)),
+        Err(code) => return Ok(code),
     };
-    for w in warnings {
-        eprintln!("{w}");
-    }
     let mut items = Vec::new();
     for (i, r) in requests.iter().enumerate() {
         let from = match resolve_from(&world, &r.from, &clients, &client_pods) {
@@ -253,17 +237,6 @@ fn read_requests(path: &PathBuf) -> Result<Vec<RequestDoc>, Vec<Diagnostic>> {
     }
 }
 
-fn print_diagnostics(diags: &[Diagnostic]) -> i32 {
-    for d in diags {
-        eprintln!("{d}");
-    }
-    i32::from(
-        diags
-            .iter()
-            .any(|d| d.severity == crate::config::Severity::Error),
-    )
-}
-
 /// One client pod per distinct namespace-style `from`. An ambient client
 /// has no sidecar: without a waypoint, ambient applies no L7 routing on
 /// the client side.
@@ -328,19 +301,4 @@ pub fn resolve_from(
         .position(|c| *c == spec)
         .ok_or("unknown client")?;
     Ok(ProbeFrom::Pod(pods[i]))
-}
-
-/// `host:port`, `host` (port 80), or an `http://host:port/` URL.
-pub fn split_host_port(to: &str) -> Result<(String, u16), String> {
-    let to = to
-        .strip_prefix("http://")
-        .unwrap_or(to)
-        .trim_end_matches('/');
-    match to.rsplit_once(':') {
-        Some((h, p)) => p
-            .parse()
-            .map(|p| (h.to_string(), p))
-            .map_err(|_| format!("invalid port in {to:?}")),
-        None => Ok((to.to_string(), 80)),
-    }
 }

@@ -3,23 +3,17 @@
 //! VirtualService rule (and why earlier ones did not match), cluster,
 //! endpoint — and how it ended.
 
-use std::path::PathBuf;
-
 use serde::Serialize;
 
-use crate::world::probe::{ClientSpec, ProbeFrom, ProbeRequest, ProbeResult, world_for};
+use crate::world::probe::{ProbeFrom, ProbeRequest, ProbeResult};
 
 use super::Output;
-use super::eval::split_host_port;
+use super::world_args::{WorldArgs, split_host_port};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Manifest files or directories.
-    #[arg(short = 'f', long = "filename", required = true)]
-    files: Vec<PathBuf>,
-    /// Namespace for objects that name none (like `kubectl apply -n`).
-    #[arg(short, long)]
-    namespace: Option<String>,
+    #[command(flatten)]
+    world: WorldArgs,
     /// Where the request starts: NS/WORKLOAD or NS/POD (through its
     /// sidecar), gateway:NS/NAME, or external.
     #[arg(long)]
@@ -31,11 +25,6 @@ pub struct Args {
     /// A header, `name: value`; repeatable.
     #[arg(short = 'H', long = "header")]
     headers: Vec<String>,
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// `meshConfig.outboundTrafficPolicy.mode`: ALLOW_ANY or REGISTRY_ONLY.
-    #[arg(long, default_value = "ALLOW_ANY")]
-    outbound_traffic_policy: crate::dataplane::xds::OutboundPolicy,
     #[arg(short, long, value_enum, default_value_t)]
     output: Output,
 }
@@ -47,12 +36,16 @@ struct Explained {
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
-    let url = args.url.strip_prefix("http://").unwrap_or(&args.url);
+    let (scheme, url) = match args.url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), args.url.as_str()),
+    };
     let (hostport, path) = match url.find('/') {
         Some(i) => (&url[..i], &url[i..]),
         None => (url, "/"),
     };
-    let (host, port) = split_host_port(hostport).map_err(anyhow::Error::msg)?;
+    let (host, port) =
+        split_host_port(&format!("{scheme}{hostport}")).map_err(anyhow::Error::msg)?;
     let headers = args
         .headers
         .iter()
@@ -62,24 +55,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 .ok_or_else(|| anyhow::anyhow!("header {h:?} is not `name: value`"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let (mut world, warnings, _) = match world_for(
-        &args.files,
-        args.namespace.as_deref(),
-        &[] as &[ClientSpec],
-        args.seed,
-        args.outbound_traffic_policy,
-    ) {
+    let (mut world, _) = match args.world.build(&[]) {
         Ok(w) => w,
-        Err(diags) => {
-            for d in diags {
-                eprintln!("{d}");
-            }
-            return Ok(1);
-        }
+        Err(code) => return Ok(code),
     };
-    for w in warnings {
-        eprintln!("{w}");
-    }
     let from = if args.from == "external" {
         ProbeFrom::External
     } else if let Some(g) = args.from.strip_prefix("gateway:") {

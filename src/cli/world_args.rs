@@ -1,0 +1,72 @@
+//! The cluster `meshsim eval` and `meshsim route` build: the same flags,
+//! the same diagnostics.
+
+use std::path::PathBuf;
+
+use crate::config::{Diagnostic, Severity};
+use crate::k8s::PodId;
+use crate::world::World;
+use crate::world::probe::{ClientSpec, world_for};
+
+#[derive(clap::Args)]
+pub struct WorldArgs {
+    /// Manifest files or directories.
+    #[arg(short = 'f', long = "filename", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Namespace for objects that name none (like `kubectl apply -n`).
+    #[arg(short, long)]
+    pub namespace: Option<String>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// `meshConfig.outboundTrafficPolicy.mode`: ALLOW_ANY or REGISTRY_ONLY.
+    #[arg(long, default_value = "ALLOW_ANY")]
+    pub outbound_traffic_policy: crate::dataplane::xds::OutboundPolicy,
+}
+
+impl WorldArgs {
+    /// The settled cluster with a pod per client; its warnings printed. On
+    /// errors, prints them and gives the exit code.
+    pub fn build(&self, clients: &[ClientSpec]) -> Result<(World, Vec<PodId>), i32> {
+        match world_for(
+            &self.files,
+            self.namespace.as_deref(),
+            clients,
+            self.seed,
+            self.outbound_traffic_policy,
+        ) {
+            Ok((world, warnings, pods)) => {
+                for w in warnings {
+                    eprintln!("{w}");
+                }
+                Ok((world, pods))
+            }
+            Err(diags) => Err(print_diagnostics(&diags)),
+        }
+    }
+}
+
+/// Prints diagnostics, one line each; the exit code is 1 if any is an
+/// error.
+pub fn print_diagnostics(diags: &[Diagnostic]) -> i32 {
+    for d in diags {
+        eprintln!("{d}");
+    }
+    i32::from(diags.iter().any(|d| d.severity == Severity::Error))
+}
+
+/// `HOST[:PORT]`, optionally as an `http://` or `https://` URL (whose
+/// scheme gives the default port: 80 or 443).
+pub fn split_host_port(to: &str) -> Result<(String, u16), String> {
+    let (to, default_port) = match to.strip_prefix("https://") {
+        Some(rest) => (rest, 443),
+        None => (to.strip_prefix("http://").unwrap_or(to), 80),
+    };
+    let to = to.trim_end_matches('/');
+    match to.rsplit_once(':') {
+        Some((h, p)) => p
+            .parse()
+            .map(|p| (h.to_string(), p))
+            .map_err(|_| format!("invalid port in {to:?}")),
+        None => Ok((to.to_string(), default_port)),
+    }
+}
