@@ -73,6 +73,21 @@ fn with_dr(http: &str) -> String {
     format!("{REVIEWS_DR}---\n{}", reviews_vs(http))
 }
 
+/// [`reviews_vs`] under another name.
+fn named_reviews_vs(name: &str, http: &str) -> String {
+    reviews_vs(http).replace("name: reviews\n", &format!("name: {name}\n"))
+}
+
+/// The reviews DestinationRule and VirtualServices `a-reviews` and
+/// `b-reviews` for the same host, in that order.
+fn two_reviews_vss(a_http: &str, b_http: &str) -> String {
+    format!(
+        "{REVIEWS_DR}---\n{}---\n{}",
+        named_reviews_vs("a-reviews", a_http),
+        named_reviews_vs("b-reviews", b_http)
+    )
+}
+
 struct Mesh {
     world: World,
     curl: PodId,
@@ -1371,26 +1386,16 @@ fn route_header_set_wins_over_destination_set_for_weighted_destinations() {
 /// not match is 404 NR even though `b-reviews` would match it.
 #[test]
 fn the_first_of_two_virtual_services_for_a_host_wins_entirely() {
-    let vs = |name: &str, http: &str| {
-        reviews_vs(http).replace("name: reviews\n", &format!("name: {name}\n"))
-    };
-    let mut m = Mesh::new(&format!(
-        "{REVIEWS_DR}---\n{}---\n{}",
-        vs(
-            "a-reviews",
-            "  - match:
+    let mut m = Mesh::new(&two_reviews_vss(
+        "  - match:
     - headers:
         end-user: {exact: jason}
     route:
     - destination: {host: reviews, subset: v2}
-"
-        ),
-        vs(
-            "b-reviews",
-            "  - route:
+",
+        "  - route:
     - destination: {host: reviews, subset: v3}
-"
-        )
+",
     ));
     assert_eq!(m.reviews(&[("end-user", "jason")]).cluster, reviews("v2"));
     let r = m.reviews(&[]);
@@ -1403,25 +1408,15 @@ fn the_first_of_two_virtual_services_for_a_host_wins_entirely() {
 /// returns nothing, and no duplicate virtual host is dropped).
 #[test]
 fn a_virtual_service_with_no_routes_for_the_client_leaves_the_host_to_the_next() {
-    let vs = |name: &str, http: &str| {
-        reviews_vs(http).replace("name: reviews\n", &format!("name: {name}\n"))
-    };
-    let mut m = Mesh::new(&format!(
-        "{REVIEWS_DR}---\n{}---\n{}",
-        vs(
-            "a-reviews",
-            "  - match:
+    let mut m = Mesh::new(&two_reviews_vss(
+        "  - match:
     - sourceLabels: {app: nobody}
     route:
     - destination: {host: reviews, subset: v1}
-"
-        ),
-        vs(
-            "b-reviews",
-            "  - route:
+",
+        "  - route:
     - destination: {host: reviews, subset: v3}
-"
-        )
+",
     ));
     assert_eq!(m.reviews(&[]).cluster, reviews("v3"));
 }
@@ -1433,10 +1428,10 @@ fn a_virtual_service_with_no_routes_for_the_client_leaves_the_host_to_the_next()
 #[test]
 fn of_two_virtual_services_applied_together_the_first_by_name_wins() {
     let vs = |name: &str, subset: &str| {
-        reviews_vs(&format!(
-            "  - route:\n    - destination: {{host: reviews, subset: {subset}}}\n"
-        ))
-        .replace("name: reviews\n", &format!("name: {name}\n"))
+        named_reviews_vs(
+            name,
+            &format!("  - route:\n    - destination: {{host: reviews, subset: {subset}}}\n"),
+        )
     };
     let mut m = Mesh::new(&format!(
         "{REVIEWS_DR}---\n{}---\n{}",
