@@ -129,7 +129,6 @@ fn unsimulated_fields(obj: &Object) -> Vec<String> {
                 let set = [
                     ("timeout", r.timeout.is_some()),
                     ("retries", r.retries.is_some()),
-                    ("fault", r.fault.is_some()),
                     ("corsPolicy", r.cors_policy.is_some()),
                     ("delegate", r.delegate.is_some()),
                 ];
@@ -138,9 +137,6 @@ fn unsimulated_fields(obj: &Object) -> Vec<String> {
                         .filter(|(_, on)| *on)
                         .map(|(f, _)| format!("spec.http[{i}].{f}")),
                 );
-            }
-            if !vs.tls.is_empty() {
-                out.push("spec.tls".to_string());
             }
         }
         crate::config::Body::DestinationRule(dr) => {

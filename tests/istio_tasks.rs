@@ -13,8 +13,8 @@
 //! `ingressgateway-demo-ports.yaml` (the gateway Service with the demo
 //! profile's `tcp` port 31400, which the TCP task reads).
 //!
-//! Out of scope here: timeouts, retries, fault injection, circuit
-//! breaking, mTLS/authorization, JWT, ambient.
+//! Out of scope here: timeouts, retries, circuit breaking,
+//! mTLS/authorization, JWT, ambient.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -173,6 +173,26 @@ fn bookinfo_with(extra: &[&str]) -> World {
 /// `http://$GATEWAY_URL/productpage`, as the browser in the Bookinfo tasks.
 fn productpage() -> Curl {
     Curl::external("192.0.2.10", 80, "/productpage")
+}
+
+/// The browser logged in as `user`: productpage's Flask session cookie
+/// (`{"user": …}` base64url, a timestamp and a signature), which
+/// productpage turns into the `end-user` header it sends downstream.
+fn productpage_as(user: &str) -> Curl {
+    let payload: String = base64url(format!("{{\"user\":\"{user}\"}}").as_bytes());
+    productpage().header("cookie", &format!("session={payload}.aGVsbG8.c2lnbmF0dXJl"))
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0u32, |n, b| (n << 8) | u32::from(*b)) << (8 * (3 - chunk.len()));
+        for i in 0..=chunk.len() {
+            out.push(char::from(A[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------
@@ -880,4 +900,70 @@ fn egress_service_entry_opens_www_google_com_only() {
     assert_eq!(r.cluster, "outbound|443||www.google.com");
     let r = curl_https_head(&w, "edition.cnn.com").send(&mut w);
     assert_eq!(r.status, None, "{r:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Fault Injection: https://istio.io/latest/docs/tasks/traffic-management/fault-injection/
+
+const FAULT_BASE: [&str; 2] = [
+    "virtual-service-all-v1.yaml",
+    "virtual-service-reviews-test-v2.yaml",
+];
+
+/// Fault Injection, "Injecting an HTTP delay fault"
+/// (virtual-service-ratings-test-delay.yaml: 7 s for jason): "the Bookinfo
+/// home page loads in about 6 seconds" and shows "Sorry, product reviews
+/// are currently unavailable for this book." — productpage gives reviews
+/// 3 s and one retry, reviews v2 gives ratings 10 s. Other users see no
+/// delay.
+#[test]
+fn fault_injection_delay_makes_jason_lose_the_reviews_after_6s() {
+    let mut files = FAULT_BASE.to_vec();
+    files.push("virtual-service-ratings-test-delay.yaml");
+    let mut w = bookinfo_with(&files);
+    let r = productpage_as("jason").send(&mut w);
+    assert_eq!(r.status, Some(200), "{r:?}");
+    assert!(
+        r.body
+            .contains("Sorry, product reviews are currently unavailable for this book."),
+        "{}",
+        r.body
+    );
+    assert!((6000.0..6500.0).contains(&r.latency_ms), "{}", r.latency_ms);
+    let r = productpage_as("alice").send(&mut w);
+    assert!(!r.body.contains("Sorry"), "{}", r.body);
+    assert!(r.latency_ms < 500.0, "{}", r.latency_ms);
+}
+
+/// Fault Injection, "Injecting an HTTP abort fault"
+/// (virtual-service-ratings-test-abort.yaml: 500 for jason): "the page
+/// loads immediately and the Ratings service is currently unavailable
+/// message appears". Envoy answers the abort itself: 500, flag FI, body
+/// "fault filter abort" (fault filter).
+#[test]
+fn fault_injection_abort_shows_ratings_unavailable_for_jason() {
+    let mut files = FAULT_BASE.to_vec();
+    files.push("virtual-service-ratings-test-abort.yaml");
+    let mut w = bookinfo_with(&files);
+    let r = productpage_as("jason").send(&mut w);
+    assert_eq!(r.status, Some(200), "{r:?}");
+    assert!(
+        r.body.contains("Ratings service is currently unavailable"),
+        "{}",
+        r.body
+    );
+    assert!(r.latency_ms < 500.0, "{}", r.latency_ms);
+    // What reviews v2 got from its sidecar.
+    let ratings = Curl::from_pod(&w, "default", "reviews-v2", "ratings", 9080, "/ratings/0")
+        .header("end-user", "jason")
+        .send(&mut w);
+    assert_eq!(
+        (
+            ratings.status,
+            ratings.flags.as_str(),
+            ratings.body.as_str()
+        ),
+        (Some(500), "FI", "fault filter abort")
+    );
+    assert_eq!(ratings.pod, None);
 }

@@ -12,8 +12,10 @@
 //! - ratings (Node.js) answers 5 and 4 stars; `SERVICE_VERSION=v-faulty`
 //!   fails half the requests with 503, `v-delayed` delays half by 7 s.
 //!
-//! productpage forwards `end-user` only from its login session, never from
-//! an incoming header; reviews forwards an incoming `end-user` to ratings.
+//! productpage forwards `end-user` only from its login session (the
+//! `session` cookie Flask sets at `/login`; `{"user":"jason"}` is
+//! `session=eyJ1c2VyIjoiamFzb24ifQ.x.x`), never from an incoming header;
+//! reviews forwards an incoming `end-user` to ratings.
 //!
 //! CPU times, worker pools and start-up times are meshsim's estimates (no
 //! figures are published for Bookinfo); every one can be overridden with
@@ -266,8 +268,52 @@ impl Bookinfo {
         };
         let mut out = Request::get(&authority, &path);
         out.forward_headers(incoming, forwards);
+        if *self == Bookinfo::Productpage
+            && let Some(user) = incoming.header("cookie").and_then(session_user)
+        {
+            out.headers.push(("end-user".to_string(), user));
+        }
         out
     }
+}
+
+/// The user of productpage's login session: Flask keeps `session['user']`
+/// in the `session` cookie, base64url JSON, then a timestamp and a
+/// signature (`itsdangerous`), which meshsim does not check. A compressed
+/// payload (a leading `.`) is not read.
+fn session_user(cookie: &str) -> Option<String> {
+    let value = cookie
+        .split(';')
+        .map(str::trim)
+        .find_map(|c| c.strip_prefix("session="))?;
+    let payload = value.split('.').next().filter(|p| !p.is_empty())?;
+    let json: serde_json::Value = serde_json::from_slice(&base64url(payload)?).ok()?;
+    json.get("user")?.as_str().map(str::to_string)
+}
+
+/// Unpadded base64url, as itsdangerous writes it.
+fn base64url(text: &str) -> Option<Vec<u8>> {
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    for c in text.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(v);
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    Some(out)
 }
 
 /// reviews' ratings timeout: `star_color.equals("black") ? 10000 : 2500` ms.
@@ -351,5 +397,44 @@ fn reviews_from(o: &Outcome) -> Reviews {
             body: Body::Bookinfo(Page::Reviews(r)),
         } => *r,
         _ => Reviews::Unavailable,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_login_session_names_the_user() {
+        assert_eq!(
+            session_user("foo=1; session=eyJ1c2VyIjoiamFzb24ifQ.ZyXq1w.sig").as_deref(),
+            Some("jason")
+        );
+        assert_eq!(session_user("session=.eJyrVg"), None, "compressed");
+        assert_eq!(session_user("other=eyJ1c2VyIjoiamFzb24ifQ"), None);
+        assert_eq!(session_user("session=!!!"), None);
+    }
+
+    #[test]
+    fn productpage_forwards_the_session_user_not_an_end_user_header() {
+        let targets = [
+            Target {
+                host: "details".into(),
+                port: 9080,
+            },
+            Target {
+                host: "reviews".into(),
+                port: 9080,
+            },
+        ];
+        let mut incoming = Request::get("productpage:9080", "/productpage");
+        incoming.headers.push(("end-user".into(), "mallory".into()));
+        let out = Bookinfo::Productpage.outgoing(1, &incoming, &targets);
+        assert_eq!(out.header("end-user"), None);
+        incoming
+            .headers
+            .push(("cookie".into(), "session=eyJ1c2VyIjoiamFzb24ifQ.a.b".into()));
+        let out = Bookinfo::Productpage.outgoing(1, &incoming, &targets);
+        assert_eq!(out.header("end-user"), Some("jason"));
     }
 }

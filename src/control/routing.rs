@@ -19,7 +19,7 @@ use crate::config::networking::virtual_service::{
 use crate::dataplane::lb::PolicyConfig;
 use crate::dataplane::route_match::{CompiledMatch, MatchInput};
 use crate::dataplane::xds::{
-    Action, Cluster, ClusterRef, HashPolicy, HeaderOps, Listener, Mirror, OutboundPolicy,
+    Action, Cluster, ClusterRef, Fault, HashPolicy, HeaderOps, Listener, Mirror, OutboundPolicy,
     ProxyConfig, ProxyIdentity, Redirect, Rewrite, RewriteSpan, Route, RouteConfig, RouteOrigin,
     SniRoute, TcpRoute, TlsServer, TlsTermination, VirtualHost, WeightedCluster,
 };
@@ -1066,7 +1066,7 @@ impl<'a> Builder<'a> {
             mirrors,
             timeout: rule.timeout.as_ref().map(|t| t.get()),
             retries: rule.retries.clone(),
-            fault: rule.fault.clone(),
+            fault: rule.fault.as_ref().and_then(Fault::compile),
         })
     }
 

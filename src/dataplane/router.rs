@@ -6,7 +6,7 @@
 //! for `meshsim route`.
 
 use crate::apps::Request;
-use crate::sim::Rng;
+use crate::sim::{Rng, SimDuration};
 
 use super::flags::ResponseFlags;
 use super::route_match::{MatchInput, evaluate_any};
@@ -49,6 +49,10 @@ pub struct Forward {
     pub response_headers: HeaderOps,
     /// Clusters that get a copy, and the copy's request.
     pub mirrors: Vec<(usize, Request)>,
+    /// An injected delay before the request leaves (fault filter).
+    pub delay: SimDuration,
+    /// Flags the proxy has set already (DI).
+    pub flags: ResponseFlags,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -63,6 +67,23 @@ pub struct LocalReply {
     pub headers: HeaderOps,
     /// The cluster a route named but that does not exist (for NC).
     pub missing_cluster: Option<String>,
+    /// An injected delay before the reply (fault filter).
+    pub delay: SimDuration,
+}
+
+impl LocalReply {
+    /// A reply with this status and flags, no body, headers or route.
+    pub fn new(status: u16, flags: ResponseFlags) -> LocalReply {
+        LocalReply {
+            route: None,
+            status,
+            flags,
+            body: String::new(),
+            headers: HeaderOps::default(),
+            missing_cluster: None,
+            delay: SimDuration::ZERO,
+        }
+    }
 }
 
 /// The request and where it is going.
@@ -221,22 +242,11 @@ pub fn act(
     let (rref, matched_block) = match selection {
         Selection::NoRouteConfig => return Decision::Passthrough { route: None },
         Selection::NoVirtualHost | Selection::NoRoute => {
-            return Decision::Local(LocalReply {
-                route: None,
-                status: 404,
-                flags: ResponseFlags::NR,
-                body: String::new(),
-                headers: HeaderOps::default(),
-                missing_cluster: None,
-            });
+            return Decision::Local(LocalReply::new(404, ResponseFlags::NR));
         }
         Selection::TlsRequired => {
             // E `Utility::createSslRedirectPath`: `https://` + Host + path.
             return Decision::Local(LocalReply {
-                route: None,
-                status: 301,
-                flags: ResponseFlags::NONE,
-                body: String::new(),
                 headers: HeaderOps {
                     set: vec![(
                         "location".to_string(),
@@ -244,14 +254,67 @@ pub fn act(
                     )],
                     ..HeaderOps::default()
                 },
-                missing_cluster: None,
+                ..LocalReply::new(301, ResponseFlags::NONE)
             });
         }
         Selection::Route { route, block } => (route.clone(), *block),
     };
-    let rc = &cfg.routes[&rref.listener];
-    let vh = &rc.vhosts[rref.vhost];
-    let r = &vh.routes[rref.route];
+    let r = route_at(cfg, &rref);
+    // Envoy's fault filter runs before the router: the delay, then the
+    // abort, each drawn on its own.
+    let Some(fault) = &r.fault else {
+        return take_route(cfg, out, rref, matched_block, rng, trace);
+    };
+    let mut flags = ResponseFlags::NONE;
+    let mut delay = SimDuration::ZERO;
+    if let Some((d, chance)) = fault.delay
+        && rng.below(1_000_000) < u64::from(chance)
+    {
+        note!(trace, "fault: delayed {d} (DI)");
+        delay = d;
+        flags = ResponseFlags::DI;
+    }
+    if let Some((status, chance)) = fault.abort
+        && rng.below(1_000_000) < u64::from(chance)
+    {
+        note!(trace, "fault: aborted with {status} (FI)");
+        return Decision::Local(LocalReply {
+            route: Some(rref),
+            body: "fault filter abort".to_string(),
+            delay,
+            ..LocalReply::new(status, flags | ResponseFlags::FI)
+        });
+    }
+    let mut decision = take_route(cfg, out, rref, matched_block, rng, trace);
+    match &mut decision {
+        Decision::Forward(f) => {
+            f.delay = delay;
+            f.flags = flags;
+        }
+        Decision::Local(l) => {
+            l.delay = delay;
+            l.flags = l.flags | flags;
+        }
+        Decision::Passthrough { .. } => {}
+    }
+    decision
+}
+
+fn route_at<'c>(cfg: &'c ProxyConfig, rref: &RouteRef) -> &'c Route {
+    &cfg.routes[&rref.listener].vhosts[rref.vhost].routes[rref.route]
+}
+
+/// What the router does with the selected route: the weighted pick,
+/// rewrites, mirrors, redirects and direct responses.
+fn take_route(
+    cfg: &ProxyConfig,
+    out: &Outbound<'_>,
+    rref: RouteRef,
+    matched_block: Option<usize>,
+    rng: &mut Rng,
+    mut trace: Option<&mut Vec<String>>,
+) -> Decision {
+    let r = route_at(cfg, &rref);
     match &r.action {
         Action::Passthrough => {
             note!(
@@ -264,11 +327,9 @@ pub fn act(
             note!(trace, "direct response {status}");
             Decision::Local(LocalReply {
                 route: Some(rref),
-                status: *status,
-                flags: ResponseFlags::NONE,
                 body: body.clone(),
                 headers: r.response_headers.clone(),
-                missing_cluster: None,
+                ..LocalReply::new(*status, ResponseFlags::NONE)
             })
         }
         Action::Redirect(rd) => {
@@ -276,15 +337,12 @@ pub fn act(
             note!(trace, "redirect {} to {location}", rd.code);
             Decision::Local(LocalReply {
                 route: Some(rref),
-                status: rd.code,
-                flags: ResponseFlags::NONE,
-                body: String::new(),
                 headers: HeaderOps {
                     set: vec![("location".to_string(), location)],
                     ..HeaderOps::default()
                 }
                 .then(&r.response_headers),
-                missing_cluster: None,
+                ..LocalReply::new(rd.code, ResponseFlags::NONE)
             })
         }
         Action::Forward(weighted) => {
@@ -307,11 +365,8 @@ pub fn act(
                 note!(trace, "cluster {} does not exist: 503 (NC)", w.cluster.name);
                 return Decision::Local(LocalReply {
                     route: Some(rref),
-                    status: 503,
-                    flags: ResponseFlags::NC,
-                    body: String::new(),
-                    headers: HeaderOps::default(),
                     missing_cluster: Some(w.cluster.name.clone()),
+                    ..LocalReply::new(503, ResponseFlags::NC)
                 });
             };
             let c = &cfg.clusters[cluster];
@@ -375,6 +430,8 @@ pub fn act(
                 upstream,
                 response_headers,
                 mirrors,
+                delay: SimDuration::ZERO,
+                flags: ResponseFlags::NONE,
             })
         }
     }
@@ -443,15 +500,13 @@ pub fn route_l4(
             upstream: None,
             response_headers: HeaderOps::default(),
             mirrors: Vec::new(),
+            delay: SimDuration::ZERO,
+            flags: ResponseFlags::NONE,
         }),
         // Istio sends TCP routes to a missing cluster to the BlackHole.
         None => Decision::Local(LocalReply {
-            route: None,
-            status: 0,
-            flags: ResponseFlags::UH,
-            body: String::new(),
-            headers: HeaderOps::default(),
             missing_cluster: Some(cluster.name.clone()),
+            ..LocalReply::new(0, ResponseFlags::UH)
         }),
     })
 }

@@ -315,7 +315,42 @@ pub struct Route {
     pub mirrors: Vec<Mirror>,
     pub timeout: Option<SimDuration>,
     pub retries: Option<HttpRetry>,
-    pub fault: Option<HttpFaultInjection>,
+    /// The fault filter's configuration for this route.
+    pub fault: Option<Fault>,
+}
+
+/// Faults the client proxy injects on a route (Envoy's fault filter, as
+/// istiod configures it: `TranslateFault`), chances per million.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
+    pub delay: Option<(SimDuration, u32)>,
+    /// An HTTP status, and its chance.
+    pub abort: Option<(u16, u32)>,
+}
+
+impl Fault {
+    /// A VirtualService `fault`. A `percentage` counts in millionths of
+    /// its value; without one a delay falls back to the deprecated integer
+    /// `percent` (0 when unset) and an abort to 0%: both then never fire,
+    /// whatever the docs said (istio/istio#36303, #39969).
+    pub fn compile(f: &HttpFaultInjection) -> Option<Fault> {
+        let per_million = |p: &crate::config::networking::common::Percent| {
+            (p.value * 10_000.0).clamp(0.0, 1_000_000.0) as u32
+        };
+        let delay = f.delay.as_ref().and_then(|d| {
+            let chance = match &d.percentage {
+                Some(p) => per_million(p),
+                None => (d.percent.clamp(0, 100) as u32) * 10_000,
+            };
+            // Exponential delays are not supported (istiod drops them).
+            d.fixed_delay.as_ref().map(|t| (t.get(), chance))
+        });
+        let abort = f.abort.as_ref().and_then(|a| {
+            let status = a.http_status? as u16;
+            Some((status, a.percentage.as_ref().map_or(0, per_million)))
+        });
+        (delay.is_some() || abort.is_some()).then_some(Fault { delay, abort })
+    }
 }
 
 impl Route {

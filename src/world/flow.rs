@@ -281,12 +281,8 @@ impl World {
         }
         let reset = |flags, cluster: Option<&str>| {
             Decision::Local(LocalReply {
-                route: None,
-                status: 0,
-                flags,
-                body: String::new(),
-                headers: HeaderOps::default(),
                 missing_cluster: cluster.map(str::to_string),
+                ..LocalReply::new(0, flags)
             })
         };
         match dialled {
@@ -407,7 +403,7 @@ impl World {
         if let Some(ops) = reply_ops(reply.headers) {
             call.response_ops = Some(ops);
         }
-        let back = self.sidecar_pass(true);
+        let back = reply.delay + self.sidecar_pass(true);
         let r = self.calls.reference(id);
         self.queue.push_after(back, Event::Respond(r));
     }
@@ -477,6 +473,7 @@ impl World {
             let call = self.calls.get_mut(id);
             call.dest_label = Some(label);
             call.cluster = Some(name);
+            call.flags = call.flags | f.flags;
             if !f.response_headers.is_empty() {
                 call.response_ops = Some(Box::new(f.response_headers.clone()));
             }
@@ -499,16 +496,17 @@ impl World {
                     );
                     self.trace.as_mut().expect("tracing").push(line);
                 }
-                self.deliver_to(id, up);
+                self.deliver_after(id, up, f.delay);
             }
             None if cluster.lb == crate::dataplane::lb::PolicyConfig::Passthrough => {
                 let host = self.mesh.registry.get(cluster.service).hostname.clone();
-                self.deliver_to(
+                self.deliver_after(
                     id,
                     Upstream::External {
                         host,
                         port: cluster.port,
                     },
+                    f.delay,
                 );
             }
             None => {
@@ -519,11 +517,9 @@ impl World {
                     id,
                     LocalReply {
                         route: f.route.clone(),
-                        status: 503,
-                        flags: ResponseFlags::UH,
                         body: NO_HEALTHY_UPSTREAM.to_string(),
-                        headers: HeaderOps::default(),
-                        missing_cluster: None,
+                        delay: f.delay,
+                        ..LocalReply::new(503, ResponseFlags::UH | f.flags)
                     },
                 )
             }
@@ -646,10 +642,16 @@ impl World {
     /// Puts the request on the wire to `up`: a pod's proxy and application,
     /// or an address outside the cluster (which answers 200).
     fn deliver_to(&mut self, id: CallId, up: Upstream) {
+        self.deliver_after(id, up, SimDuration::ZERO);
+    }
+
+    /// [`World::deliver_to`], the request held `delay` first by the client
+    /// proxy (an injected fault).
+    fn deliver_after(&mut self, id: CallId, up: Upstream, delay: SimDuration) {
         let now = self.queue.now();
         let src = self.calls.get(id).src_pod;
         let client_sidecar = self.calls.get(id).client_sidecar;
-        let out_pass = self.sidecar_pass(client_sidecar);
+        let out_pass = delay + self.sidecar_pass(client_sidecar);
         let r = self.calls.reference(id);
         match up {
             Upstream::Pod(ep) => {
