@@ -11,6 +11,7 @@ pub mod cost;
 pub mod flags;
 pub mod lb;
 pub mod proxy;
+pub mod retry;
 pub mod route_match;
 pub mod router;
 pub mod xds;
