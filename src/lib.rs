@@ -4,6 +4,7 @@
 
 pub mod apps;
 pub mod cli;
+pub mod clients;
 pub mod config;
 pub mod control;
 pub mod dataplane;

@@ -1,0 +1,1 @@
+//! `curl` (placeholder until the module lands).

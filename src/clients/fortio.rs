@@ -1,0 +1,1 @@
+//! `fortio load` (placeholder until the module lands).
