@@ -8,6 +8,7 @@
 //! hop's latency. Everything that decides is sans-IO and lives elsewhere
 //! (`k8s`, `apps`, `dataplane`).
 
+pub mod attempts;
 pub mod calls;
 pub mod flow;
 pub mod interner;
@@ -53,6 +54,12 @@ pub enum Event {
     Respond(CallRef),
     /// The client's own timeout for a call.
     Timeout(CallRef),
+    /// The client proxy sends the next attempt of a call.
+    Retry(CallRef),
+    /// A route's timeout for a call (its first reference) fires.
+    RouteTimeout(CallRef),
+    /// The per-try timeout of an attempt fires.
+    PerTryTimeout(CallRef),
     PodStarted(PodId, u32),
     PodReady(PodId, u32),
     /// Timeline action `i` of the scenario.
@@ -127,8 +134,6 @@ fn unsimulated_fields(obj: &Object) -> Vec<String> {
         crate::config::Body::VirtualService(vs) => {
             for (i, r) in vs.http.iter().enumerate() {
                 let set = [
-                    ("timeout", r.timeout.is_some()),
-                    ("retries", r.retries.is_some()),
                     ("corsPolicy", r.cors_policy.is_some()),
                     ("delegate", r.delegate.is_some()),
                 ];
@@ -358,6 +363,9 @@ impl World {
             Event::Resume(call) => self.on_resume(call),
             Event::Respond(call) => self.on_respond(call),
             Event::Timeout(call) => self.on_timeout(call),
+            Event::Retry(call) => self.on_retry(call),
+            Event::RouteTimeout(call) => self.on_route_timeout(call),
+            Event::PerTryTimeout(call) => self.on_per_try_timeout(call),
             Event::PodStarted(pod, inc) => self.on_pod_started(pod, inc),
             Event::PodReady(pod, inc) => self.on_pod_ready(pod, inc),
             Event::Action(i) => self.on_action(i as usize),

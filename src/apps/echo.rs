@@ -28,8 +28,9 @@ pub struct Echoer<'a> {
     pub pod_name: &'a str,
     /// A TCP echo server's prefix.
     pub prefix: &'a str,
-    /// An Envoy forwarded the request, so it carries the attempt count.
-    pub via_proxy: bool,
+    /// The attempt count of the Envoy that forwarded the request; 0 when
+    /// none did.
+    pub attempt: u8,
 }
 
 /// Envoy's `x-envoy-attempt-count`, which Istio's sidecars and gateways
@@ -49,7 +50,7 @@ impl EchoKind {
 
     /// The body for `req`, as `by` answers it.
     pub fn render(self, req: &Request, by: &Echoer<'_>) -> String {
-        let via_proxy = by.via_proxy;
+        let attempt = by.attempt;
         let headers = || {
             let mut h: Vec<(String, String)> = vec![("Host".to_string(), req.authority.clone())];
             h.extend(
@@ -57,8 +58,8 @@ impl EchoKind {
                     .iter()
                     .map(|(k, v)| (canonical_header(k), v.clone())),
             );
-            if via_proxy && req.header(ATTEMPT_COUNT).is_none() {
-                h.push((canonical_header(ATTEMPT_COUNT), "1".to_string()));
+            if attempt > 0 && req.header(ATTEMPT_COUNT).is_none() {
+                h.push((canonical_header(ATTEMPT_COUNT), attempt.to_string()));
             }
             h
         };
@@ -188,10 +189,11 @@ mod tests {
     use super::*;
 
     fn by(via_proxy: bool) -> Echoer<'static> {
+        let attempt = u8::from(via_proxy);
         Echoer {
             pod_name: "pod",
             prefix: "one",
-            via_proxy,
+            attempt,
         }
     }
 

@@ -188,7 +188,7 @@ impl Generic {
                 pod: cx.pod,
                 request: cx.request_id,
                 kind,
-                via_proxy: cx.via_proxy,
+                attempt: cx.attempt,
             },
             GenericKind::Plain => Body::Sized(self.response_size),
         };

@@ -53,12 +53,13 @@ pub enum Body {
     Sized(u32),
     Bookinfo(super::bookinfo::Page),
     /// An echo of the request (by its id in the world) by the pod that
-    /// served it; `via_proxy` when an Envoy forwarded the request.
+    /// served it; `attempt`: the `x-envoy-attempt-count` of the Envoy that
+    /// forwarded it, 0 when none did.
     Echo {
         pod: PodId,
         request: u32,
         kind: super::echo::EchoKind,
-        via_proxy: bool,
+        attempt: u8,
     },
 }
 

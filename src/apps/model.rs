@@ -79,8 +79,9 @@ pub struct StepCx<'a> {
     pub request: &'a Request,
     /// The request's id in the world, for bodies that echo it.
     pub request_id: u32,
-    /// Whether an Envoy (sidecar or gateway) forwarded the request.
-    pub via_proxy: bool,
+    /// The attempt an Envoy (sidecar or gateway) forwarded the request
+    /// as (its `x-envoy-attempt-count`); 0 when none did.
+    pub attempt: u8,
     pub pod: PodId,
     pub rng: &'a mut Rng,
 }

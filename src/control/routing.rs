@@ -6,6 +6,7 @@
 //! them are summarised in `docs/routing.md`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::apps::Request;
 use crate::config::Body;
@@ -17,6 +18,7 @@ use crate::config::networking::virtual_service::{
     Destination, Headers, HttpRedirect, HttpRoute, RedirectPortSelection, VirtualService,
 };
 use crate::dataplane::lb::PolicyConfig;
+use crate::dataplane::retry::RetryPolicy;
 use crate::dataplane::route_match::{CompiledMatch, MatchInput};
 use crate::dataplane::xds::{
     Action, Cluster, ClusterRef, Fault, HashPolicy, HeaderOps, Listener, Mirror, OutboundPolicy,
@@ -873,7 +875,10 @@ impl<'a> Builder<'a> {
             response_headers: HeaderOps::default(),
             host_rewrite: None,
         }]);
-        Route::catch_all("default", RouteOrigin::Default, action)
+        Route {
+            retry: RetryPolicy::convert(None).map(Arc::new),
+            ..Route::catch_all("default", RouteOrigin::Default, action)
+        }
     }
 
     /// A VirtualService's HTTP routes for a listener port, as this proxy
@@ -1065,7 +1070,7 @@ impl<'a> Builder<'a> {
             response_headers,
             mirrors,
             timeout: rule.timeout.as_ref().map(|t| t.get()),
-            retries: rule.retries.clone(),
+            retry: RetryPolicy::convert(rule.retries.as_ref()).map(Arc::new),
             fault: rule.fault.as_ref().and_then(Fault::compile),
         })
     }

@@ -92,19 +92,19 @@ pub struct RetryPolicy {
 const BACKOFF_BASE: SimDuration = SimDuration::from_millis(25);
 
 /// Istio's `defaultRetryOn`.
-const ISTIO_RETRY_ON: &str = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
+const ISTIO_RETRY_ON: &str =
+    "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
 
 impl RetryPolicy {
     /// `ConvertPolicy`: the route's policy from a VirtualService `retries`
     /// (`None`: Istio's default); `None` when `attempts` is 0 or less.
-    /// `hashed`: the route hashes to hosts, so no `previous_hosts`.
-    pub fn convert(retries: Option<&HttpRetry>, hashed: bool) -> Option<RetryPolicy> {
+    pub fn convert(retries: Option<&HttpRetry>) -> Option<RetryPolicy> {
         let mut policy = RetryPolicy {
             num_retries: 2,
             on: RetryOn::parse(ISTIO_RETRY_ON),
             statuses: Vec::new(),
             per_try_timeout: None,
-            previous_hosts: !hashed,
+            previous_hosts: true,
             backoff_base: BACKOFF_BASE,
         };
         let Some(r) = retries else {
@@ -186,19 +186,28 @@ mod tests {
 
     #[test]
     fn istios_default_retries_only_failures_to_connect() {
-        let p = RetryPolicy::convert(None, false).unwrap();
+        let p = RetryPolicy::convert(None).unwrap();
         assert_eq!(p.num_retries, 2);
         assert!(p.previous_hosts);
         assert!(p.retries(Attempt::ConnectFailure));
         assert!(!p.retries(Attempt::Status(503)), "no 503 since 1.24");
         assert!(!p.retries(Attempt::Reset));
         assert!(!p.retries(Attempt::PerTryTimeout));
-        assert!(!RetryPolicy::convert(None, true).unwrap().previous_hosts);
+        assert!(
+            !RetryPolicy::convert(Some(&retry(
+                r#"{"attempts": 1, "retryIgnorePreviousHosts": false}"#
+            )))
+            .unwrap()
+            .previous_hosts
+        );
     }
 
     #[test]
     fn zero_attempts_removes_the_policy() {
-        assert_eq!(RetryPolicy::convert(Some(&retry(r#"{"attempts": 0}"#)), false), None);
+        assert_eq!(
+            RetryPolicy::convert(Some(&retry(r#"{"attempts": 0}"#))),
+            None
+        );
     }
 
     #[test_case("5xx", Attempt::Status(500), true)]
@@ -214,21 +223,15 @@ mod tests {
     #[test_case("503", Attempt::Status(503), true; "a bare status code")]
     #[test_case("connect-failure,refused-stream,503", Attempt::Status(502), false)]
     fn retry_on(on: &str, attempt: Attempt, retried: bool) {
-        let p = RetryPolicy::convert(
-            Some(&retry(&format!(r#"{{"attempts": 3, "retryOn": "{on}"}}"#))),
-            false,
-        )
-        .unwrap();
+        let spec = retry(&format!(r#"{{"attempts": 3, "retryOn": "{on}"}}"#));
+        let p = RetryPolicy::convert(Some(&spec)).unwrap();
         assert_eq!(p.retries(attempt), retried);
     }
 
     #[test]
     fn a_policy_without_retry_on_keeps_istios_conditions() {
-        let p = RetryPolicy::convert(
-            Some(&retry(r#"{"attempts": 3, "perTryTimeout": "2s"}"#)),
-            false,
-        )
-        .unwrap();
+        let spec = retry(r#"{"attempts": 3, "perTryTimeout": "2s"}"#);
+        let p = RetryPolicy::convert(Some(&spec)).unwrap();
         assert_eq!(p.num_retries, 3);
         assert_eq!(p.per_try_timeout, Some(SimDuration::from_secs(2)));
         assert!(!p.retries(Attempt::PerTryTimeout));
@@ -236,7 +239,7 @@ mod tests {
 
     #[test]
     fn backoff_is_jittered_and_capped() {
-        let p = RetryPolicy::convert(None, false).unwrap();
+        let p = RetryPolicy::convert(None).unwrap();
         let mut rng = Rng::stream(1, "t");
         for n in 1..8 {
             for _ in 0..200 {

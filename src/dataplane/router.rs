@@ -5,10 +5,13 @@
 //! stream in, a [`Decision`] out; optionally a human trace of every step
 //! for `meshsim route`.
 
+use std::sync::Arc;
+
 use crate::apps::Request;
 use crate::sim::{Rng, SimDuration};
 
 use super::flags::ResponseFlags;
+use super::retry::RetryPolicy;
 use super::route_match::{MatchInput, evaluate_any};
 use super::xds::{
     Action, HashPolicy, HeaderOps, Listener, ProxyConfig, RewriteSpan, Route, RouteOrigin,
@@ -53,6 +56,10 @@ pub struct Forward {
     pub delay: SimDuration,
     /// Flags the proxy has set already (DI).
     pub flags: ResponseFlags,
+    /// The route's retry policy (`None`: no retries, e.g. TCP).
+    pub retry: Option<Arc<RetryPolicy>>,
+    /// The route's timeout, covering every attempt (`None`: disabled).
+    pub timeout: Option<SimDuration>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -432,6 +439,8 @@ fn take_route(
                 mirrors,
                 delay: SimDuration::ZERO,
                 flags: ResponseFlags::NONE,
+                retry: r.retry.clone(),
+                timeout: r.timeout,
             })
         }
     }
@@ -502,6 +511,8 @@ pub fn route_l4(
             mirrors: Vec::new(),
             delay: SimDuration::ZERO,
             flags: ResponseFlags::NONE,
+            retry: None,
+            timeout: None,
         }),
         // Istio sends TCP routes to a missing cluster to the BlackHole.
         None => Decision::Local(LocalReply {

@@ -10,13 +10,15 @@
 //! clusters `outbound|9080|v1|reviews.bookinfo.svc.cluster.local`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use regex::Regex;
 
-use crate::config::networking::virtual_service::{HttpFaultInjection, HttpRetry};
+use crate::config::networking::virtual_service::HttpFaultInjection;
 use crate::sim::SimDuration;
 
 use super::lb::PolicyConfig;
+use super::retry::RetryPolicy;
 use super::route_match::CompiledMatch;
 
 /// Which proxy a configuration is for: its namespace and labels (route
@@ -314,7 +316,8 @@ pub struct Route {
     pub response_headers: HeaderOps,
     pub mirrors: Vec<Mirror>,
     pub timeout: Option<SimDuration>,
-    pub retries: Option<HttpRetry>,
+    /// Envoy's retry policy on the route, shared by every request taking it.
+    pub retry: Option<Arc<RetryPolicy>>,
     /// The fault filter's configuration for this route.
     pub fault: Option<Fault>,
 }
@@ -368,7 +371,7 @@ impl Route {
             response_headers: HeaderOps::default(),
             mirrors: Vec::new(),
             timeout: None,
-            retries: None,
+            retry: None,
             fault: None,
         }
     }

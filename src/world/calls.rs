@@ -1,19 +1,23 @@
 //! Requests in flight: one [`Call`] per hop (client to service), kept in a
 //! slab so ids are small and slots are reused without allocation.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use crate::apps::{AppState, Body, Outcome};
+use crate::dataplane::retry::RetryPolicy;
 use crate::dataplane::xds::HeaderOps;
 use crate::dataplane::{Lease, ResponseFlags};
 use crate::k8s::{Endpoint, PodId, WorkloadId};
 
 use crate::sim::SimTime;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CallId(pub u32);
 
 /// A call id with the slot generation it was issued for: events and
 /// parents hold these, so a reused slot is never mistaken for the old call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct CallRef {
     pub id: CallId,
     pub generation: u32,
@@ -87,6 +91,33 @@ pub struct Call {
     /// A gateway's forwarded request, as the gateway routed it: copied from
     /// the relayed call when its answer comes back.
     pub routed: Option<Box<Routed>>,
+    /// How the client proxy may try again; see [`Attempts`].
+    pub attempts: Attempts,
+    /// The call this one continues (a retry, or the client's side of an
+    /// attempt left behind by a timeout): the reference events scheduled
+    /// for the first attempt hold.
+    pub origin: Option<CallRef>,
+}
+
+/// The client proxy's retry state for a call it forwarded over HTTP.
+#[derive(Clone, Debug, Default)]
+pub struct Attempts {
+    /// The route's policy; `None`: the proxy never retries this call.
+    pub policy: Option<Arc<RetryPolicy>>,
+    /// The cluster (index in the proxy's configuration) and the
+    /// configuration revision it belongs to.
+    pub cluster: usize,
+    pub revision: u64,
+    /// The consistent-hash key the balancer picked with.
+    pub hash: Option<u64>,
+    /// Retries made so far.
+    pub retries: u32,
+    /// Attempts that reached a host (picked by the balancer).
+    pub tries: u32,
+    /// Hosts tried by earlier attempts (`previous_hosts`).
+    pub tried: Vec<Endpoint>,
+    /// When the route timeout fires, if the route has one.
+    pub deadline: Option<SimTime>,
 }
 
 /// Where a proxy sent a request: for reports of requests that entered
@@ -100,6 +131,8 @@ pub struct Routed {
     pub external: bool,
     /// The gateway proxied the connection at L4.
     pub l4: bool,
+    /// Attempts the gateway made.
+    pub tries: u32,
 }
 
 impl Call {
@@ -137,6 +170,8 @@ impl Call {
             released: false,
             mirrored: Vec::new(),
             routed: None,
+            attempts: Attempts::default(),
+            origin: None,
         }
     }
 }
@@ -147,6 +182,10 @@ pub struct Calls {
     free: Vec<u32>,
     live: usize,
     pub peak: usize,
+    /// A call's first reference → the slot now carrying its client side,
+    /// for calls that moved (retried, or timed out while the server still
+    /// works on the old attempt).
+    moved: BTreeMap<CallRef, CallRef>,
 }
 
 impl Calls {
@@ -184,6 +223,52 @@ impl Calls {
         self.slots
             .get(r.id.0 as usize)
             .filter(|c| c.generation == r.generation && !c.released)
+    }
+
+    /// Where the client side of the call first issued as `r` is now.
+    pub fn current(&self, r: CallRef) -> CallRef {
+        self.moved.get(&r).copied().unwrap_or(r)
+    }
+
+    /// A new slot to carry on the client side of call `id` (its next
+    /// attempt, or its end after a timeout): everything the client and its
+    /// proxy know is copied, nothing of the server's side. `id` stays as it
+    /// is; the caller releases or abandons it.
+    pub fn successor(&mut self, id: CallId) -> CallId {
+        let next = self.alloc();
+        let old_ref = self.reference(id);
+        let old = &self.slots[id.0 as usize];
+        let origin = old.origin.unwrap_or(old_ref);
+        let carried = Call {
+            generation: self.slots[next.0 as usize].generation,
+            parent: old.parent,
+            src_pod: old.src_pod,
+            src_workload: old.src_workload,
+            client_sidecar: old.client_sidecar,
+            l4: old.l4,
+            dest_label: old.dest_label,
+            cluster: old.cluster,
+            response_ops: old.response_ops.clone(),
+            req: old.req,
+            sent_at: old.sent_at,
+            flags: old.flags,
+            mirrored: old.mirrored.clone(),
+            attempts: old.attempts.clone(),
+            origin: Some(origin),
+            ..Call::blank()
+        };
+        self.slots[next.0 as usize] = carried;
+        let next_ref = self.reference(next);
+        self.moved.insert(origin, next_ref);
+        next
+    }
+
+    /// Forgets where call `id` moved: its client has its answer, or gave
+    /// up on it.
+    pub fn forget(&mut self, id: CallId) {
+        if let Some(origin) = self.slots[id.0 as usize].origin {
+            self.moved.remove(&origin);
+        }
     }
 
     pub fn reference(&self, id: CallId) -> CallRef {

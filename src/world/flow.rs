@@ -21,6 +21,8 @@ use super::calls::{CallId, CallRef, Parent, ReqId, Routed};
 use super::{Event, World};
 
 pub const NO_HEALTHY_UPSTREAM: &str = "no healthy upstream";
+/// Envoy's `host_selection_retry_max_attempts` as Istio sets it.
+const HOST_SELECTION_ATTEMPTS: usize = 5;
 pub const CONNECT_FAILURE: &str =
     "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
 
@@ -52,7 +54,7 @@ impl World {
         dist.sample(&mut self.net_rng)
     }
 
-    fn sidecar_pass(&mut self, present: bool) -> SimDuration {
+    pub(super) fn sidecar_pass(&mut self, present: bool) -> SimDuration {
         if present {
             self.costs.sidecar_latency.sample(&mut self.net_rng)
         } else {
@@ -322,7 +324,7 @@ impl World {
 
     /// Whether call `id` is a probe's (or a gateway forwarding one) and a
     /// trace is being collected.
-    fn tracing(&self, id: CallId) -> bool {
+    pub(super) fn tracing(&self, id: CallId) -> bool {
         if self.trace.is_none() {
             return false;
         }
@@ -337,7 +339,7 @@ impl World {
     }
 
     /// Adds a line to the trace when call `id` is traced.
-    fn note(&mut self, id: CallId, line: impl FnOnce() -> String) {
+    pub(super) fn note(&mut self, id: CallId, line: impl FnOnce() -> String) {
         if self.tracing(id) {
             let line = line();
             if let Some(t) = self.trace.as_mut() {
@@ -370,7 +372,7 @@ impl World {
 
     /// The proxy answers itself (404 NR, 503 NC, a redirect, a direct
     /// response); the answer reaches the client after the proxy's pass.
-    fn local_reply(&mut self, id: CallId, reply: LocalReply) {
+    pub(super) fn local_reply(&mut self, id: CallId, reply: LocalReply) {
         let authority = self.request(self.calls.get(id).req).authority.clone();
         let label = self
             .telemetry
@@ -461,15 +463,19 @@ impl World {
         self.queue.push_after(SimDuration::ZERO, Event::Respond(r));
     }
 
-    /// The proxy sends to a cluster: rewrites apply, the balancer picks a
-    /// host (none ready: 503 UH), mirrors get their copies.
+    /// The proxy sends to a cluster: rewrites apply, the route's timeout
+    /// starts, the first attempt leaves, mirrors get their copies.
     fn forward(&mut self, id: CallId, proxy_pod: PodId, cfg: &ProxyConfig, f: Forward) {
         let (label, name) = self.prepare_cluster(proxy_pod, cfg, f.cluster);
         if let Some(up) = f.upstream.clone() {
             let r = self.intern(up);
             self.calls.get_mut(id).req = r;
         }
+        let hash = f.hash.as_ref().and_then(|h| self.hash_of(h, id));
+        // The router's timers start once the fault filter let it go.
+        let deadline = f.timeout.map(|t| self.queue.now() + f.delay + t);
         {
+            let revision = self.mesh.revision;
             let call = self.calls.get_mut(id);
             call.dest_label = Some(label);
             call.cluster = Some(name);
@@ -477,16 +483,61 @@ impl World {
             if !f.response_headers.is_empty() {
                 call.response_ops = Some(Box::new(f.response_headers.clone()));
             }
+            call.attempts.policy = f.retry.clone();
+            call.attempts.cluster = f.cluster;
+            call.attempts.revision = revision;
+            call.attempts.hash = hash;
+            call.attempts.deadline = deadline;
         }
-        let cluster = &cfg.clusters[f.cluster];
-        let hash = f.hash.as_ref().and_then(|h| self.hash_of(h, id));
+        if let Some(at) = deadline {
+            let r = self.calls.reference(id);
+            self.queue.push_at(at, Event::RouteTimeout(r));
+        }
+        self.attempt(id, proxy_pod, cfg, f.delay, f.route.clone());
+        for (mirror_cluster, copy) in f.mirrors {
+            let (_, name) = self.mirror(proxy_pod, cfg, mirror_cluster, copy);
+            self.calls.get_mut(id).mirrored.push(name);
+        }
+    }
+
+    /// One attempt of a forwarded call: the balancer picks a host (none
+    /// ready: 503 UH), avoiding hosts earlier attempts tried when the retry
+    /// policy says so (Envoy's `previous_hosts` predicate, at most 5
+    /// picks, the last one kept), and the request leaves after `delay`.
+    pub(super) fn attempt(
+        &mut self,
+        id: CallId,
+        proxy_pod: PodId,
+        cfg: &ProxyConfig,
+        delay: SimDuration,
+        route: Option<crate::dataplane::router::RouteRef>,
+    ) {
+        let attempts = &self.calls.get(id).attempts;
+        let (index, hash) = (attempts.cluster, attempts.hash);
+        let avoid = hash.is_none()
+            && !attempts.tried.is_empty()
+            && attempts.policy.as_ref().is_some_and(|p| p.previous_hosts);
+        let per_try = attempts.policy.as_ref().and_then(|p| p.per_try_timeout);
+        let cluster = &cfg.clusters[index];
         let proxy = self.pods[proxy_pod.0 as usize]
             .proxy
             .as_mut()
             .expect("the deciding pod has a proxy");
-        match proxy.pick(f.cluster, hash) {
+        let mut picked = proxy.pick(index, hash);
+        for _ in 1..HOST_SELECTION_ATTEMPTS {
+            match &picked {
+                Some((Upstream::Pod(ep), lease)) if avoid && attempts.tried.contains(ep) => {
+                    proxy.release(*lease);
+                    picked = proxy.pick(index, hash);
+                }
+                _ => break,
+            }
+        }
+        match picked {
             Some((up, lease)) => {
-                self.calls.get_mut(id).lease = Some(lease);
+                let call = self.calls.get_mut(id);
+                call.lease = Some(lease);
+                call.attempts.tries += 1;
                 if self.tracing(id) {
                     let line = format!(
                         "{} picked {} of {} endpoint(s)",
@@ -496,7 +547,11 @@ impl World {
                     );
                     self.trace.as_mut().expect("tracing").push(line);
                 }
-                self.deliver_after(id, up, f.delay);
+                if let Some(t) = per_try {
+                    let r = self.calls.reference(id);
+                    self.queue.push_after(delay + t, Event::PerTryTimeout(r));
+                }
+                self.deliver_after(id, up, delay);
             }
             None if cluster.lb == crate::dataplane::lb::PolicyConfig::Passthrough => {
                 let host = self.mesh.registry.get(cluster.service).hostname.clone();
@@ -506,27 +561,24 @@ impl World {
                         host,
                         port: cluster.port,
                     },
-                    f.delay,
+                    delay,
                 );
             }
             None => {
                 self.note(id, || {
                     format!("cluster {} has no ready endpoint: 503 (UH)", cluster.name)
                 });
+                let flags = self.calls.get(id).flags;
                 self.local_reply(
                     id,
                     LocalReply {
-                        route: f.route.clone(),
+                        route,
                         body: NO_HEALTHY_UPSTREAM.to_string(),
-                        delay: f.delay,
-                        ..LocalReply::new(503, ResponseFlags::UH | f.flags)
+                        delay,
+                        ..LocalReply::new(503, ResponseFlags::UH | flags)
                     },
                 )
             }
-        }
-        for (mirror_cluster, copy) in f.mirrors {
-            let (_, name) = self.mirror(proxy_pod, cfg, mirror_cluster, copy);
-            self.calls.get_mut(id).mirrored.push(name);
         }
     }
 
@@ -543,7 +595,12 @@ impl World {
 
     /// Makes sure the proxy's balancer for a cluster knows its current
     /// upstreams; returns the cluster's telemetry label and name ids.
-    fn prepare_cluster(&mut self, proxy_pod: PodId, cfg: &ProxyConfig, index: usize) -> (u32, u32) {
+    pub(super) fn prepare_cluster(
+        &mut self,
+        proxy_pod: PodId,
+        cfg: &ProxyConfig,
+        index: usize,
+    ) -> (u32, u32) {
         let epoch = self.mesh.endpoints_epoch;
         let proxy = self.pods[proxy_pod.0 as usize]
             .proxy
@@ -647,7 +704,7 @@ impl World {
 
     /// [`World::deliver_to`], the request held `delay` first by the client
     /// proxy (an injected fault).
-    fn deliver_after(&mut self, id: CallId, up: Upstream, delay: SimDuration) {
+    pub(super) fn deliver_after(&mut self, id: CallId, up: Upstream, delay: SimDuration) {
         let now = self.queue.now();
         let src = self.calls.get(id).src_pod;
         let client_sidecar = self.calls.get(id).client_sidecar;
@@ -825,6 +882,7 @@ impl World {
             mirrored: Vec::new(),
             external: false,
             l4: false,
+            tries: 0,
         }));
     }
 
@@ -867,7 +925,11 @@ impl World {
             let mut cx = StepCx {
                 request: requests.get(call.req.0),
                 request_id: call.req.0,
-                via_proxy: call.client_sidecar && !call.l4,
+                attempt: if call.client_sidecar && !call.l4 {
+                    (call.attempts.retries + 1).min(255) as u8
+                } else {
+                    0
+                },
                 pod,
                 rng: &mut rt.rng,
             };
@@ -969,6 +1031,10 @@ impl World {
             self.calls.release(r.id);
             return;
         }
+        if self.retry_after(r.id) {
+            return;
+        }
+        let call = self.calls.get(r.id);
         let (parent, outcome, sent_at) = (call.parent, call.outcome, call.sent_at);
         if let (true, Some(service), false) = (
             call.client_sidecar,
@@ -994,6 +1060,7 @@ impl World {
                 mirrored: call.mirrored.clone(),
                 external: call.external,
                 l4: call.l4,
+                tries: call.attempts.tries,
             };
             // The gateway's response header operations reach its client.
             let ops = self.calls.get_mut(r.id).response_ops.take();
@@ -1007,16 +1074,19 @@ impl World {
             let snapshot = self.calls.get(r.id).clone();
             self.probe_done = Some((snapshot, self.queue.now()));
         }
+        self.calls.forget(r.id);
         self.calls.release(r.id);
         self.deliver(parent, outcome, flags, sent_at);
     }
 
     pub(super) fn on_timeout(&mut self, r: CallRef) {
+        let r = self.calls.current(r);
         let Some(call) = self.calls.resolve(r).filter(|c| !c.abandoned) else {
             return;
         };
         let (parent, sent_at) = (call.parent, call.sent_at);
         self.calls.get_mut(r.id).abandoned = true;
+        self.calls.forget(r.id);
         self.deliver(
             parent,
             Outcome::Failed(Failure::Timeout),
@@ -1025,7 +1095,7 @@ impl World {
         );
     }
 
-    fn deliver(
+    pub(super) fn deliver(
         &mut self,
         parent: Parent,
         outcome: Outcome,

@@ -164,14 +164,22 @@ impl World {
     fn probe_result(&self, call: &Call, latency: SimDuration) -> ProbeResult {
         // A request that entered through a gateway is described by where
         // the gateway sent it.
-        let (cluster, dst, req, mirrored, external) = match &call.routed {
-            Some(r) => (r.cluster, r.dst, r.req, r.mirrored.clone(), r.external),
+        let (cluster, dst, req, mirrored, external, tries) = match &call.routed {
+            Some(r) => (
+                r.cluster,
+                r.dst,
+                r.req,
+                r.mirrored.clone(),
+                r.external,
+                r.tries,
+            ),
             None => (
                 call.cluster,
                 call.dst,
                 call.req,
                 call.mirrored.clone(),
                 call.external,
+                call.attempts.tries,
             ),
         };
         let (status, error, body) = match call.outcome {
@@ -192,7 +200,7 @@ impl World {
             if via_proxy {
                 headers
                     .entry(crate::apps::echo::ATTEMPT_COUNT.to_string())
-                    .or_insert_with(|| "1".to_string());
+                    .or_insert_with(|| tries.max(1).to_string());
             }
             UpstreamRequest {
                 path: r.path.clone(),
@@ -245,7 +253,7 @@ impl World {
             body: rendered,
             response_headers: headers.into_iter().collect(),
             upstream,
-            attempts: u32::from(reached),
+            attempts: tries.max(u32::from(reached)),
             mirrored_to: mirrored
                 .iter()
                 .map(|m| self.texts.get(*m).clone())
@@ -274,7 +282,7 @@ impl World {
                 pod,
                 request,
                 kind,
-                via_proxy,
+                attempt,
             } => {
                 let prefix = match &self.pods[pod.0 as usize].model.behavior {
                     crate::apps::model::Behavior::Generic(g) => g.prefix.as_str(),
@@ -285,7 +293,7 @@ impl World {
                     &crate::apps::echo::Echoer {
                         pod_name: &self.cluster.pod(*pod).name,
                         prefix,
-                        via_proxy: *via_proxy,
+                        attempt: *attempt,
                     },
                 )
             }

@@ -1,0 +1,244 @@
+//! Resilience as the client's sidecar applies it, through `meshsim eval`'s
+//! probe: Envoy's fault filter (istiod's `TranslateFault`,
+//! pilot/pkg/networking/core/route/route.go), the router's retries
+//! (route/retry/retry.go) and timeouts.
+
+use meshsim::dataplane::xds::OutboundPolicy;
+use meshsim::scenario::ManifestSource;
+use meshsim::world::World;
+use meshsim::world::probe::{ProbeFrom, ProbeRequest, ProbeResult, world_from};
+
+const APP: &str = r#"
+apiVersion: v1
+kind: Service
+metadata: {name: httpbin}
+spec:
+  selector: {app: httpbin}
+  ports: [{name: http, port: 8000, targetPort: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: httpbin}
+spec:
+  selector: {matchLabels: {app: httpbin}}
+  template:
+    metadata: {labels: {app: httpbin}}
+    spec: {containers: [{name: httpbin, image: docker.io/mccutchen/go-httpbin:v2.15.0}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: curl}
+spec:
+  selector: {matchLabels: {app: curl}}
+  template:
+    metadata: {labels: {app: curl}}
+    spec: {containers: [{name: curl, image: docker.io/curlimages/curl:8.16.0}]}
+"#;
+
+/// httpbin with `fault` (YAML under `fault:`) on its only route.
+fn with_fault(fault: &str) -> World {
+    with_route(&format!("    fault:\n{fault}"))
+}
+
+/// httpbin whose only route also has `fields` (YAML at the rule's
+/// indentation, 4 spaces).
+fn with_route(fields: &str) -> World {
+    let vs = format!(
+        "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {{name: httpbin}}\nspec:\n  hosts: [httpbin]\n  http:\n  - route: [{{destination: {{host: httpbin}}}}]\n{fields}"
+    );
+    let source = ManifestSource::Inline {
+        name: "faults.yaml".to_string(),
+        text: format!("{APP}{vs}"),
+    };
+    match world_from(vec![source], &[], 7, OutboundPolicy::AllowAny) {
+        Ok((w, _, _)) => w,
+        Err(d) => panic!("{d:?}"),
+    }
+}
+
+fn send(w: &mut World, n: usize) -> Vec<ProbeResult> {
+    (0..n).map(|_| get(w, "/status/200")).collect()
+}
+
+/// One `GET path` from the curl pod to httpbin.
+fn get(w: &mut World, path: &str) -> ProbeResult {
+    let curl = w.find_pod("default", "curl").expect("curl runs");
+    let p = ProbeRequest {
+        from: ProbeFrom::Pod(curl),
+        host: "httpbin".to_string(),
+        port: 8000,
+        method: "GET".to_string(),
+        path: path.to_string(),
+        headers: Vec::new(),
+    };
+    w.probe(&p, false).unwrap().0
+}
+
+/// The course's 20 % abort: over 1000 requests the count of 500s is
+/// binomial(1000, 0.2): mean 200, sd 12.6; 4.5 sd either side.
+#[test]
+fn a_20_percent_abort_fails_about_a_fifth() {
+    let mut w = with_fault("      abort: {httpStatus: 500, percentage: {value: 20}}\n");
+    let rs = send(&mut w, 1000);
+    let aborted: Vec<_> = rs.iter().filter(|r| r.status == Some(500)).collect();
+    assert!(
+        (143..=257).contains(&aborted.len()),
+        "{} aborted",
+        aborted.len()
+    );
+    for r in &aborted {
+        assert_eq!(
+            (r.flags.as_str(), r.body.as_str()),
+            ("FI", "fault filter abort")
+        );
+        assert_eq!((&r.pod, &r.upstream), (&None, &None));
+    }
+    assert!(
+        rs.iter()
+            .filter(|r| r.status != Some(500))
+            .all(|r| r.status == Some(200) && r.flags == "-")
+    );
+}
+
+/// 10 % of requests held 5 s: the slow ones carry DI and sit in the
+/// latency tail; the rest are untouched.
+#[test]
+fn a_10_percent_delay_is_the_latency_tail() {
+    let mut w = with_fault("      delay: {fixedDelay: 5s, percentage: {value: 10}}\n");
+    let rs = send(&mut w, 1000);
+    let slow: Vec<_> = rs.iter().filter(|r| r.latency_ms >= 5000.0).collect();
+    assert!((60..=140).contains(&slow.len()), "{} delayed", slow.len());
+    assert!(
+        slow.iter()
+            .all(|r| r.flags == "DI" && r.status == Some(200))
+    );
+    assert!(
+        rs.iter()
+            .filter(|r| r.latency_ms < 5000.0)
+            .all(|r| r.flags == "-" && r.latency_ms < 100.0)
+    );
+}
+
+/// Without `percentage` an abort never fires, and a delay falls back to
+/// the deprecated integer `percent`, 0 unless set (istio/istio#36303,
+/// #39969: the filter "never triggers").
+#[test_case::test_case("      abort: {httpStatus: 500}\n", 0; "abort without percentage")]
+#[test_case::test_case("      delay: {fixedDelay: 2s}\n", 0; "delay without percentage")]
+#[test_case::test_case("      delay: {fixedDelay: 2s, percent: 100}\n", 20; "delay with the deprecated percent")]
+fn the_chance_comes_from_percentage_or_percent(fault: &str, faulted: usize) {
+    let mut w = with_fault(fault);
+    let rs = send(&mut w, 20);
+    assert_eq!(rs.iter().filter(|r| r.flags != "-").count(), faulted);
+}
+
+/// A delay and an abort on one route: the abort comes after the delay,
+/// with both flags.
+#[test]
+fn a_delayed_abort_has_both_flags() {
+    let mut w = with_fault(
+        "      delay: {fixedDelay: 1s, percentage: {value: 100}}\n      abort: {httpStatus: 418, percentage: {value: 100}}\n",
+    );
+    let r = &send(&mut w, 1)[0];
+    assert_eq!((r.status, r.flags.as_str()), (Some(418), "DI,FI"));
+    assert!(r.latency_ms >= 1000.0, "{}", r.latency_ms);
+}
+
+/// Istio's default policy retries only failures to connect (no 503 since
+/// 1.24, EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY): a 503 answer is final.
+#[test]
+fn the_default_policy_does_not_retry_a_503() {
+    let mut w = with_route("");
+    let r = get(&mut w, "/status/503");
+    assert_eq!(
+        (r.status, r.flags.as_str(), r.attempts),
+        (Some(503), "-", 1)
+    );
+}
+
+/// `retryOn: 5xx` with 3 attempts: 1 + 3 tries, the last answer goes back
+/// flagged URX (Envoy `UpstreamRetryLimitExceeded`), and each try carries
+/// its `x-envoy-attempt-count`.
+#[test]
+fn retries_on_5xx_stop_after_the_attempts() {
+    let mut w = with_route("    retries: {attempts: 3, retryOn: 5xx}\n");
+    let r = get(&mut w, "/status/503");
+    assert_eq!(
+        (r.status, r.flags.as_str(), r.attempts),
+        (Some(503), "URX", 4)
+    );
+    let r = get(&mut w, "/anything");
+    assert_eq!((r.status, r.attempts), (Some(200), 1));
+    assert!(
+        r.body.contains(r#""X-Envoy-Attempt-Count": ["#),
+        "{}",
+        r.body
+    );
+}
+
+/// `gateway-error` retries 502/503/504 only; `retriable-4xx` only 409; a
+/// bare code in `retryOn` is a retriable status code.
+#[test_case::test_case("gateway-error", "/status/500", 1)]
+#[test_case::test_case("gateway-error", "/status/504", 3)]
+#[test_case::test_case("retriable-4xx", "/status/409", 3)]
+#[test_case::test_case("retriable-4xx", "/status/404", 1)]
+#[test_case::test_case("connect-failure,418", "/status/418", 3)]
+fn retry_on_picks_the_answers_retried(on: &str, path: &str, tries: u32) {
+    let mut w = with_route(&format!(
+        "    retries: {{attempts: 2, retryOn: \"{on}\"}}\n"
+    ));
+    assert_eq!(get(&mut w, path).attempts, tries);
+}
+
+/// A route `timeout` (none by default) answers 504 UT "upstream request
+/// timeout" when it fires, whatever the upstream was doing.
+#[test]
+fn a_route_timeout_answers_504() {
+    let mut w = with_route("    timeout: 1s\n");
+    let r = get(&mut w, "/delay/3");
+    assert_eq!(
+        (r.status, r.flags.as_str(), r.body.as_str()),
+        (Some(504), "UT", "upstream request timeout")
+    );
+    assert!((1000.0..1010.0).contains(&r.latency_ms), "{}", r.latency_ms);
+    let mut w = with_route("");
+    assert_eq!(get(&mut w, "/delay/3").status, Some(200));
+}
+
+/// `perTryTimeout` with retries on 5xx: each try is cut at 1 s and retried
+/// (Envoy counts a per-try timeout as a reset, which `5xx` retries); after
+/// the last one, 504 UT,URX. The total is bounded by (1 + attempts) ×
+/// perTryTimeout plus the backoffs (each under 250 ms).
+#[test]
+fn per_try_timeouts_bound_the_total_time() {
+    let mut w = with_route("    retries: {attempts: 2, perTryTimeout: 1s, retryOn: 5xx}\n");
+    let r = get(&mut w, "/delay/5");
+    assert_eq!(
+        (r.status, r.flags.as_str(), r.attempts),
+        (Some(504), "UT,URX", 3)
+    );
+    assert!((3000.0..3510.0).contains(&r.latency_ms), "{}", r.latency_ms);
+}
+
+/// The route timeout covers every attempt: 3 tries of 1 s do not fit in
+/// 2.5 s.
+#[test]
+fn the_route_timeout_covers_the_retries() {
+    let mut w = with_route(
+        "    timeout: 2500ms\n    retries: {attempts: 2, perTryTimeout: 1s, retryOn: 5xx}\n",
+    );
+    let r = get(&mut w, "/delay/5");
+    assert_eq!((r.status, r.flags.as_str()), (Some(504), "UT"));
+    assert!((2500.0..2510.0).contains(&r.latency_ms), "{}", r.latency_ms);
+}
+
+/// A per-try timeout the policy does not retry (the default conditions)
+/// ends the request at once with 504 UT.
+#[test]
+fn a_per_try_timeout_without_retry_on_is_final() {
+    let mut w = with_route("    retries: {attempts: 2, perTryTimeout: 1s}\n");
+    let r = get(&mut w, "/delay/5");
+    assert_eq!(
+        (r.status, r.flags.as_str(), r.attempts),
+        (Some(504), "UT", 1)
+    );
+}
