@@ -14,6 +14,7 @@ pub mod flow;
 pub mod interner;
 pub mod mesh;
 pub mod pods;
+pub mod pools;
 pub mod probe;
 pub mod traffic;
 
@@ -24,6 +25,7 @@ use crate::apps::Request;
 use crate::config::{Diagnostic, Loaded, Object, Severity};
 use crate::control::SidecarInjector;
 use crate::dataplane::Costs;
+use crate::dataplane::pool::ConnId;
 use crate::k8s::{Cluster, Effect, PodId, WorkloadId};
 use crate::scenario::Scenario;
 use crate::sim::{Queue, Rng, SimDuration, SimTime};
@@ -60,6 +62,10 @@ pub enum Event {
     RouteTimeout(CallRef),
     /// The per-try timeout of an attempt fires.
     PerTryTimeout(CallRef),
+    /// The fault filter's delay is over: the router takes the call.
+    Dispatch(CallRef),
+    /// A connection of a proxy's pool (proxy, cluster name) is up.
+    Connected(PodId, u32, ConnId),
     PodStarted(PodId, u32),
     PodReady(PodId, u32),
     /// Timeline action `i` of the scenario.
@@ -366,6 +372,8 @@ impl World {
             Event::Retry(call) => self.on_retry(call),
             Event::RouteTimeout(call) => self.on_route_timeout(call),
             Event::PerTryTimeout(call) => self.on_per_try_timeout(call),
+            Event::Dispatch(call) => self.on_dispatch(call),
+            Event::Connected(pod, cluster, conn) => self.on_connected(pod, cluster, conn),
             Event::PodStarted(pod, inc) => self.on_pod_started(pod, inc),
             Event::PodReady(pod, inc) => self.on_pod_ready(pod, inc),
             Event::Action(i) => self.on_action(i as usize),

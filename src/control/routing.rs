@@ -11,13 +11,15 @@ use std::sync::Arc;
 use crate::apps::Request;
 use crate::config::Body;
 use crate::config::networking::destination_rule::{
-    ConsistentHashLb, LoadBalancerSettings, SimpleLb, TrafficPolicy,
+    ConnectionPoolSettings, ConsistentHashLb, LoadBalancerSettings, PortTrafficPolicy, SimpleLb,
+    TrafficPolicy,
 };
 use crate::config::networking::gateway::Gateway;
 use crate::config::networking::virtual_service::{
     Destination, Headers, HttpRedirect, HttpRoute, RedirectPortSelection, VirtualService,
 };
 use crate::dataplane::lb::PolicyConfig;
+use crate::dataplane::pool::Limits;
 use crate::dataplane::retry::RetryPolicy;
 use crate::dataplane::route_match::{CompiledMatch, MatchInput};
 use crate::dataplane::xds::{
@@ -1165,8 +1167,22 @@ impl<'a> Builder<'a> {
             (s.labels.clone(), s.traffic_policy.as_ref())
         };
         let top = dr.as_ref().and_then(|d| d.policy.as_ref());
-        let lb = effective_lb(top, subset_policy, port);
+        let lb = effective(
+            top,
+            subset_policy,
+            port,
+            |p| p.load_balancer.as_ref(),
+            |p| p.load_balancer.as_ref(),
+        );
         let (policy, hash) = lb_policy(lb, &svc.origin);
+        let pool = effective(
+            top,
+            subset_policy,
+            port,
+            |p| p.connection_pool.as_ref(),
+            |p| p.connection_pool.as_ref(),
+        )
+        .map_or(Limits::UNLIMITED, pool_limits);
         self.clusters.push(Cluster {
             name: name.to_string(),
             service,
@@ -1176,6 +1192,7 @@ impl<'a> Builder<'a> {
             lb: policy,
             hash,
             destination_rule: dr.as_ref().map(|d| d.key.clone()),
+            pool,
         });
         Some(self.clusters.len() - 1)
     }
@@ -1254,24 +1271,47 @@ fn rewrite_span(m: &crate::config::networking::virtual_service::HttpMatchRequest
 /// The load balancer settings in force for a port: port-level settings
 /// replace the top-level ones as a unit; a subset's policy then overrides
 /// field by field (`MergeSubsetTrafficPolicy`).
-fn effective_lb<'p>(
+fn effective<'p, T>(
     top: Option<&'p TrafficPolicy>,
     subset: Option<&'p TrafficPolicy>,
     port: u16,
-) -> Option<&'p LoadBalancerSettings> {
-    let level = |p: &'p TrafficPolicy| -> Option<Option<&'p LoadBalancerSettings>> {
+    whole: impl Fn(&'p TrafficPolicy) -> Option<&'p T>,
+    at_port: impl Fn(&'p PortTrafficPolicy) -> Option<&'p T>,
+) -> Option<&'p T> {
+    let level = |p: &'p TrafficPolicy| -> Option<Option<&'p T>> {
         p.port_level_settings
             .iter()
             .find(|pl| pl.port.as_ref().map(|s| s.number) == Some(u32::from(port)))
-            .map(|pl| pl.load_balancer.as_ref())
+            .map(&at_port)
     };
-    let top_lb = top.and_then(|t| level(t).unwrap_or(t.load_balancer.as_ref()));
+    let top_setting = top.and_then(|t| level(t).unwrap_or(whole(t)));
     match subset {
         Some(s) => match level(s) {
-            Some(lb) => lb,
-            None => s.load_balancer.as_ref().or(top_lb),
+            Some(setting) => setting,
+            None => whole(s).or(top_setting),
         },
-        None => top_lb,
+        None => top_setting,
+    }
+}
+
+/// `applyConnectionPool`: each limit a DestinationRule sets (above 0)
+/// replaces Istio's unlimited default.
+fn pool_limits(p: &ConnectionPoolSettings) -> Limits {
+    let set = |v: i32, default: u32| if v > 0 { v as u32 } else { default };
+    let (tcp, http) = (p.tcp.as_ref(), p.http.as_ref());
+    let d = Limits::UNLIMITED;
+    Limits {
+        max_connections: set(tcp.map_or(0, |t| t.max_connections), d.max_connections),
+        max_pending_requests: set(
+            http.map_or(0, |h| h.http1_max_pending_requests),
+            d.max_pending_requests,
+        ),
+        max_requests: set(http.map_or(0, |h| h.http2_max_requests), d.max_requests),
+        max_requests_per_connection: set(
+            http.map_or(0, |h| h.max_requests_per_connection),
+            d.max_requests_per_connection,
+        ),
+        max_retries: set(http.map_or(0, |h| h.max_retries), d.max_retries),
     }
 }
 

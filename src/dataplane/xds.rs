@@ -18,6 +18,7 @@ use crate::config::networking::virtual_service::HttpFaultInjection;
 use crate::sim::SimDuration;
 
 use super::lb::PolicyConfig;
+use super::pool::Limits;
 use super::retry::RetryPolicy;
 use super::route_match::CompiledMatch;
 
@@ -511,6 +512,8 @@ pub struct Cluster {
     pub hash: Option<HashPolicy>,
     /// The DestinationRule that shaped it (`ns/name`).
     pub destination_rule: Option<String>,
+    /// Circuit breakers and connection reuse (`connectionPool`).
+    pub pool: Limits,
 }
 
 impl ProxyConfig {

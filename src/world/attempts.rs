@@ -133,7 +133,21 @@ impl World {
             attempts.revision = revision;
         }
         self.prepare_cluster(pod, &cfg, index);
-        self.attempt(r.id, pod, &cfg, crate::sim::SimDuration::ZERO, None);
+        self.attempt(r.id, pod, &cfg, None);
+    }
+
+    /// The fault filter let a delayed call go: the router routes it.
+    pub(super) fn on_dispatch(&mut self, r: CallRef) {
+        let Some(call) = self.calls.resolve(r) else {
+            return;
+        };
+        if call.abandoned {
+            self.calls.release(r.id);
+            return;
+        }
+        let pod = call.src_pod.expect("delayed calls come from a proxy");
+        let cfg = self.proxy_config(pod);
+        self.attempt(r.id, pod, &cfg, None);
     }
 
     /// The per-try timeout: the proxy resets the attempt (the server may
@@ -152,7 +166,7 @@ impl World {
         self.note(r.id, || "per-try timeout: the attempt is reset".to_string());
         let dst = dst.expect("a timed attempt has a host");
         let next = self.next_attempt(r.id, dst);
-        self.calls.get_mut(r.id).abandoned = true;
+        self.abandon(r);
         let Some(policy) = policy else {
             return;
         };
@@ -184,7 +198,7 @@ impl World {
         let (dst_workload, flags) = (call.dst_workload, call.flags);
         self.note(r.id, || "route timeout: 504 (UT)".to_string());
         let next = self.calls.successor(r.id);
-        self.calls.get_mut(r.id).abandoned = true;
+        self.abandon(r);
         self.calls.get_mut(next).dst_workload = dst_workload;
         self.answer_locally(
             next,
@@ -192,6 +206,24 @@ impl World {
             Body::Static(UPSTREAM_TIMEOUT),
             flags | ResponseFlags::UT,
         );
+    }
+
+    /// The client side stops waiting for attempt `r`: a request on a pool
+    /// connection is reset (closing it), a pending one leaves the queue
+    /// (and, with no event left to come for it, its slot); one in flight
+    /// finishes unheard.
+    pub(super) fn abandon(&mut self, r: CallRef) {
+        self.calls.get_mut(r.id).abandoned = true;
+        self.stream_done(r.id, true);
+        if self.calls.get(r.id).waiting.is_some() {
+            self.unqueue(r);
+            if let (Some(lease), Some(src)) = (self.calls.get(r.id).lease, self.calls.get(r.id).src_pod)
+                && let Some(proxy) = self.pods[src.0 as usize].proxy.as_mut()
+            {
+                proxy.release(lease);
+            }
+            self.calls.release(r.id);
+        }
     }
 
     /// The client proxy answers call `id` itself, now.

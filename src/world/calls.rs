@@ -7,7 +7,8 @@ use std::sync::Arc;
 use crate::apps::{AppState, Body, Outcome};
 use crate::dataplane::retry::RetryPolicy;
 use crate::dataplane::xds::HeaderOps;
-use crate::dataplane::{Lease, ResponseFlags};
+use crate::dataplane::pool::ConnId;
+use crate::dataplane::{Lease, ResponseFlags, Upstream};
 use crate::k8s::{Endpoint, PodId, WorkloadId};
 
 use crate::sim::SimTime;
@@ -63,6 +64,10 @@ pub struct Call {
     pub cluster: Option<u32>,
     /// The client proxy's load-balancer lease on the chosen host.
     pub lease: Option<Lease>,
+    /// The pool connection the request went on.
+    pub conn: Option<ConnId>,
+    /// The host the request waits for a pool connection to.
+    pub waiting: Option<Box<Upstream>>,
     /// Header operations the client proxy applies to the response.
     pub response_ops: Option<Box<HeaderOps>>,
     pub dst: Option<Endpoint>,
@@ -150,6 +155,8 @@ impl Call {
             dest_label: None,
             cluster: None,
             lease: None,
+            conn: None,
+            waiting: None,
             response_ops: None,
             dst: None,
             external: false,

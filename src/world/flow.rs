@@ -42,7 +42,7 @@ pub enum Dialled {
 impl World {
     /// One network hop's latency, by placement: same node, same zone, or
     /// across zones (and from or to outside the cluster).
-    fn network(&mut self, a: Option<PodId>, b: Option<PodId>) -> SimDuration {
+    pub(super) fn network(&mut self, a: Option<PodId>, b: Option<PodId>) -> SimDuration {
         let node = |p: Option<PodId>| p.map(|p| self.cluster.pod(p).node);
         let dist = match (node(a), node(b)) {
             (Some(na), Some(nb)) if na == nb => &self.costs.net_same_node,
@@ -489,11 +489,15 @@ impl World {
             call.attempts.hash = hash;
             call.attempts.deadline = deadline;
         }
+        let r = self.calls.reference(id);
         if let Some(at) = deadline {
-            let r = self.calls.reference(id);
             self.queue.push_at(at, Event::RouteTimeout(r));
         }
-        self.attempt(id, proxy_pod, cfg, f.delay, f.route.clone());
+        if f.delay.is_zero() {
+            self.attempt(id, proxy_pod, cfg, f.route.clone());
+        } else {
+            self.queue.push_after(f.delay, Event::Dispatch(r));
+        }
         for (mirror_cluster, copy) in f.mirrors {
             let (_, name) = self.mirror(proxy_pod, cfg, mirror_cluster, copy);
             self.calls.get_mut(id).mirrored.push(name);
@@ -503,13 +507,13 @@ impl World {
     /// One attempt of a forwarded call: the balancer picks a host (none
     /// ready: 503 UH), avoiding hosts earlier attempts tried when the retry
     /// policy says so (Envoy's `previous_hosts` predicate, at most 5
-    /// picks, the last one kept), and the request leaves after `delay`.
+    /// picks, the last one kept), and the request goes to the cluster's
+    /// connection pool.
     pub(super) fn attempt(
         &mut self,
         id: CallId,
         proxy_pod: PodId,
         cfg: &ProxyConfig,
-        delay: SimDuration,
         route: Option<crate::dataplane::router::RouteRef>,
     ) {
         let attempts = &self.calls.get(id).attempts;
@@ -517,7 +521,6 @@ impl World {
         let avoid = hash.is_none()
             && !attempts.tried.is_empty()
             && attempts.policy.as_ref().is_some_and(|p| p.previous_hosts);
-        let per_try = attempts.policy.as_ref().and_then(|p| p.per_try_timeout);
         let cluster = &cfg.clusters[index];
         let proxy = self.pods[proxy_pod.0 as usize]
             .proxy
@@ -547,11 +550,7 @@ impl World {
                     );
                     self.trace.as_mut().expect("tracing").push(line);
                 }
-                if let Some(t) = per_try {
-                    let r = self.calls.reference(id);
-                    self.queue.push_after(delay + t, Event::PerTryTimeout(r));
-                }
-                self.deliver_after(id, up, delay);
+                self.admit(id, proxy_pod, cluster.pool, up);
             }
             None if cluster.lb == crate::dataplane::lb::PolicyConfig::Passthrough => {
                 let host = self.mesh.registry.get(cluster.service).hostname.clone();
@@ -561,7 +560,7 @@ impl World {
                         host,
                         port: cluster.port,
                     },
-                    delay,
+                    SimDuration::ZERO,
                 );
             }
             None => {
@@ -574,7 +573,6 @@ impl World {
                     LocalReply {
                         route,
                         body: NO_HEALTHY_UPSTREAM.to_string(),
-                        delay,
                         ..LocalReply::new(503, ResponseFlags::UH | flags)
                     },
                 )
@@ -1027,6 +1025,8 @@ impl World {
         {
             proxy.release(lease);
         }
+        self.stream_done(r.id, false);
+        let call = self.calls.get(r.id);
         if call.abandoned {
             self.calls.release(r.id);
             return;
@@ -1085,8 +1085,8 @@ impl World {
             return;
         };
         let (parent, sent_at) = (call.parent, call.sent_at);
-        self.calls.get_mut(r.id).abandoned = true;
         self.calls.forget(r.id);
+        self.abandon(r);
         self.deliver(
             parent,
             Outcome::Failed(Failure::Timeout),

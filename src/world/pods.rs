@@ -2,16 +2,18 @@
 //! lifecycle (start, ready, crash, deletion); plus the scenario's timeline
 //! actions, which mostly act on pods.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::apps::model::Behavior;
 use crate::apps::{Body, Failure, Model, Outcome, Server};
+use crate::dataplane::pool::Pool;
 use crate::dataplane::{ResponseFlags, Sidecar};
 use crate::k8s::{PodId, PodPhase};
 use crate::scenario::ActionKind;
 use crate::sim::{Rng, SimDuration};
 
-use super::calls::CallId;
+use super::calls::{CallId, CallRef};
 use super::flow::Dialled;
 use super::{Event, World};
 
@@ -29,6 +31,10 @@ pub struct PodRuntime {
     pub proxy_cpu: SimDuration,
     /// Whether setup waits for this pod to be ready.
     pub expects_ready: bool,
+    /// The proxy's connection pools, by cluster name (in the world's
+    /// texts): they outlive configuration pushes, as Envoy keeps a
+    /// cluster's connections across updates that leave it alone.
+    pub pools: BTreeMap<u32, Pool<CallRef>>,
 }
 
 /// Envoy's local reply when the upstream connection broke mid-request.
@@ -59,6 +65,7 @@ impl World {
             targets_epoch: u64::MAX,
             proxy_cpu: SimDuration::ZERO,
             expects_ready: true,
+            pools: BTreeMap::new(),
         };
         debug_assert_eq!(
             self.pods.len(),

@@ -1,0 +1,166 @@
+//! The world's side of the proxies' connection pools
+//! ([`crate::dataplane::pool`]): a request waits for a connection, a
+//! connection takes time to establish (TCP, plus the mTLS handshake when
+//! the server has a sidecar), and overflow answers 503 UO.
+
+use crate::apps::Body;
+use crate::dataplane::pool::{Admit, ConnId, Limits, Next, Pool};
+use crate::dataplane::{ResponseFlags, Upstream};
+use crate::k8s::PodId;
+use crate::sim::SimDuration;
+
+use super::calls::{CallId, CallRef};
+use super::{Event, World};
+
+/// Envoy's local reply when a circuit breaker refuses the request.
+pub const OVERFLOW_BODY: &str =
+    "upstream connect error or disconnect/reset before headers. reset reason: overflow";
+
+impl World {
+    /// The pool of `proxy`'s cluster `name`, with the limits its latest
+    /// configuration gives.
+    fn pool(&mut self, proxy: PodId, name: u32, limits: Limits) -> &mut Pool<CallRef> {
+        let pool = self.pods[proxy.0 as usize]
+            .pools
+            .entry(name)
+            .or_insert_with(|| Pool::new(limits));
+        pool.limits = limits;
+        pool
+    }
+
+    /// Call `id`'s attempt, its host picked, asks the cluster's pool for a
+    /// connection.
+    pub(super) fn admit(&mut self, id: CallId, proxy: PodId, limits: Limits, up: Upstream) {
+        let name = self.calls.get(id).cluster.expect("forwarded calls name a cluster");
+        let r = self.calls.reference(id);
+        match self.pool(proxy, name, limits).request(pool_key(&up), r) {
+            Admit::Send(conn) => self.send_on(id, conn, up),
+            Admit::Pending { connect } => {
+                if let Some(conn) = connect {
+                    let wait = self.connect_latency(Some(proxy), &up);
+                    self.queue.push_after(wait, Event::Connected(proxy, name, conn));
+                }
+                self.note(id, || "waits in the pool for a connection".to_string());
+                self.calls.get_mut(id).waiting = Some(Box::new(up));
+            }
+            Admit::Overflow => {
+                self.note(id, || "circuit breaker open: 503 (UO)".to_string());
+                let call = self.calls.get_mut(id);
+                if let Some(lease) = call.lease.take()
+                    && let Some(p) = self.pods[proxy.0 as usize].proxy.as_mut()
+                {
+                    p.release(lease);
+                }
+                let flags = call.flags | ResponseFlags::UO;
+                let back = self.sidecar_pass(true);
+                let call = self.calls.get_mut(id);
+                call.answered = true;
+                call.outcome = crate::apps::Outcome::Response {
+                    status: 503,
+                    body: Body::Static(OVERFLOW_BODY),
+                };
+                call.flags = flags;
+                self.queue.push_after(back, Event::Respond(r));
+            }
+        }
+    }
+
+    /// The request of call `id` leaves on pool connection `conn`; its
+    /// per-try timeout starts.
+    fn send_on(&mut self, id: CallId, conn: ConnId, up: Upstream) {
+        let call = self.calls.get_mut(id);
+        call.conn = Some(conn);
+        if let Some(t) = call.attempts.policy.as_ref().and_then(|p| p.per_try_timeout) {
+            let r = self.calls.reference(id);
+            self.queue.push_after(t, Event::PerTryTimeout(r));
+        }
+        self.deliver_after(id, up, SimDuration::ZERO);
+    }
+
+    pub(super) fn on_connected(&mut self, proxy: PodId, name: u32, conn: ConnId) {
+        let Some(pool) = self.pods[proxy.0 as usize].pools.get_mut(&name) else {
+            return;
+        };
+        let next = pool.connected(conn);
+        self.pool_next(proxy, name, next, None);
+    }
+
+    /// The stream of call `id` on its pool connection ended (`reset`: the
+    /// proxy cut it); the connection serves the next pending request.
+    pub(super) fn stream_done(&mut self, id: CallId, reset: bool) {
+        let call = self.calls.get_mut(id);
+        let (Some(conn), Some(name), Some(proxy)) = (call.conn.take(), call.cluster, call.src_pod)
+        else {
+            return;
+        };
+        let dst = call.dst;
+        let Some(pool) = self.pods[proxy.0 as usize].pools.get_mut(&name) else {
+            return;
+        };
+        let next = pool.finished(conn, reset);
+        self.pool_next(proxy, name, next, dst.map(Upstream::Pod));
+    }
+
+    /// A pending call `r` gives up: it leaves its pool's queue.
+    pub(super) fn unqueue(&mut self, r: CallRef) {
+        let call = self.calls.get_mut(r.id);
+        let (Some(up), Some(name), Some(proxy)) = (call.waiting.take(), call.cluster, call.src_pod)
+        else {
+            return;
+        };
+        if let Some(pool) = self.pods[proxy.0 as usize].pools.get_mut(&name) {
+            pool.cancel(pool_key(&up), r);
+        }
+    }
+
+    /// Carries out what the pool decided: a pending request leaves, or a
+    /// new connection starts (to `host`, the host whose stream ended).
+    fn pool_next(&mut self, proxy: PodId, name: u32, next: Next<CallRef>, host: Option<Upstream>) {
+        match next {
+            Next::Send(r, conn) => {
+                let up = self
+                    .calls
+                    .get_mut(r.id)
+                    .waiting
+                    .take()
+                    .expect("pending calls wait for a host");
+                self.send_on(r.id, conn, *up);
+            }
+            Next::Connect(conn) => {
+                let wait = match &host {
+                    Some(up) => self.connect_latency(Some(proxy), up),
+                    None => SimDuration::ZERO,
+                };
+                self.queue.push_after(wait, Event::Connected(proxy, name, conn));
+            }
+            Next::Nothing => {}
+        }
+    }
+
+    /// Establishing a connection from `src` to `up`: the TCP handshake's
+    /// round trip, and one more for the mTLS handshake when the server has
+    /// a sidecar (TLS 1.3).
+    fn connect_latency(&mut self, src: Option<PodId>, up: &Upstream) -> SimDuration {
+        match up {
+            Upstream::Pod(ep) => {
+                let trips = if self.pods[ep.pod.0 as usize].proxy.is_some() { 2 } else { 1 };
+                let mut d = SimDuration::ZERO;
+                for _ in 0..trips {
+                    d += self.network(src, Some(ep.pod)) + self.network(Some(ep.pod), src);
+                }
+                d
+            }
+            Upstream::External { .. } => self.network(src, None) + self.network(None, src),
+        }
+    }
+}
+
+/// A pool's key for a host: pods by address, outside hosts by name.
+fn pool_key(up: &Upstream) -> u64 {
+    match up {
+        Upstream::Pod(ep) => (u64::from(ep.pod.0) << 16) | u64::from(ep.port),
+        Upstream::External { host, port } => {
+            crate::dataplane::lb::hash_key(format!("{host}:{port}").as_bytes())
+        }
+    }
+}
