@@ -10,6 +10,7 @@
 pub mod cost;
 pub mod flags;
 pub mod lb;
+pub mod outlier;
 pub mod pool;
 pub mod proxy;
 pub mod retry;

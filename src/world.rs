@@ -12,6 +12,7 @@ pub mod attempts;
 pub mod calls;
 pub mod flow;
 pub mod interner;
+pub mod load;
 pub mod mesh;
 pub mod pods;
 pub mod pools;
@@ -70,6 +71,8 @@ pub enum Event {
     PodReady(PodId, u32),
     /// Timeline action `i` of the scenario.
     Action(u32),
+    /// Thread `t` of the load run sends its next request.
+    LoadNext(u32),
 }
 
 /// Things that happened during the run worth telling the user (timeline
@@ -119,6 +122,8 @@ pub struct World {
     pub trace: Option<Vec<String>>,
     /// The probe's call as it was answered, and when.
     pub probe_done: Option<(calls::Call, SimTime)>,
+    /// The load run under way.
+    load: Option<Box<load::LoadRun>>,
 }
 
 /// Whether meshsim's simulation acts on objects of this kind yet.
@@ -214,6 +219,7 @@ impl World {
             notes: Vec::new(),
             trace: None,
             probe_done: None,
+            load: None,
         };
         let mut loaded = scenario.profile.manifests();
         for m in &scenario.manifests {
@@ -377,6 +383,7 @@ impl World {
             Event::PodStarted(pod, inc) => self.on_pod_started(pod, inc),
             Event::PodReady(pod, inc) => self.on_pod_ready(pod, inc),
             Event::Action(i) => self.on_action(i as usize),
+            Event::LoadNext(t) => self.on_load_next(t),
         }
     }
 

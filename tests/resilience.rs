@@ -6,6 +6,7 @@
 use meshsim::dataplane::xds::OutboundPolicy;
 use meshsim::scenario::ManifestSource;
 use meshsim::world::World;
+use meshsim::world::load::{LoadPlan, LoadSpec};
 use meshsim::world::probe::{ProbeFrom, ProbeRequest, ProbeResult, world_from};
 
 const APP: &str = r#"
@@ -241,4 +242,91 @@ fn a_per_try_timeout_without_retry_on_is_final() {
         (r.status, r.flags.as_str(), r.attempts),
         (Some(504), "UT", 1)
     );
+}
+
+/// Istio's circuit-breaking task: the DestinationRule it applies to
+/// httpbin, with fortio as the client.
+const CIRCUIT_BREAKER: &str = r#"
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: httpbin}
+spec:
+  host: httpbin
+  trafficPolicy:
+    connectionPool:
+      tcp: {maxConnections: 1}
+      http: {http1MaxPendingRequests: 1, maxRequestsPerConnection: 1}
+    outlierDetection:
+      consecutive5xxErrors: 1
+      interval: 1s
+      baseEjectionTime: 3m
+      maxEjectionPercent: 100
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: fortio}
+spec:
+  selector: {matchLabels: {app: fortio}}
+  template:
+    metadata: {labels: {app: fortio}}
+    spec: {containers: [{name: fortio, image: fortio/fortio:latest_release}]}
+"#;
+
+/// `fortio load -c C -qps 0 -n 30 http://httpbin:8000/get` against the
+/// circuit breaker: the statuses it got.
+fn fortio_statuses(connections: u32) -> Vec<Option<u16>> {
+    let source = ManifestSource::Inline {
+        name: "cb.yaml".to_string(),
+        text: format!("{APP}{CIRCUIT_BREAKER}"),
+    };
+    let (mut w, _, _) = world_from(vec![source], &[], 7, OutboundPolicy::AllowAny).unwrap();
+    let fortio = w.find_pod("default", "fortio").expect("fortio runs");
+    let per_thread = 30 / u64::from(connections);
+    let spec = LoadSpec {
+        request: ProbeRequest {
+            from: ProbeFrom::Pod(fortio),
+            host: "httpbin".to_string(),
+            port: 8000,
+            method: "GET".to_string(),
+            path: "/get".to_string(),
+            headers: Vec::new(),
+        },
+        threads: connections,
+        plan: LoadPlan::Calls(vec![per_thread; connections as usize]),
+        qps_per_thread: None,
+        timeout: None,
+    };
+    let run = w.load(&spec).unwrap();
+    assert_eq!(run.shots.len(), 30);
+    run.shots
+        .iter()
+        .map(|s| {
+            let r = s.result.as_ref().expect("every call is answered");
+            if r.status == Some(503) {
+                assert_eq!(r.flags, "UO");
+                assert_eq!(
+                    r.body,
+                    "upstream connect error or disconnect/reset before headers. reset reason: overflow"
+                );
+            }
+            r.status
+        })
+        .collect()
+}
+
+/// Three connections against 1 connection + 1 pending request: some
+/// requests overflow (the task page shows about 11 × 200 / 19 × 503, timing
+/// dependent); one connection never does.
+#[test]
+fn the_circuit_breaker_trips_under_concurrency_only() {
+    let three = fortio_statuses(3);
+    let overflowed = three.iter().filter(|s| **s == Some(503)).count();
+    let ok = three.iter().filter(|s| **s == Some(200)).count();
+    assert_eq!(ok + overflowed, 30);
+    assert!(
+        (5..=25).contains(&overflowed),
+        "{overflowed} of 30 overflowed"
+    );
+    assert!(fortio_statuses(1).iter().all(|s| *s == Some(200)));
 }

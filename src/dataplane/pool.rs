@@ -319,7 +319,10 @@ impl<T: Copy + PartialEq> Pool<T> {
     fn close(&mut self, conn: ConnId) {
         let c = &mut self.conns[conn.0 as usize];
         c.state = State::Closed;
-        let h = self.hosts.get_mut(&c.host).expect("connections have a host");
+        let h = self
+            .hosts
+            .get_mut(&c.host)
+            .expect("connections have a host");
         h.open -= 1;
         self.connections -= 1;
         self.stats.upstream_cx_active = u64::from(self.connections);
@@ -377,7 +380,10 @@ mod tests {
         assert_eq!(p.request(1, 2), Admit::Send(c));
         // A reset stream closes its HTTP/1.1 connection.
         assert_eq!(p.finished(c, true), Next::Nothing);
-        assert!(matches!(p.request(1, 3), Admit::Pending { connect: Some(_) }));
+        assert!(matches!(
+            p.request(1, 3),
+            Admit::Pending { connect: Some(_) }
+        ));
         assert_eq!(p.stats.upstream_cx_total, 2);
     }
 
@@ -387,8 +393,14 @@ mod tests {
             max_connections: 1,
             ..Limits::UNLIMITED
         });
-        assert!(matches!(p.request(1, 1), Admit::Pending { connect: Some(_) }));
-        assert!(matches!(p.request(2, 2), Admit::Pending { connect: Some(_) }));
+        assert!(matches!(
+            p.request(1, 1),
+            Admit::Pending { connect: Some(_) }
+        ));
+        assert!(matches!(
+            p.request(2, 2),
+            Admit::Pending { connect: Some(_) }
+        ));
         assert_eq!(p.request(2, 3), Admit::Pending { connect: None });
         assert_eq!(p.stats.upstream_cx_overflow, 2);
     }

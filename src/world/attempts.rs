@@ -217,7 +217,8 @@ impl World {
         self.stream_done(r.id, true);
         if self.calls.get(r.id).waiting.is_some() {
             self.unqueue(r);
-            if let (Some(lease), Some(src)) = (self.calls.get(r.id).lease, self.calls.get(r.id).src_pod)
+            if let (Some(lease), Some(src)) =
+                (self.calls.get(r.id).lease, self.calls.get(r.id).src_pod)
                 && let Some(proxy) = self.pods[src.0 as usize].proxy.as_mut()
             {
                 proxy.release(lease);

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::apps::{AppState, Body, Outcome};
+use crate::dataplane::pool::ConnId;
 use crate::dataplane::retry::RetryPolicy;
 use crate::dataplane::xds::HeaderOps;
-use crate::dataplane::pool::ConnId;
 use crate::dataplane::{Lease, ResponseFlags, Upstream};
 use crate::k8s::{Endpoint, PodId, WorkloadId};
 
@@ -40,6 +40,8 @@ pub enum Parent {
     Relay(CallRef),
     /// A mirror copy: nobody waits, the answer is dropped.
     Mirror,
+    /// A thread of the load run.
+    Load { thread: u32 },
     /// A single request sent by `meshsim eval`/`route`: its answer and
     /// everything about it is kept.
     Probe,

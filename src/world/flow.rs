@@ -1074,6 +1074,15 @@ impl World {
             let snapshot = self.calls.get(r.id).clone();
             self.probe_done = Some((snapshot, self.queue.now()));
         }
+        if let (Parent::Load { .. }, Some(run)) = (parent, self.load.as_ref())
+            && run.answer.is_none()
+        {
+            let call = self.calls.get(r.id);
+            let answer = self.probe_result(call, self.queue.now().since(sent_at));
+            if let Some(run) = self.load.as_mut() {
+                run.answer = Some(answer);
+            }
+        }
         self.calls.forget(r.id);
         self.calls.release(r.id);
         self.deliver(parent, outcome, flags, sent_at);
@@ -1125,6 +1134,7 @@ impl World {
             Parent::Client { generator, client } => {
                 self.client_done(generator, client, outcome, sent_at)
             }
+            Parent::Load { thread } => self.load_done(thread, outcome, sent_at),
             Parent::Mirror | Parent::Probe => {}
         }
     }

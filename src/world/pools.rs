@@ -31,14 +31,19 @@ impl World {
     /// Call `id`'s attempt, its host picked, asks the cluster's pool for a
     /// connection.
     pub(super) fn admit(&mut self, id: CallId, proxy: PodId, limits: Limits, up: Upstream) {
-        let name = self.calls.get(id).cluster.expect("forwarded calls name a cluster");
+        let name = self
+            .calls
+            .get(id)
+            .cluster
+            .expect("forwarded calls name a cluster");
         let r = self.calls.reference(id);
         match self.pool(proxy, name, limits).request(pool_key(&up), r) {
             Admit::Send(conn) => self.send_on(id, conn, up),
             Admit::Pending { connect } => {
                 if let Some(conn) = connect {
                     let wait = self.connect_latency(Some(proxy), &up);
-                    self.queue.push_after(wait, Event::Connected(proxy, name, conn));
+                    self.queue
+                        .push_after(wait, Event::Connected(proxy, name, conn));
                 }
                 self.note(id, || "waits in the pool for a connection".to_string());
                 self.calls.get_mut(id).waiting = Some(Box::new(up));
@@ -70,7 +75,12 @@ impl World {
     fn send_on(&mut self, id: CallId, conn: ConnId, up: Upstream) {
         let call = self.calls.get_mut(id);
         call.conn = Some(conn);
-        if let Some(t) = call.attempts.policy.as_ref().and_then(|p| p.per_try_timeout) {
+        if let Some(t) = call
+            .attempts
+            .policy
+            .as_ref()
+            .and_then(|p| p.per_try_timeout)
+        {
             let r = self.calls.reference(id);
             self.queue.push_after(t, Event::PerTryTimeout(r));
         }
@@ -131,7 +141,8 @@ impl World {
                     Some(up) => self.connect_latency(Some(proxy), up),
                     None => SimDuration::ZERO,
                 };
-                self.queue.push_after(wait, Event::Connected(proxy, name, conn));
+                self.queue
+                    .push_after(wait, Event::Connected(proxy, name, conn));
             }
             Next::Nothing => {}
         }
@@ -143,7 +154,11 @@ impl World {
     fn connect_latency(&mut self, src: Option<PodId>, up: &Upstream) -> SimDuration {
         match up {
             Upstream::Pod(ep) => {
-                let trips = if self.pods[ep.pod.0 as usize].proxy.is_some() { 2 } else { 1 };
+                let trips = if self.pods[ep.pod.0 as usize].proxy.is_some() {
+                    2
+                } else {
+                    1
+                };
                 let mut d = SimDuration::ZERO;
                 for _ in 0..trips {
                     d += self.network(src, Some(ep.pod)) + self.network(Some(ep.pod), src);

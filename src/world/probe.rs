@@ -7,13 +7,13 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::apps::{Body, Outcome, Request};
+use crate::apps::{Body, Failure, Outcome, Request};
 use crate::dataplane::Upstream;
 use crate::k8s::{Endpoint, PodId};
 use crate::sim::SimDuration;
 
 use super::World;
-use super::calls::{Call, Parent};
+use super::calls::{Call, Parent, ReqId};
 use super::flow::Dialled;
 
 /// Where a probe starts.
@@ -95,55 +95,23 @@ impl World {
     ) -> Result<(ProbeResult, Vec<String>), String> {
         self.trace = trace.then(Vec::new);
         self.probe_done = None;
-        let authority = if p.port == 80 {
-            p.host.clone()
-        } else {
-            format!("{}:{}", p.host, p.port)
-        };
-        let mut headers = p.headers.clone();
-        for (name, value) in CURL_HEADERS {
-            if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name)) {
-                headers.push((name.to_string(), value.to_string()));
-            }
-        }
-        let req = self.intern(Request {
-            method: p.method.clone(),
-            authority,
-            path: p.path.clone(),
-            headers,
-        });
         let started = self.queue.now();
-        match &p.from {
-            ProbeFrom::Pod(pod) => {
-                let ns = self.cluster.pod(*pod).namespace.clone();
-                let dialled = self.dial(&ns, &p.host, p.port);
-                self.send(Parent::Probe, Some(*pod), dialled, req);
-            }
-            ProbeFrom::External => {
-                let dialled = match self.dial("default", &p.host, p.port) {
-                    Ok(d @ Dialled::Service { .. }) => d,
-                    _ => self.ingress_entry(p.port).ok_or_else(|| {
-                        format!(
-                            "{} is not a Service and the cluster has no ingress gateway Service (istio-system/istio-ingressgateway) with port {}",
-                            p.host, p.port
-                        )
-                    })?,
-                };
-                self.send(Parent::Probe, None, Ok(dialled), req);
-            }
-            ProbeFrom::Gateway(gw) => {
-                let port = self
-                    .gateway_ports(*gw)
-                    .into_iter()
-                    .find(|(sp, _)| *sp == p.port)
-                    .map_or(p.port, |(_, t)| t);
-                let id = self.calls.alloc();
-                let call = self.calls.get_mut(id);
-                call.parent = Parent::Probe;
-                call.req = req;
-                call.sent_at = started;
-                self.deliver_to_upstream(id, Upstream::Pod(Endpoint { pod: *gw, port }));
-            }
+        if let ProbeFrom::Gateway(gw) = &p.from {
+            let req = self.probe_request(p);
+            let port = self
+                .gateway_ports(*gw)
+                .into_iter()
+                .find(|(sp, _)| *sp == p.port)
+                .map_or(p.port, |(_, t)| t);
+            let id = self.calls.alloc();
+            let call = self.calls.get_mut(id);
+            call.parent = Parent::Probe;
+            call.req = req;
+            call.sent_at = started;
+            self.deliver_to_upstream(id, Upstream::Pod(Endpoint { pod: *gw, port }));
+        } else {
+            let (req, src, dialled) = self.aim(p)?;
+            self.send(Parent::Probe, src, dialled, req);
         }
         let deadline = started + PROBE_DEADLINE;
         while self.probe_done.is_none() && self.queue.peek_time().is_some_and(|t| t <= deadline) {
@@ -161,7 +129,57 @@ impl World {
         Ok((result, self.trace.take().unwrap_or_default()))
     }
 
-    fn probe_result(&self, call: &Call, latency: SimDuration) -> ProbeResult {
+    /// The interned request `p` describes, with curl's default headers.
+    fn probe_request(&mut self, p: &ProbeRequest) -> ReqId {
+        let authority = if p.port == 80 {
+            p.host.clone()
+        } else {
+            format!("{}:{}", p.host, p.port)
+        };
+        let mut headers = p.headers.clone();
+        for (name, value) in CURL_HEADERS {
+            if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name)) {
+                headers.push((name.to_string(), value.to_string()));
+            }
+        }
+        self.intern(Request {
+            method: p.method.clone(),
+            authority,
+            path: p.path.clone(),
+            headers,
+        })
+    }
+
+    /// The request `p` describes, where it leaves from (a pod, or outside)
+    /// and what it dials: from outside, a name that is no Service goes
+    /// through the ingress gateway.
+    pub(super) fn aim(
+        &mut self,
+        p: &ProbeRequest,
+    ) -> Result<(ReqId, Option<PodId>, Result<Dialled, Failure>), String> {
+        let req = self.probe_request(p);
+        match &p.from {
+            ProbeFrom::Pod(pod) => {
+                let ns = self.cluster.pod(*pod).namespace.clone();
+                Ok((req, Some(*pod), self.dial(&ns, &p.host, p.port)))
+            }
+            ProbeFrom::External => {
+                let dialled = match self.dial("default", &p.host, p.port) {
+                    Ok(d @ Dialled::Service { .. }) => d,
+                    _ => self.ingress_entry(p.port).ok_or_else(|| {
+                        format!(
+                            "{} is not a Service and the cluster has no ingress gateway Service (istio-system/istio-ingressgateway) with port {}",
+                            p.host, p.port
+                        )
+                    })?,
+                };
+                Ok((req, None, Ok(dialled)))
+            }
+            ProbeFrom::Gateway(_) => Err("requests cannot start inside a gateway here".to_string()),
+        }
+    }
+
+    pub(super) fn probe_result(&self, call: &Call, latency: SimDuration) -> ProbeResult {
         // A request that entered through a gateway is described by where
         // the gateway sent it.
         let (cluster, dst, req, mirrored, external, tries) = match &call.routed {

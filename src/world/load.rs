@@ -1,0 +1,202 @@
+//! Load runs: many requests from one place, the way a load generator such
+//! as fortio makes them — a number of threads, each with its own
+//! connection, sending one request at a time, as fast as answers come or
+//! paced to a rate (catching up when late), for a number of calls or a
+//! duration. Each answer is kept whole for the tool to report.
+
+use crate::apps::{Failure, Outcome};
+use crate::k8s::PodId;
+use crate::sim::{SimDuration, SimTime};
+
+use super::calls::{Parent, ReqId};
+use super::flow::Dialled;
+use super::probe::{ProbeRequest, ProbeResult};
+use super::{Event, World};
+
+/// How much a load run sends.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LoadPlan {
+    /// Exactly this many calls from each thread.
+    Calls(Vec<u64>),
+    /// Calls until this much time has passed.
+    For(SimDuration),
+}
+
+#[derive(Clone, Debug)]
+pub struct LoadSpec {
+    pub request: ProbeRequest,
+    pub threads: u32,
+    pub plan: LoadPlan,
+    /// Requests per second for each thread; `None`: as fast as possible.
+    pub qps_per_thread: Option<f64>,
+    /// The client gives up on a request after this long.
+    pub timeout: Option<SimDuration>,
+}
+
+/// One request of a load run.
+#[derive(Clone, Debug)]
+pub struct Shot {
+    pub thread: u32,
+    /// When it was sent, from the start of the run.
+    pub start: SimDuration,
+    pub duration: SimDuration,
+    /// What the client got; `None` when it got no HTTP answer (reset,
+    /// refused, its own timeout).
+    pub result: Option<ProbeResult>,
+}
+
+#[derive(Clone, Debug)]
+pub struct LoadOutcome {
+    pub shots: Vec<Shot>,
+    /// From the start of the run to the last answer.
+    pub elapsed: SimDuration,
+}
+
+/// A load run in progress.
+pub(super) struct LoadRun {
+    req: ReqId,
+    src: Option<PodId>,
+    dialled: Dialled,
+    started: SimTime,
+    remaining: Option<Vec<u64>>,
+    stop_at: Option<SimTime>,
+    gap: Option<SimDuration>,
+    /// Each thread's next scheduled send (paced runs).
+    due: Vec<SimTime>,
+    timeout: Option<SimDuration>,
+    in_flight: u32,
+    shots: Vec<Shot>,
+    /// The answer of the call being delivered, taken by [`World::load_done`].
+    pub(super) answer: Option<ProbeResult>,
+}
+
+/// How long a load run may take, simulated.
+const LOAD_DEADLINE: SimDuration = SimDuration::from_secs(3600);
+
+impl World {
+    /// Runs `spec` to its end and returns every request's outcome.
+    pub fn load(&mut self, spec: &LoadSpec) -> Result<LoadOutcome, String> {
+        let (req, src, dialled) = self.aim(&spec.request)?;
+        let dialled = dialled.map_err(|f| format!("{}: {}", spec.request.host, f.describe()))?;
+        let now = self.queue.now();
+        let threads = spec.threads.max(1);
+        let gap = spec
+            .qps_per_thread
+            .filter(|q| *q > 0.0)
+            .map(|q| SimDuration::from_secs_f64(1.0 / q));
+        self.load = Some(Box::new(LoadRun {
+            req,
+            src,
+            dialled,
+            started: now,
+            remaining: match &spec.plan {
+                LoadPlan::Calls(c) => Some(c.clone()),
+                LoadPlan::For(_) => None,
+            },
+            stop_at: match spec.plan {
+                LoadPlan::For(d) => Some(now + d),
+                LoadPlan::Calls(_) => None,
+            },
+            gap,
+            due: vec![now; threads as usize],
+            timeout: spec.timeout,
+            in_flight: 0,
+            shots: Vec::new(),
+            answer: None,
+        }));
+        for t in 0..threads {
+            self.queue.push_at(now, Event::LoadNext(t));
+        }
+        let deadline = now + LOAD_DEADLINE;
+        while self.queue.peek_time().is_some_and(|t| t <= deadline) && !self.load_finished() {
+            self.step();
+        }
+        let run = self.load.take().expect("the run is under way");
+        let elapsed = run
+            .shots
+            .iter()
+            .map(|s| s.start + s.duration)
+            .max()
+            .unwrap_or(SimDuration::ZERO);
+        Ok(LoadOutcome {
+            shots: run.shots,
+            elapsed,
+        })
+    }
+
+    fn load_finished(&self) -> bool {
+        self.load.as_ref().is_some_and(|run| {
+            run.in_flight == 0
+                && match &run.remaining {
+                    Some(r) => r.iter().all(|n| *n == 0),
+                    None => run.stop_at.is_some_and(|s| self.queue.now() >= s),
+                }
+        })
+    }
+
+    /// Thread `t` of the load run sends its next request, if it has one.
+    pub(super) fn on_load_next(&mut self, t: u32) {
+        let now = self.queue.now();
+        let Some(run) = self.load.as_mut() else {
+            return;
+        };
+        let more = match &mut run.remaining {
+            Some(r) => {
+                let left = &mut r[t as usize];
+                let more = *left > 0;
+                *left = left.saturating_sub(1);
+                more
+            }
+            None => run.stop_at.is_some_and(|s| now < s),
+        };
+        if !more {
+            return;
+        }
+        run.in_flight += 1;
+        let (req, src, dialled, timeout) = (run.req, run.src, run.dialled.clone(), run.timeout);
+        let id = self.send(Parent::Load { thread: t }, src, Ok(dialled), req);
+        if let Some(t) = timeout {
+            let child = self.calls.reference(id);
+            self.queue.push_after(t, Event::Timeout(child));
+        }
+    }
+
+    /// A load run's request came back (or was given up on).
+    pub(super) fn load_done(&mut self, thread: u32, outcome: Outcome, sent_at: SimTime) {
+        let now = self.queue.now();
+        let Some(run) = self.load.as_mut() else {
+            return;
+        };
+        run.in_flight -= 1;
+        let result = run
+            .answer
+            .take()
+            .filter(|_| !matches!(outcome, Outcome::Failed(_)));
+        if let Outcome::Failed(f) = outcome {
+            debug_assert!(matches!(
+                f,
+                Failure::Timeout
+                    | Failure::ConnectionReset
+                    | Failure::ConnectionRefused
+                    | Failure::NameResolution
+            ));
+        }
+        run.shots.push(Shot {
+            thread,
+            start: sent_at.since(run.started),
+            duration: now.since(sent_at),
+            result,
+        });
+        // Paced threads keep to their schedule, and catch up (send at
+        // once) when an answer came late.
+        let next = match run.gap {
+            Some(gap) => {
+                let due = run.due[thread as usize] + gap;
+                run.due[thread as usize] = due;
+                due.max(now)
+            }
+            None => now,
+        };
+        self.queue.push_at(next, Event::LoadNext(thread));
+    }
+}
