@@ -330,3 +330,114 @@ fn the_circuit_breaker_trips_under_concurrency_only() {
     );
     assert!(fortio_statuses(1).iter().all(|s| *s == Some(200)));
 }
+
+/// A service of two pods, one of which answers every request with 503.
+const FLAKY: &str = r#"
+---
+apiVersion: v1
+kind: Service
+metadata: {name: flaky}
+spec:
+  selector: {app: flaky}
+  ports: [{name: http, port: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: flaky-good}
+spec:
+  selector: {matchLabels: {app: flaky, health: good}}
+  template:
+    metadata: {labels: {app: flaky, health: good}}
+    spec: {containers: [{name: app, image: example/app}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: flaky-bad}
+spec:
+  selector: {matchLabels: {app: flaky, health: bad}}
+  template:
+    metadata:
+      labels: {app: flaky, health: bad}
+      annotations: {meshsim.io/error-rate: "1", meshsim.io/error-status: "503"}
+    spec: {containers: [{name: app, image: example/app}]}
+"#;
+
+/// The flaky service with `outlier` (YAML under `outlierDetection:`); the
+/// pods that answered `n` requests from curl, one at a time.
+fn flaky_run(outlier: &str, n: usize) -> (World, Vec<ProbeResult>) {
+    let dr = format!(
+        "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {{name: flaky}}\nspec:\n  host: flaky\n  trafficPolicy:\n    outlierDetection:\n{outlier}"
+    );
+    let source = ManifestSource::Inline {
+        name: "flaky.yaml".to_string(),
+        text: format!("{APP}{FLAKY}{dr}"),
+    };
+    let (mut w, _, _) = world_from(vec![source], &[], 7, OutboundPolicy::AllowAny).unwrap();
+    let curl = w.find_pod("default", "curl").expect("curl runs");
+    let p = ProbeRequest {
+        from: ProbeFrom::Pod(curl),
+        host: "flaky".to_string(),
+        port: 8080,
+        method: "GET".to_string(),
+        path: "/".to_string(),
+        headers: Vec::new(),
+    };
+    let rs = (0..n).map(|_| w.probe(&p, false).unwrap().0).collect();
+    (w, rs)
+}
+
+/// `consecutive5xxErrors: 1`: the bad pod's first 503 ejects it for
+/// `baseEjectionTime`; every later request goes to the good pod.
+#[test]
+fn an_ejected_host_gets_no_traffic() {
+    let (_, rs) = flaky_run(
+        "      consecutive5xxErrors: 1\n      interval: 1s\n      baseEjectionTime: 3m\n      maxEjectionPercent: 100\n",
+        40,
+    );
+    let failed: Vec<usize> = (0..rs.len())
+        .filter(|&i| rs[i].status == Some(503))
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let bad = rs[failed[0]].pod.clone();
+    assert!(
+        rs[failed[0] + 1..]
+            .iter()
+            .all(|r| r.pod != bad && r.status == Some(200))
+    );
+}
+
+/// The course's removed `consecutiveErrors: 1` is not read: Envoy's
+/// default of 5 consecutive 5xx applies, so the bad pod fails 5 times
+/// before it goes.
+#[test]
+fn consecutive_errors_is_ignored_for_the_default_five() {
+    let (_, rs) = flaky_run(
+        "      consecutiveErrors: 1\n      interval: 1s\n      baseEjectionTime: 3m\n      maxEjectionPercent: 100\n",
+        60,
+    );
+    assert_eq!(rs.iter().filter(|r| r.status == Some(503)).count(), 5);
+}
+
+/// With both pods ejectable and `minHealthPercent` 0 (no panic mode), the
+/// ejected bad pod stays out while the good one serves; after
+/// `baseEjectionTime` the bad pod is back and fails again.
+#[test]
+fn ejection_ends_after_base_ejection_time() {
+    let (mut w, rs) = flaky_run(
+        "      consecutive5xxErrors: 1\n      interval: 1s\n      baseEjectionTime: 2s\n      maxEjectionPercent: 100\n",
+        10,
+    );
+    assert_eq!(rs.iter().filter(|r| r.status == Some(503)).count(), 1);
+    w.advance_by(meshsim::sim::SimDuration::from_secs(3));
+    let curl = w.find_pod("default", "curl").unwrap();
+    let p = ProbeRequest {
+        from: ProbeFrom::Pod(curl),
+        host: "flaky".to_string(),
+        port: 8080,
+        method: "GET".to_string(),
+        path: "/".to_string(),
+        headers: Vec::new(),
+    };
+    let again: Vec<_> = (0..10).map(|_| w.probe(&p, false).unwrap().0).collect();
+    assert_eq!(again.iter().filter(|r| r.status == Some(503)).count(), 1);
+}

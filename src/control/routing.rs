@@ -19,6 +19,7 @@ use crate::config::networking::virtual_service::{
     Destination, Headers, HttpRedirect, HttpRoute, RedirectPortSelection, VirtualService,
 };
 use crate::dataplane::lb::PolicyConfig;
+use crate::dataplane::outlier::OutlierConfig;
 use crate::dataplane::pool::Limits;
 use crate::dataplane::retry::RetryPolicy;
 use crate::dataplane::route_match::{CompiledMatch, MatchInput};
@@ -1183,6 +1184,14 @@ impl<'a> Builder<'a> {
             |p| p.connection_pool.as_ref(),
         )
         .map_or(Limits::UNLIMITED, pool_limits);
+        let outlier = effective(
+            top,
+            subset_policy,
+            port,
+            |p| p.outlier_detection.as_ref(),
+            |p| p.outlier_detection.as_ref(),
+        )
+        .map(OutlierConfig::from_rule);
         self.clusters.push(Cluster {
             name: name.to_string(),
             service,
@@ -1193,6 +1202,7 @@ impl<'a> Builder<'a> {
             hash,
             destination_rule: dr.as_ref().map(|d| d.key.clone()),
             pool,
+            outlier,
         });
         Some(self.clusters.len() - 1)
     }

@@ -106,6 +106,9 @@ pub struct Detector {
     host_count: usize,
     /// Bumped whenever the set of ejected hosts changes.
     pub generation: u64,
+    /// Whether the interval timer is running (it runs while some host is
+    /// ejected or has past ejections to forget).
+    pub timer_armed: bool,
     pub stats: OutlierStats,
 }
 
@@ -116,6 +119,7 @@ impl Detector {
             hosts: BTreeMap::new(),
             host_count: 0,
             generation: 0,
+            timer_armed: false,
             stats: OutlierStats::default(),
         }
     }

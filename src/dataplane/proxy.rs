@@ -10,6 +10,7 @@ use crate::k8s::{Endpoint, Service};
 use crate::sim::Rng;
 
 use super::lb::{Balancer, Host, PolicyConfig, hash_key};
+use super::outlier::Detector;
 use super::router::Selection;
 use super::xds::{Listener, ProxyConfig};
 
@@ -25,6 +26,15 @@ pub enum Upstream {
 }
 
 impl Upstream {
+    /// The key pools and outlier detection know a host by: pods by
+    /// address, outside hosts by name.
+    pub fn host_key(&self) -> u64 {
+        match self {
+            Upstream::Pod(ep) => (u64::from(ep.pod.0) << 16) | u64::from(ep.port),
+            Upstream::External { host, port } => hash_key(format!("{host}:{port}").as_bytes()),
+        }
+    }
+
     fn key(&self) -> u64 {
         match self {
             Upstream::Pod(ep) => hash_key(format!("pod/{}:{}", ep.pod.0, ep.port).as_bytes()),
@@ -36,12 +46,27 @@ impl Upstream {
 /// A cluster's balancer over its current upstreams.
 struct ClusterLb {
     balancer: Balancer,
+    policy: PolicyConfig,
     hosts: Vec<Host>,
     upstreams: Vec<Upstream>,
     /// The endpoints generation the upstreams were taken at.
     epoch: u64,
     /// World-side names for the cluster (telemetry label, cluster name).
     tags: (u32, u32),
+    /// The balancer over the hosts outlier detection left in, for the
+    /// detector generation it was built at.
+    healthy: Option<HealthyView>,
+}
+
+/// A balancer over the hosts that are not ejected: Envoy balances over the
+/// healthy host set, rebuilt when it changes.
+struct HealthyView {
+    generation: u64,
+    balancer: Balancer,
+    /// Indices of the healthy hosts in the cluster's hosts.
+    index: Vec<usize>,
+    /// The healthy hosts with their current in-flight counts.
+    scratch: Vec<Host>,
 }
 
 /// A request in flight to one host of one cluster, to be given back.
@@ -123,10 +148,12 @@ impl Sidecar {
         let rng = &mut self.rng;
         let lb = self.clusters.entry(index).or_insert_with(|| ClusterLb {
             balancer: Balancer::new(checked(policy), &[], rng),
+            policy: checked(policy),
             hosts: Vec::new(),
             upstreams: Vec::new(),
             epoch: u64::MAX,
             tags,
+            healthy: None,
         });
         let fresh = upstreams_sorted(upstreams);
         let hosts: Vec<Host> = fresh
@@ -148,6 +175,7 @@ impl Sidecar {
         lb.upstreams = fresh;
         lb.epoch = epoch;
         lb.tags = tags;
+        lb.healthy = None;
     }
 
     /// The tags given with the cluster's upstreams.
@@ -156,10 +184,19 @@ impl Sidecar {
     }
 
     /// Picks an upstream of cluster `index` (after [`Sidecar::set_upstreams`]);
-    /// `None` when it has none.
-    pub fn pick(&mut self, index: usize, hash: Option<u64>) -> Option<(Upstream, Lease)> {
+    /// `None` when it has none, or outlier detection ejected them all
+    /// (outside panic mode).
+    pub fn pick(
+        &mut self,
+        index: usize,
+        hash: Option<u64>,
+        outliers: Option<&Detector>,
+    ) -> Option<(Upstream, Lease)> {
         let lb = self.clusters.get_mut(&index)?;
-        let i = lb.balancer.pick(&lb.hosts, hash, &mut self.rng)?;
+        let i = match outliers.filter(|d| d.stats.ejections_active > 0) {
+            None => lb.balancer.pick(&lb.hosts, hash, &mut self.rng)?,
+            Some(d) => lb.pick_healthy(d, hash, &mut self.rng)?,
+        };
         lb.hosts[i].active_requests += 1;
         Some((
             lb.upstreams[i].clone(),
@@ -179,6 +216,46 @@ impl Sidecar {
         {
             h.active_requests = h.active_requests.saturating_sub(1);
         }
+    }
+}
+
+impl ClusterLb {
+    /// A pick among the hosts `detector` has not ejected. Below the panic
+    /// threshold of healthy hosts Envoy balances over all of them (Istio
+    /// sets the threshold to `minHealthPercent`, 0 by default: never).
+    fn pick_healthy(
+        &mut self,
+        detector: &Detector,
+        hash: Option<u64>,
+        rng: &mut Rng,
+    ) -> Option<usize> {
+        let total = self.hosts.len();
+        if self
+            .healthy
+            .as_ref()
+            .is_none_or(|h| h.generation != detector.generation)
+        {
+            let index: Vec<usize> = (0..total)
+                .filter(|&i| !detector.is_ejected(self.upstreams[i].host_key()))
+                .collect();
+            let hosts: Vec<Host> = index.iter().map(|&i| self.hosts[i]).collect();
+            self.healthy = Some(HealthyView {
+                generation: detector.generation,
+                balancer: Balancer::new(self.policy, &hosts, rng),
+                index,
+                scratch: hosts,
+            });
+        }
+        let view = self.healthy.as_mut().expect("just built");
+        let healthy_percent = 100 * view.index.len() / total.max(1);
+        if healthy_percent < detector.config.panic_threshold as usize {
+            return self.balancer.pick(&self.hosts, hash, rng);
+        }
+        view.scratch.clear();
+        view.scratch
+            .extend(view.index.iter().map(|&i| self.hosts[i]));
+        let j = view.balancer.pick(&view.scratch, hash, rng)?;
+        Some(view.index[j])
     }
 }
 

@@ -18,6 +18,7 @@ use crate::config::networking::virtual_service::HttpFaultInjection;
 use crate::sim::SimDuration;
 
 use super::lb::PolicyConfig;
+use super::outlier::OutlierConfig;
 use super::pool::Limits;
 use super::retry::RetryPolicy;
 use super::route_match::CompiledMatch;
@@ -514,6 +515,8 @@ pub struct Cluster {
     pub destination_rule: Option<String>,
     /// Circuit breakers and connection reuse (`connectionPool`).
     pub pool: Limits,
+    /// Outlier detection, when the DestinationRule sets it.
+    pub outlier: Option<OutlierConfig>,
 }
 
 impl ProxyConfig {

@@ -164,6 +164,7 @@ impl World {
         let (policy, dst) = (call.attempts.policy.clone(), call.dst);
         let retries = call.attempts.retries;
         self.note(r.id, || "per-try timeout: the attempt is reset".to_string());
+        self.outlier_record(r.id, crate::dataplane::outlier::Result::LocalOrigin);
         let dst = dst.expect("a timed attempt has a host");
         let next = self.next_attempt(r.id, dst);
         self.abandon(r);
@@ -197,6 +198,7 @@ impl World {
         };
         let (dst_workload, flags) = (call.dst_workload, call.flags);
         self.note(r.id, || "route timeout: 504 (UT)".to_string());
+        self.outlier_record(r.id, crate::dataplane::outlier::Result::LocalOrigin);
         let next = self.calls.successor(r.id);
         self.abandon(r);
         self.calls.get_mut(next).dst_workload = dst_workload;

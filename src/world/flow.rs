@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::apps::model::{Behavior, StepCx};
 use crate::apps::{Body, Failure, Input, Outcome, Request, Step};
 use crate::dataplane::lb::hash_key;
+use crate::dataplane::outlier::Detector;
 use crate::dataplane::router::{self, Decision, Forward, LocalReply, Outbound};
 use crate::dataplane::xds::{
     HashPolicy, HeaderOps, Listener, OutboundPolicy, ProxyConfig, TlsTermination, tls_server_for,
@@ -522,16 +523,16 @@ impl World {
             && !attempts.tried.is_empty()
             && attempts.policy.as_ref().is_some_and(|p| p.previous_hosts);
         let cluster = &cfg.clusters[index];
-        let proxy = self.pods[proxy_pod.0 as usize]
-            .proxy
-            .as_mut()
-            .expect("the deciding pod has a proxy");
-        let mut picked = proxy.pick(index, hash);
+        let name = self.calls.get(id).cluster;
+        let rt = &mut self.pods[proxy_pod.0 as usize];
+        let outliers = name.and_then(|n| rt.outliers.get(&n));
+        let proxy = rt.proxy.as_mut().expect("the deciding pod has a proxy");
+        let mut picked = proxy.pick(index, hash, outliers);
         for _ in 1..HOST_SELECTION_ATTEMPTS {
             match &picked {
                 Some((Upstream::Pod(ep), lease)) if avoid && attempts.tried.contains(ep) => {
                     proxy.release(*lease);
-                    picked = proxy.pick(index, hash);
+                    picked = proxy.pick(index, hash, outliers);
                 }
                 _ => break,
             }
@@ -618,7 +619,21 @@ impl World {
             .proxy
             .as_mut()
             .expect("the deciding pod has a proxy");
+        let hosts = ups.len();
         proxy.set_upstreams(index, cluster.lb, epoch, ups, tags);
+        let outliers = &mut self.pods[proxy_pod.0 as usize].outliers;
+        match cluster.outlier {
+            Some(config) => {
+                let d = outliers
+                    .entry(tags.1)
+                    .or_insert_with(|| Detector::new(config));
+                d.config = config;
+                d.set_host_count(hosts);
+            }
+            None => {
+                outliers.remove(&tags.1);
+            }
+        }
         tags
     }
 
@@ -650,7 +665,7 @@ impl World {
             .proxy
             .as_mut()
             .expect("the mirroring pod has a proxy");
-        match proxy.pick(cluster_index, None) {
+        match proxy.pick(cluster_index, None, None) {
             Some((up, lease)) => {
                 self.calls.get_mut(id).lease = Some(lease);
                 self.deliver_to(id, up);
@@ -1026,6 +1041,20 @@ impl World {
             proxy.release(lease);
         }
         self.stream_done(r.id, false);
+        let call = self.calls.get(r.id);
+        if call.client_sidecar && !call.l4 && call.dst.is_some() && !call.abandoned {
+            use crate::dataplane::outlier::Result as Seen;
+            let seen = match call.outcome.status() {
+                _ if call.flags.contains(ResponseFlags::UF)
+                    || call.flags.contains(ResponseFlags::UC) =>
+                {
+                    Seen::LocalOrigin
+                }
+                Some(status) => Seen::Status(status),
+                None => Seen::LocalOrigin,
+            };
+            self.outlier_record(r.id, seen);
+        }
         let call = self.calls.get(r.id);
         if call.abandoned {
             self.calls.release(r.id);

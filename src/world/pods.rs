@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::apps::model::Behavior;
 use crate::apps::{Body, Failure, Model, Outcome, Server};
+use crate::dataplane::outlier::Detector;
 use crate::dataplane::pool::Pool;
 use crate::dataplane::{ResponseFlags, Sidecar};
 use crate::k8s::{PodId, PodPhase};
@@ -35,6 +36,8 @@ pub struct PodRuntime {
     /// texts): they outlive configuration pushes, as Envoy keeps a
     /// cluster's connections across updates that leave it alone.
     pub pools: BTreeMap<u32, Pool<CallRef>>,
+    /// The proxy's outlier detectors, by cluster name, likewise.
+    pub outliers: BTreeMap<u32, Detector>,
 }
 
 /// Envoy's local reply when the upstream connection broke mid-request.
@@ -66,6 +69,7 @@ impl World {
             proxy_cpu: SimDuration::ZERO,
             expects_ready: true,
             pools: BTreeMap::new(),
+            outliers: BTreeMap::new(),
         };
         debug_assert_eq!(
             self.pods.len(),

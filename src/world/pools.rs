@@ -1,9 +1,12 @@
-//! The world's side of the proxies' connection pools
-//! ([`crate::dataplane::pool`]): a request waits for a connection, a
-//! connection takes time to establish (TCP, plus the mTLS handshake when
-//! the server has a sidecar), and overflow answers 503 UO.
+//! The world's side of what a client proxy keeps per upstream cluster: its
+//! connection pool ([`crate::dataplane::pool`]) — a request waits for a
+//! connection, a connection takes time to establish (TCP, plus the mTLS
+//! handshake when the server has a sidecar), overflow answers 503 UO — and
+//! its outlier detector ([`crate::dataplane::outlier`]), which hears how
+//! each attempt ended and ejects hosts.
 
 use crate::apps::Body;
+use crate::dataplane::outlier::Result as OutlierResult;
 use crate::dataplane::pool::{Admit, ConnId, Limits, Next, Pool};
 use crate::dataplane::{ResponseFlags, Upstream};
 use crate::k8s::PodId;
@@ -148,6 +151,40 @@ impl World {
         }
     }
 
+    /// Tells the outlier detector of call `id`'s cluster how its attempt
+    /// on a host ended; an ejection starts the detector's interval timer.
+    pub(super) fn outlier_record(&mut self, id: CallId, result: OutlierResult) {
+        let call = self.calls.get(id);
+        let (Some(name), Some(proxy), Some(dst)) = (call.cluster, call.src_pod, call.dst) else {
+            return;
+        };
+        let now = self.queue.now();
+        let Some(d) = self.pods[proxy.0 as usize].outliers.get_mut(&name) else {
+            return;
+        };
+        if d.record(Upstream::Pod(dst).host_key(), result, now) && !d.timer_armed {
+            d.timer_armed = true;
+            let interval = d.config.interval;
+            self.note(id, || "outlier detection ejected the host".to_string());
+            self.queue
+                .push_after(interval, Event::OutlierTick(proxy, name));
+        }
+    }
+
+    pub(super) fn on_outlier_tick(&mut self, proxy: PodId, name: u32) {
+        let now = self.queue.now();
+        let Some(d) = self.pods[proxy.0 as usize].outliers.get_mut(&name) else {
+            return;
+        };
+        if d.tick(now) {
+            let interval = d.config.interval;
+            self.queue
+                .push_after(interval, Event::OutlierTick(proxy, name));
+        } else {
+            d.timer_armed = false;
+        }
+    }
+
     /// Establishing a connection from `src` to `up`: the TCP handshake's
     /// round trip, and one more for the mTLS handshake when the server has
     /// a sidecar (TLS 1.3).
@@ -170,12 +207,6 @@ impl World {
     }
 }
 
-/// A pool's key for a host: pods by address, outside hosts by name.
 fn pool_key(up: &Upstream) -> u64 {
-    match up {
-        Upstream::Pod(ep) => (u64::from(ep.pod.0) << 16) | u64::from(ep.port),
-        Upstream::External { host, port } => {
-            crate::dataplane::lb::hash_key(format!("{host}:{port}").as_bytes())
-        }
-    }
+    up.host_key()
 }

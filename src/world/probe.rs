@@ -61,6 +61,10 @@ pub struct ProbeResult {
     pub latency_ms: f64,
 }
 
+/// A request ready to send: its id, where it leaves from (a pod, or
+/// outside the cluster) and what it dials.
+pub(super) type Aimed = (ReqId, Option<PodId>, Result<Dialled, Failure>);
+
 /// What the probe client (curl, as in every Istio task) sends unless the
 /// request sets it.
 const CURL_HEADERS: [(&str, &str); 2] = [("user-agent", "curl/8.16.0"), ("accept", "*/*")];
@@ -156,7 +160,7 @@ impl World {
     pub(super) fn aim(
         &mut self,
         p: &ProbeRequest,
-    ) -> Result<(ReqId, Option<PodId>, Result<Dialled, Failure>), String> {
+    ) -> Result<Aimed, String> {
         let req = self.probe_request(p);
         match &p.from {
             ProbeFrom::Pod(pod) => {
