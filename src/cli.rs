@@ -21,6 +21,7 @@ macro_rules! out {
 
 pub mod bench;
 pub mod eval;
+pub mod exec;
 pub mod route;
 pub mod run;
 pub mod validate;
@@ -58,6 +59,8 @@ enum Command {
     Eval(eval::Args),
     /// Explain, step by step, how one request is routed.
     Route(route::Args),
+    /// Run a command in a pod (fortio, curl, pilot-agent), as kubectl exec.
+    Exec(exec::Args),
 }
 
 /// Parses the command line and runs the command; returns the exit code.
@@ -72,6 +75,7 @@ pub fn main() -> i32 {
         Command::Bench(args) => bench::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Route(args) => route::run(args),
+        Command::Exec(args) => exec::run(args),
     };
     match result {
         Ok(code) => code,

@@ -8,6 +8,7 @@ pub mod clients;
 pub mod config;
 pub mod control;
 pub mod dataplane;
+pub mod exec;
 pub mod k8s;
 pub mod scenario;
 pub mod sim;

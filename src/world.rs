@@ -8,6 +8,7 @@
 //! hop's latency. Everything that decides is sans-IO and lives elsewhere
 //! (`k8s`, `apps`, `dataplane`).
 
+pub mod admin;
 pub mod attempts;
 pub mod calls;
 pub mod flow;

@@ -79,6 +79,9 @@ pub struct ClusterStats {
     pub upstream_rq_pending_active: u64,
     pub upstream_rq_pending_overflow: u64,
     pub upstream_rq_retry_overflow: u64,
+    pub upstream_rq_completed: u64,
+    /// `upstream_rq_<code>`: upstream answers by status.
+    pub upstream_rq_by_status: BTreeMap<u16, u64>,
 }
 
 /// What becomes of a new stream.
@@ -253,6 +256,18 @@ impl<T: Copy + PartialEq> Pool<T> {
     /// Streams pending a connection, cluster-wide.
     pub fn pending(&self) -> u32 {
         self.pending
+    }
+
+    /// What the circuit breakers count now: (connections, pending streams,
+    /// active streams, retries under way).
+    pub fn in_use(&self) -> (u32, u32, u32, u32) {
+        (self.connections, self.pending, self.active, self.retries)
+    }
+
+    /// Counts an upstream answer on the cluster.
+    pub fn answered(&mut self, status: u16) {
+        self.stats.upstream_rq_completed += 1;
+        *self.stats.upstream_rq_by_status.entry(status).or_default() += 1;
     }
 
     fn start_stream(&mut self) {

@@ -4,6 +4,11 @@
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub};
 
+/// The calendar instant virtual time 0 stands for, in Unix seconds
+/// (2026-01-01T00:00:00Z), so timestamps printed by simulated tools make
+/// sense.
+pub const EPOCH_UNIX_SECS: u64 = 1_767_225_600;
+
 /// An instant on the virtual clock: nanoseconds since the simulation began.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SimTime(pub u64);

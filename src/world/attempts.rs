@@ -53,10 +53,16 @@ impl World {
         if call.attempts.retries >= policy.num_retries {
             let call = self.calls.get_mut(id);
             call.flags = call.flags | ResponseFlags::URX;
+            if let Some(pool) = self.pool_of(id) {
+                pool.stats.upstream_rq_retry_limit_exceeded += 1;
+            }
             return false;
         }
         let policy = std::sync::Arc::clone(policy);
         let flags = call.flags;
+        if !self.retry_allowed(id) {
+            return false;
+        }
         self.note(id, || {
             format!("attempt answered {status} ({flags}): the retry policy tries again")
         });
@@ -64,6 +70,22 @@ impl World {
         self.calls.release(id);
         self.schedule_retry(next, &policy);
         true
+    }
+
+    /// `max_retries`: whether the cluster lets one more retry start; if not
+    /// the answer goes on flagged UO (Envoy's `NoOverflow`).
+    fn retry_allowed(&mut self, id: CallId) -> bool {
+        let allowed = self.pool_of(id).is_none_or(|p| p.start_retry());
+        if allowed {
+            if let Some(pool) = self.pool_of(id) {
+                pool.stats.upstream_rq_retry += 1;
+                pool.stats.upstream_rq_retry_backoff_exponential += 1;
+            }
+        } else {
+            let call = self.calls.get_mut(id);
+            call.flags = call.flags | ResponseFlags::UO;
+        }
+        allowed
     }
 
     /// A new slot for the next attempt after `id`, which went to `dst`.
@@ -100,10 +122,15 @@ impl World {
         let Some(call) = self.calls.resolve(r) else {
             return;
         };
-        if call.abandoned {
+        let abandoned = call.abandoned;
+        if let Some(pool) = self.pool_of(r.id) {
+            pool.retry_started();
+        }
+        if abandoned {
             self.calls.release(r.id);
             return;
         }
+        let call = self.calls.get(r.id);
         let pod = call.src_pod.expect("retrying calls come from a proxy");
         let (revision, index, name) = (call.attempts.revision, call.attempts.cluster, call.cluster);
         let cfg = self.proxy_config(pod);
@@ -164,6 +191,9 @@ impl World {
         let (policy, dst) = (call.attempts.policy.clone(), call.dst);
         let retries = call.attempts.retries;
         self.note(r.id, || "per-try timeout: the attempt is reset".to_string());
+        if let Some(pool) = self.pool_of(r.id) {
+            pool.stats.upstream_rq_per_try_timeout += 1;
+        }
         self.outlier_record(r.id, crate::dataplane::outlier::Result::LocalOrigin);
         let dst = dst.expect("a timed attempt has a host");
         let next = self.next_attempt(r.id, dst);
@@ -171,7 +201,10 @@ impl World {
         let Some(policy) = policy else {
             return;
         };
-        if policy.retries(Attempt::PerTryTimeout) && retries < policy.num_retries {
+        if policy.retries(Attempt::PerTryTimeout)
+            && retries < policy.num_retries
+            && self.retry_allowed(next)
+        {
             self.schedule_retry(next, &policy);
             return;
         }
@@ -198,6 +231,9 @@ impl World {
         };
         let (dst_workload, flags) = (call.dst_workload, call.flags);
         self.note(r.id, || "route timeout: 504 (UT)".to_string());
+        if let Some(pool) = self.pool_of(r.id) {
+            pool.stats.upstream_rq_timeout += 1;
+        }
         self.outlier_record(r.id, crate::dataplane::outlier::Result::LocalOrigin);
         let next = self.calls.successor(r.id);
         self.abandon(r);

@@ -1064,6 +1064,13 @@ impl World {
             return;
         }
         let call = self.calls.get(r.id);
+        if call.attempts.retries > 0
+            && call.outcome.status().is_some_and(|s| s < 500)
+            && let Some(pool) = self.pool_of(r.id)
+        {
+            pool.stats.upstream_rq_retry_success += 1;
+        }
+        let call = self.calls.get(r.id);
         let (parent, outcome, sent_at) = (call.parent, call.outcome, call.sent_at);
         if let (true, Some(service), false) = (
             call.client_sidecar,

@@ -43,4 +43,9 @@ impl Interner<String> {
             None => self.intern(value.to_string()),
         }
     }
+
+    /// The index of `value`, if it was ever interned.
+    pub fn find(&self, value: &str) -> Option<u32> {
+        self.index.get(value).copied()
+    }
 }

@@ -40,9 +40,10 @@ pub struct Shot {
     /// When it was sent, from the start of the run.
     pub start: SimDuration,
     pub duration: SimDuration,
-    /// What the client got; `None` when it got no HTTP answer (reset,
-    /// refused, its own timeout).
+    /// What the client got; `None` when it got no HTTP answer.
     pub result: Option<ProbeResult>,
+    /// Why it got none (reset, refused, its own timeout).
+    pub failure: Option<Failure>,
 }
 
 #[derive(Clone, Debug)]
@@ -168,24 +169,17 @@ impl World {
             return;
         };
         run.in_flight -= 1;
-        let result = run
-            .answer
-            .take()
-            .filter(|_| !matches!(outcome, Outcome::Failed(_)));
-        if let Outcome::Failed(f) = outcome {
-            debug_assert!(matches!(
-                f,
-                Failure::Timeout
-                    | Failure::ConnectionReset
-                    | Failure::ConnectionRefused
-                    | Failure::NameResolution
-            ));
-        }
+        let answer = run.answer.take();
+        let (result, failure) = match outcome {
+            Outcome::Failed(f) => (None, Some(f)),
+            Outcome::Response { .. } => (answer, None),
+        };
         run.shots.push(Shot {
             thread,
             start: sent_at.since(run.started),
             duration: now.since(sent_at),
             result,
+            failure,
         });
         // Paced threads keep to their schedule, and catch up (send at
         // once) when an answer came late.

@@ -106,10 +106,13 @@ impl World {
         else {
             return;
         };
-        let dst = call.dst;
+        let (dst, status) = (call.dst, call.outcome.status());
         let Some(pool) = self.pods[proxy.0 as usize].pools.get_mut(&name) else {
             return;
         };
+        if let (false, Some(status)) = (reset, status) {
+            pool.answered(status);
+        }
         let next = pool.finished(conn, reset);
         self.pool_next(proxy, name, next, dst.map(Upstream::Pod));
     }
@@ -149,6 +152,14 @@ impl World {
             }
             Next::Nothing => {}
         }
+    }
+
+    /// The connection pool (and cluster counters) of call `id`'s cluster
+    /// at its client proxy, once the call has used it.
+    pub(super) fn pool_of(&mut self, id: CallId) -> Option<&mut Pool<CallRef>> {
+        let call = self.calls.get(id);
+        let (name, proxy) = (call.cluster?, call.src_pod?);
+        self.pods[proxy.0 as usize].pools.get_mut(&name)
     }
 
     /// Tells the outlier detector of call `id`'s cluster how its attempt

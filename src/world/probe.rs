@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::apps::echo::EchoKind;
 use crate::apps::{Body, Failure, Outcome, Request};
 use crate::dataplane::Upstream;
 use crate::k8s::{Endpoint, PodId};
@@ -133,14 +134,19 @@ impl World {
         Ok((result, self.trace.take().unwrap_or_default()))
     }
 
-    /// The interned request `p` describes, with curl's default headers.
+    /// The interned request `p` describes, with curl's default headers; a
+    /// `Host` header, as curl sends it, is the request's authority.
     fn probe_request(&mut self, p: &ProbeRequest) -> ReqId {
-        let authority = if p.port == 80 {
-            p.host.clone()
-        } else {
-            format!("{}:{}", p.host, p.port)
-        };
         let mut headers = p.headers.clone();
+        let host_header = headers
+            .iter()
+            .position(|(k, _)| k.eq_ignore_ascii_case("host"))
+            .map(|i| headers.remove(i).1);
+        let authority = match host_header {
+            Some(h) => h,
+            None if p.port == 80 => p.host.clone(),
+            None => format!("{}:{}", p.host, p.port),
+        };
         for (name, value) in CURL_HEADERS {
             if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name)) {
                 headers.push((name.to_string(), value.to_string()));
@@ -157,10 +163,7 @@ impl World {
     /// The request `p` describes, where it leaves from (a pod, or outside)
     /// and what it dials: from outside, a name that is no Service goes
     /// through the ingress gateway.
-    pub(super) fn aim(
-        &mut self,
-        p: &ProbeRequest,
-    ) -> Result<Aimed, String> {
+    pub(super) fn aim(&mut self, p: &ProbeRequest) -> Result<Aimed, String> {
         let req = self.probe_request(p);
         match &p.from {
             ProbeFrom::Pod(pod) => {
@@ -241,6 +244,18 @@ impl World {
                     "content-type".to_string(),
                     self.content_type(&body).to_string(),
                 ));
+            }
+            // Both httpbins answer every request with open CORS headers.
+            if let Body::Echo {
+                kind: EchoKind::GoHttpbin | EchoKind::FlaskHttpbin,
+                ..
+            } = body
+            {
+                headers.push((
+                    "access-control-allow-credentials".to_string(),
+                    "true".to_string(),
+                ));
+                headers.push(("access-control-allow-origin".to_string(), "*".to_string()));
             }
             let server = if call.routed.is_some() {
                 "istio-envoy"

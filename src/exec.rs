@@ -1,0 +1,612 @@
+//! Commands run inside a pod's container, the way `kubectl exec POD -c C
+//! -- CMD` runs them: the clients the labs use (`fortio load`, `curl`),
+//! Envoy's admin stats through `pilot-agent` in the `istio-proxy`
+//! container, and pipes into `grep`, `head` and `wc -l`. Requests leave
+//! through the pod's sidecar exactly as simulated traffic does, on the
+//! world's virtual clock.
+
+use crate::apps::Failure;
+use crate::apps::http::reason_phrase;
+use crate::clients::{curl, fortio};
+use crate::k8s::PodId;
+use crate::sim::SimDuration;
+use crate::sim::time::EPOCH_UNIX_SECS;
+use crate::world::World;
+use crate::world::flow::Dialled;
+use crate::world::load::{LoadOutcome, LoadPlan, LoadSpec, Shot};
+use crate::world::probe::{ProbeFrom, ProbeRequest, ProbeResult};
+
+/// What a command printed, and its exit code.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Exec {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub code: i32,
+}
+
+impl Exec {
+    fn fail(message: String, code: i32) -> Exec {
+        Exec {
+            stdout: Vec::new(),
+            stderr: format!("{message}\n").into_bytes(),
+            code,
+        }
+    }
+}
+
+/// The sidecar's container, where `pilot-agent` lives.
+const PROXY_CONTAINER: &str = "istio-proxy";
+
+/// fortio's `GOMAXPROCS`: the CPUs of the node it runs on (kind nodes on
+/// an 8-core machine, as in Istio's published task output).
+const GOMAXPROCS: u32 = 8;
+
+/// How long fortio's connection to its own sidecar takes (loopback, via
+/// iptables redirect).
+const LOCAL_CONNECT_S: f64 = 0.000_1;
+
+/// Runs `words` (a command, maybe piped into filters) in `container` of
+/// `pod` (`None`: the pod's first container, as kubectl picks it).
+pub fn exec(world: &mut World, pod: PodId, container: Option<&str>, words: &[String]) -> Exec {
+    let p = world.cluster.pod(pod);
+    let containers: Vec<(String, String)> = p
+        .template
+        .spec
+        .containers
+        .iter()
+        .map(|c| (c.name.clone(), c.image.clone()))
+        .collect();
+    let image = match container {
+        None => containers
+            .first()
+            .map(|(_, i)| i.clone())
+            .unwrap_or_default(),
+        Some(PROXY_CONTAINER) if p.sidecar => "docker.io/istio/proxyv2:1.27.0".to_string(),
+        Some(name) => match containers.iter().find(|(n, _)| n == name) {
+            Some((_, image)) => image.clone(),
+            None => {
+                return Exec::fail(
+                    format!(
+                        "Error from server (BadRequest): container {name} is not valid for pod {}",
+                        p.name
+                    ),
+                    1,
+                );
+            }
+        },
+    };
+    let stages: Vec<&[String]> = words.split(|w| w == "|").collect();
+    let mut out = run_program(world, pod, &image, stages[0]);
+    for filter in &stages[1..] {
+        let (stdout, code) = match run_filter(filter, &out.stdout) {
+            Ok(r) => r,
+            Err(e) => return Exec::fail(e, 127),
+        };
+        out.stdout = stdout;
+        out.code = code;
+    }
+    out
+}
+
+/// One program, by its name (any directory: `/usr/bin/fortio`).
+fn run_program(world: &mut World, pod: PodId, image: &str, words: &[String]) -> Exec {
+    let Some(program) = words.first() else {
+        return Exec::fail(
+            "error: you must specify at least one command for the container".into(),
+            1,
+        );
+    };
+    let name = program.rsplit('/').next().unwrap_or(program);
+    let is_proxy = image.contains("proxyv2");
+    let is_fortio = image.contains("fortio");
+    match name {
+        "fortio" if is_fortio => match words.get(1).map(String::as_str) {
+            Some("load") => fortio_load(world, pod, &words[2..]),
+            Some(other) => Exec::fail(format!("fortio {other}: not simulated by meshsim"), 1),
+            None => Exec::fail("fortio: missing command (try `fortio load URL`)".into(), 1),
+        },
+        "curl" if !is_fortio => run_curl(world, pod, &words[1..]),
+        "pilot-agent" if is_proxy => pilot_agent(world, pod, &words[1..]),
+        _ => Exec::fail(
+            format!(
+                "error: Internal error occurred: exec: \"{program}\": executable file not found in $PATH"
+            ),
+            126,
+        ),
+    }
+}
+
+/// `grep [-v] [-i] [-E|-F] PATTERN`, `head [-n] N`, `wc -l` over `input`.
+fn run_filter(words: &[String], input: &[u8]) -> Result<(Vec<u8>, i32), String> {
+    let text = String::from_utf8_lossy(input);
+    let lines = text.lines();
+    match words.first().map(String::as_str) {
+        Some("grep") => {
+            let (mut invert, mut fold) = (false, false);
+            let mut pattern = None;
+            for w in &words[1..] {
+                match w.as_str() {
+                    "-v" => invert = true,
+                    "-i" => fold = true,
+                    "-E" | "-F" => {}
+                    p if pattern.is_none() => pattern = Some(p.to_string()),
+                    other => return Err(format!("grep: {other}: No such file or directory")),
+                }
+            }
+            let pattern = pattern.ok_or("usage: grep [-v] [-i] [-E] PATTERN")?;
+            let re = regex::RegexBuilder::new(&pattern)
+                .case_insensitive(fold)
+                .build()
+                .map_err(|e| format!("grep: invalid pattern {pattern:?}: {e}"))?;
+            let kept: Vec<&str> = lines.filter(|l| re.is_match(l) != invert).collect();
+            let code = i32::from(kept.is_empty());
+            Ok((joined(&kept), code))
+        }
+        Some("head") => {
+            let n = match words.get(1..).unwrap_or_default() {
+                [] => 10,
+                [flag, n] if flag == "-n" => n
+                    .parse()
+                    .map_err(|_| format!("head: invalid number of lines: {n:?}"))?,
+                [n] if n.starts_with('-') => n[1..]
+                    .parse()
+                    .map_err(|_| format!("head: invalid option {n:?}"))?,
+                other => return Err(format!("head: unsupported arguments {other:?}")),
+            };
+            let kept: Vec<&str> = lines.take(n).collect();
+            Ok((joined(&kept), 0))
+        }
+        Some("wc") if words.get(1).is_some_and(|f| f == "-l") => {
+            Ok((format!("{}\n", lines.count()).into_bytes(), 0))
+        }
+        Some(other) => Err(format!("sh: {other}: not found")),
+        None => Err("sh: syntax error: unexpected \"|\"".to_string()),
+    }
+}
+
+fn joined(lines: &[&str]) -> Vec<u8> {
+    let mut s = lines.join("\n");
+    if !s.is_empty() {
+        s.push('\n');
+    }
+    s.into_bytes()
+}
+
+/// `pilot-agent request GET stats`: Envoy's admin `/stats`, as far as
+/// Istio's stats matcher lets them through.
+fn pilot_agent(world: &mut World, pod: PodId, args: &[String]) -> Exec {
+    let path = match args {
+        [req, method, path] if req == "request" && method.eq_ignore_ascii_case("GET") => {
+            path.trim_start_matches('/')
+        }
+        _ => {
+            return Exec::fail(
+                format!(
+                    "pilot-agent {}: not simulated by meshsim (try `pilot-agent request GET stats`)",
+                    args.join(" ")
+                ),
+                1,
+            );
+        }
+    };
+    if path != "stats" {
+        return Exec::fail(
+            format!("pilot-agent request GET {path}: not simulated by meshsim"),
+            1,
+        );
+    }
+    let matcher = StatsMatcher::for_pod(&world.cluster.pod(pod).annotations);
+    let Some(stats) = world.proxy_stats(pod) else {
+        return Exec::fail("Error: no Envoy in this pod".into(), 1);
+    };
+    let mut out = String::new();
+    for (name, value) in stats.iter().filter(|(n, _)| matcher.includes(n)) {
+        out.push_str(&format!("{name}: {value}\n"));
+    }
+    Exec {
+        stdout: out.into_bytes(),
+        ..Exec::default()
+    }
+}
+
+/// Istio's `proxyStatsMatcher`: Envoy keeps only the stats it includes.
+/// Always in (`pkg/bootstrap` defaults): `reporter=`, `cluster_manager`,
+/// `listener_manager`, `server`, `cluster.xds-grpc`, `wasm`, `component`;
+/// a pod adds prefixes, suffixes and regexes through the
+/// `proxy.istio.io/config` annotation (Istio's fortio sample adds
+/// `cluster.outbound`) or the `sidecar.istio.io/statsInclusion*` ones.
+struct StatsMatcher {
+    prefixes: Vec<String>,
+    suffixes: Vec<String>,
+    regexes: Vec<regex::Regex>,
+}
+
+impl StatsMatcher {
+    fn for_pod(annotations: &std::collections::BTreeMap<String, String>) -> StatsMatcher {
+        let mut m = StatsMatcher {
+            prefixes: [
+                "reporter=",
+                "cluster_manager",
+                "listener_manager",
+                "server",
+                "cluster.xds-grpc",
+                "wasm",
+                "component",
+            ]
+            .map(String::from)
+            .to_vec(),
+            suffixes: Vec::new(),
+            regexes: Vec::new(),
+        };
+        let split = |v: &String| -> Vec<String> {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        if let Some(v) = annotations.get("sidecar.istio.io/statsInclusionPrefixes") {
+            m.prefixes.extend(split(v));
+        }
+        if let Some(v) = annotations.get("sidecar.istio.io/statsInclusionSuffixes") {
+            m.suffixes.extend(split(v));
+        }
+        if let Some(v) = annotations.get("sidecar.istio.io/statsInclusionRegexps") {
+            m.regexes
+                .extend(split(v).iter().filter_map(|r| regex::Regex::new(r).ok()));
+        }
+        if let Some(cfg) = annotations.get("proxy.istio.io/config") {
+            let mut list: Option<&str> = None;
+            for line in cfg.lines() {
+                let t = line.trim();
+                if let Some(key) = t.strip_suffix(':') {
+                    list = Some(key);
+                } else if let (Some(item), Some(key)) = (t.strip_prefix("- "), list) {
+                    let item = item.trim().trim_matches('"').trim_matches('\'').to_string();
+                    match key {
+                        "inclusionPrefixes" => m.prefixes.push(item),
+                        "inclusionSuffixes" => m.suffixes.push(item),
+                        "inclusionRegexps" => m.regexes.extend(regex::Regex::new(&item).ok()),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        m
+    }
+
+    fn includes(&self, name: &str) -> bool {
+        self.prefixes.iter().any(|p| name.starts_with(p.as_str()))
+            || self.suffixes.iter().any(|s| name.ends_with(s.as_str()))
+            || self.regexes.iter().any(|r| r.is_match(name))
+    }
+}
+
+/// Where a URL's request goes: host, port, path.
+fn target(url: &curl::Url) -> (String, u16, String) {
+    (url.host.clone(), url.port, url.path.clone())
+}
+
+/// The `host:port` a pod's client connects to for `host`: a Service's
+/// ClusterIP, or the name itself outside the cluster.
+fn address(world: &World, pod: PodId, host: &str, port: u16) -> String {
+    let ns = world.cluster.pod(pod).namespace.clone();
+    match world.dial(&ns, host, port) {
+        Ok(Dialled::Service { svc, .. }) => match world.cluster.service(svc).cluster_ip {
+            Some(ip) => format!("{ip}:{port}"),
+            None => format!("{host}:{port}"),
+        },
+        _ => format!("{host}:{port}"),
+    }
+}
+
+/// The bytes of a response's status line and headers as they come off
+/// the wire: the headers the simulation knows, plus `content-length` and
+/// `date` (an HTTP date is always 29 bytes).
+fn header_bytes(r: &ProbeResult) -> u64 {
+    let status = r.status.unwrap_or(0);
+    let mut n = format!("HTTP/1.1 {status} {}\r\n", reason_phrase(status)).len();
+    for (k, v) in &r.response_headers {
+        n += k.len() + 2 + v.len() + 2;
+    }
+    n += format!("content-length: {}\r\n", r.body.len()).len();
+    n += "date: \r\n".len() + 29;
+    (n + 2) as u64
+}
+
+/// The response headers of `r` in wire order (as a Go or Envoy server
+/// writes them: sorted, with `content-length` and `date`).
+fn wire_headers(r: &ProbeResult, now_unix: u64) -> Vec<(String, String)> {
+    let mut h: Vec<(String, String)> = r
+        .response_headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    h.push(("content-length".to_string(), r.body.len().to_string()));
+    h.push(("date".to_string(), http_date(now_unix)));
+    h.sort();
+    h
+}
+
+/// RFC 7231 IMF-fixdate for a Unix time.
+fn http_date(unix: u64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = unix / 86_400;
+    let secs = unix % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[(days % 7) as usize],
+        d,
+        MONTHS[(m - 1) as usize],
+        y,
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+fn now_unix_secs(world: &World) -> u64 {
+    EPOCH_UNIX_SECS + world.queue.now().as_nanos() / 1_000_000_000
+}
+
+fn fortio_load(world: &mut World, pod: PodId, args: &[String]) -> Exec {
+    let args = match fortio::parse_load(args) {
+        Ok(a) => a,
+        Err(e) => return Exec::fail(e, 1),
+    };
+    let url = match curl::Url::parse(&args.normalized_url()) {
+        Ok(u) => u,
+        Err(e) => return Exec::fail(format!("fortio: bad URL {:?}: {e}", args.url), 1),
+    };
+    let (host, port, path) = target(&url);
+    let headers = args
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+        .collect();
+    let plan = fortio::plan(&args);
+    let request = ProbeRequest {
+        from: ProbeFrom::Pod(pod),
+        host: host.clone(),
+        port,
+        method: args.http_method().to_string(),
+        path,
+        headers,
+    };
+    let timeout = Some(SimDuration::from_nanos(args.timeout_ns.max(0) as u64));
+    let threads = plan.threads;
+    let run =
+        |world: &mut World, plan: LoadPlan, qps: Option<f64>| -> Result<LoadOutcome, String> {
+            world.load(&LoadSpec {
+                request: request.clone(),
+                threads,
+                plan,
+                qps_per_thread: qps,
+                timeout,
+            })
+        };
+    let warmup = if plan.warmup {
+        match run(world, LoadPlan::Calls(vec![1; plan.threads as usize]), None) {
+            Ok(w) => w.shots,
+            Err(e) => return Exec::fail(format!("fortio: {e}"), 1),
+        }
+    } else {
+        Vec::new()
+    };
+    let start_unix_s = now_unix_secs(world) as f64;
+    let main = match &plan.calls_per_thread {
+        Some(calls) => LoadPlan::Calls(calls.clone()),
+        None => LoadPlan::For(SimDuration::from_nanos(plan.duration_ns.max(0) as u64)),
+    };
+    let outcome = match run(world, main, plan.per_thread_qps) {
+        Ok(o) => o,
+        Err(e) => return Exec::fail(format!("fortio: {e}"), 1),
+    };
+    let to_result = |s: &Shot, offset: f64| {
+        let (code, header_size, body_size) = match &s.result {
+            Some(r) => (
+                i32::from(r.status.unwrap_or(0)),
+                header_bytes(r),
+                r.body.len() as u64,
+            ),
+            None => (-1, 0, 0),
+        };
+        fortio::CallResult {
+            start_s: s.start.as_secs_f64() - offset,
+            duration_s: s.duration.as_secs_f64(),
+            code,
+            header_size,
+            body_size,
+            thread: s.thread,
+            socket: 0,
+        }
+    };
+    let warmup: Vec<_> = warmup.iter().map(|s| to_result(s, 1.0)).collect();
+    let results: Vec<_> = outcome.shots.iter().map(|s| to_result(s, 0.0)).collect();
+    let run = fortio::LoadRun::new(
+        args,
+        results,
+        warmup,
+        &address(world, pod, &host, port),
+        LOCAL_CONNECT_S,
+        outcome.elapsed.as_secs_f64(),
+        GOMAXPROCS,
+        start_unix_s,
+    );
+    let (stdout, stderr) = fortio::report(&run);
+    Exec {
+        stdout: stdout.into_bytes(),
+        stderr: stderr.into_bytes(),
+        code: run.exit_code(),
+    }
+}
+
+fn run_curl(world: &mut World, pod: PodId, args: &[String]) -> Exec {
+    let args = match curl::parse(args) {
+        Ok(a) => a,
+        Err(e) => {
+            let o = e.output();
+            return Exec {
+                stdout: o.stdout,
+                stderr: o.stderr,
+                code: o.exit_code,
+            };
+        }
+    };
+    let (host, port, path) = target(curl::url(&args));
+    let headers = curl::request_headers(&args)
+        .into_iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v))
+        .filter(|(k, v)| k != "host" || *v != default_host(&host, port))
+        .collect();
+    let request = ProbeRequest {
+        from: ProbeFrom::Pod(pod),
+        host: host.clone(),
+        port,
+        method: curl::method(&args),
+        path,
+        headers,
+    };
+    let timeout = curl::max_time(&args).map(SimDuration::from_secs_f64);
+    let outcome = match world.load(&LoadSpec {
+        request,
+        threads: 1,
+        plan: LoadPlan::Calls(vec![1]),
+        qps_per_thread: None,
+        timeout,
+    }) {
+        Ok(o) => o,
+        Err(e) => return Exec::fail(format!("curl: {e}"), 1),
+    };
+    let shot = &outcome.shots[0];
+    let elapsed = shot.duration.as_secs_f64();
+    let remote = address(world, pod, &host, port);
+    let (ip, _) = remote.rsplit_once(':').unwrap_or((&remote, ""));
+    let peer = curl::Peer {
+        remote_ip: ip.to_string(),
+        remote_port: port,
+        local_ip: world.cluster.pod(pod).ip.to_string(),
+        local_port: 43_210,
+    };
+    let transfer = match (&shot.result, shot.failure) {
+        (Some(r), _) if r.status.is_some() => {
+            let status = r.status.unwrap_or(0);
+            curl::Transfer::Response {
+                http_version: "1.1".to_string(),
+                status,
+                reason: reason_phrase(status).to_string(),
+                headers: wire_headers(r, now_unix_secs(world)),
+                body: r.body.clone().into_bytes(),
+                peer,
+                time_connect_s: LOCAL_CONNECT_S,
+                time_starttransfer_s: elapsed,
+                time_total_s: elapsed,
+            }
+        }
+        (_, failure) => curl::Transfer::Failure {
+            kind: match failure {
+                Some(Failure::Timeout) => curl::FailureKind::Timeout {
+                    received: 0,
+                    expected: None,
+                },
+                Some(Failure::ConnectionRefused) => curl::FailureKind::ConnectRefused {
+                    host: host.clone(),
+                    port,
+                },
+                Some(Failure::NameResolution) => curl::FailureKind::CouldNotResolve(host.clone()),
+                // A reset, or a server that answered without HTTP.
+                Some(Failure::ConnectionReset) | None => curl::FailureKind::Reset,
+            },
+            peer: Some(peer),
+            time_connect_s: LOCAL_CONNECT_S,
+            elapsed_s: elapsed,
+        },
+    };
+    let o = curl::render(&args, &transfer);
+    Exec {
+        stdout: o.stdout,
+        stderr: o.stderr,
+        code: o.exit_code,
+    }
+}
+
+/// The `Host` header curl sends by default for `host:port`.
+fn default_host(host: &str, port: u16) -> String {
+    if port == 80 || port == 443 {
+        host.to_string()
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates_are_imf_fixdates() {
+        assert_eq!(http_date(EPOCH_UNIX_SECS), "Thu, 01 Jan 2026 00:00:00 GMT");
+        assert_eq!(http_date(1_700_000_000), "Tue, 14 Nov 2023 22:13:20 GMT");
+    }
+
+    #[test]
+    fn filters_work_on_lines() {
+        let w = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        let input = b"a pending 1\nb other 2\nc pending 3\n";
+        assert_eq!(
+            run_filter(&w("grep pending"), input).unwrap(),
+            (b"a pending 1\nc pending 3\n".to_vec(), 0)
+        );
+        assert_eq!(
+            run_filter(&w("grep -v pending"), input).unwrap(),
+            (b"b other 2\n".to_vec(), 0)
+        );
+        assert_eq!(
+            run_filter(&w("grep nothing"), input).unwrap(),
+            (Vec::new(), 1)
+        );
+        assert_eq!(
+            run_filter(&w("wc -l"), input).unwrap(),
+            (b"3\n".to_vec(), 0)
+        );
+        assert_eq!(
+            run_filter(&w("head -n 1"), input).unwrap(),
+            (b"a pending 1\n".to_vec(), 0)
+        );
+        assert!(
+            run_filter(&w("awk x"), input)
+                .unwrap_err()
+                .contains("not found")
+        );
+    }
+
+    #[test]
+    fn the_fortio_sample_includes_outbound_cluster_stats() {
+        let mut a = std::collections::BTreeMap::new();
+        let m = StatsMatcher::for_pod(&a);
+        assert!(!m.includes(
+            "cluster.outbound|8000||httpbin.default.svc.cluster.local;.upstream_rq_pending_overflow"
+        ));
+        assert!(m.includes("server.live"));
+        a.insert(
+            "proxy.istio.io/config".to_string(),
+            "proxyStatsMatcher:\n  inclusionPrefixes:\n  - \"cluster.outbound\"\n  - \"cluster_manager\"\n".to_string(),
+        );
+        let m = StatsMatcher::for_pod(&a);
+        assert!(m.includes(
+            "cluster.outbound|8000||httpbin.default.svc.cluster.local;.upstream_rq_pending_overflow"
+        ));
+    }
+}
