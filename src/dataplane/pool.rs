@@ -150,6 +150,7 @@ pub struct Pool<T> {
     pending: u32,
     active: u32,
     retries: u32,
+    overflowed: Vec<T>,
     pub stats: ClusterStats,
 }
 
@@ -164,17 +165,20 @@ impl<T: Copy + PartialEq> Pool<T> {
             pending: 0,
             active: 0,
             retries: 0,
+            overflowed: Vec::new(),
             stats: ClusterStats::default(),
         }
     }
 
     /// A new stream `token` to `host` (`ConnPoolImplBase::newStreamImpl`).
     pub fn request(&mut self, host: u64, token: T) -> Admit {
-        if self.active >= self.limits.max_requests {
+        let h = self.hosts.entry(host).or_insert_with(Host::new);
+        if !h.idle.is_empty() && self.active >= self.limits.max_requests {
+            // `attachStreamToClient`: `max_requests` is checked when a
+            // stream gets its connection.
             self.stats.upstream_rq_pending_overflow += 1;
             return Admit::Overflow;
         }
-        let h = self.hosts.entry(host).or_insert_with(Host::new);
         if let Some(conn) = h.idle.pop() {
             self.conns[conn.0 as usize].state = State::Busy;
             self.start_stream();
@@ -277,22 +281,32 @@ impl<T: Copy + PartialEq> Pool<T> {
     }
 
     /// Gives `conn` (up, free) its host's next pending stream, or idles it.
+    /// While `max_requests` streams are active, each pending stream the
+    /// connection would take overflows instead (Envoy's `onUpstreamReady`
+    /// loop over `attachStreamToClient`); see [`Pool::take_overflowed`].
     fn assign(&mut self, conn: ConnId, host: u64) -> Next<T> {
         let h = self.hosts.get_mut(&host).expect("connections have a host");
-        match h.pending.pop_front() {
-            Some(token) => {
-                self.pending -= 1;
-                self.stats.upstream_rq_pending_active = u64::from(self.pending);
-                self.conns[conn.0 as usize].state = State::Busy;
-                self.start_stream();
-                Next::Send(token, conn)
+        while let Some(token) = h.pending.pop_front() {
+            self.pending -= 1;
+            self.stats.upstream_rq_pending_active = u64::from(self.pending);
+            if self.active >= self.limits.max_requests {
+                self.stats.upstream_rq_pending_overflow += 1;
+                self.overflowed.push(token);
+                continue;
             }
-            None => {
-                self.conns[conn.0 as usize].state = State::Idle;
-                h.idle.push(conn);
-                Next::Nothing
-            }
+            self.conns[conn.0 as usize].state = State::Busy;
+            self.start_stream();
+            return Next::Send(token, conn);
         }
+        self.conns[conn.0 as usize].state = State::Idle;
+        h.idle.push(conn);
+        Next::Nothing
+    }
+
+    /// Pending streams that overflowed when a connection came free (503
+    /// UO for each).
+    pub fn take_overflowed(&mut self) -> Vec<T> {
+        std::mem::take(&mut self.overflowed)
     }
 
     /// Starts a connection to `host` when its pending streams outnumber
@@ -440,5 +454,104 @@ mod tests {
         p.retry_started();
         assert!(p.start_retry());
         assert_eq!(p.stats.upstream_rq_retry_overflow, 1);
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Request(u64),
+        Connected(usize),
+        Finished(usize, bool),
+        Cancel(usize),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0u64..3).prop_map(Op::Request),
+            (0usize..8).prop_map(Op::Connected),
+            (0usize..8, any::<bool>()).prop_map(|(i, r)| Op::Finished(i, r)),
+            (0usize..8).prop_map(Op::Cancel),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 256,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x9001),
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        /// Whatever happens, the pending queue stays within
+        /// `max_pending_requests` and active streams within `max_requests`;
+        /// every pending stream is eventually the one a connection takes.
+        #[test]
+        fn the_limits_hold(
+            max_connections in 1u32..4,
+            max_pending in 1u32..4,
+            max_requests in 1u32..6,
+            per_connection in 0u32..3,
+            ops in proptest::collection::vec(op(), 1..80),
+        ) {
+            let mut p: Pool<u32> = Pool::new(Limits {
+                max_connections,
+                max_pending_requests: max_pending,
+                max_requests,
+                max_requests_per_connection: per_connection,
+                max_retries: u32::MAX,
+            });
+            let mut connecting: Vec<ConnId> = Vec::new();
+            let mut busy: Vec<ConnId> = Vec::new();
+            let mut waiting: Vec<(u64, u32)> = Vec::new();
+            let mut next_token = 0;
+            let follow = |p: &mut Pool<u32>, n: Next<u32>, connecting: &mut Vec<ConnId>, busy: &mut Vec<ConnId>, waiting: &mut Vec<(u64, u32)>| {
+                for t in p.take_overflowed() {
+                    waiting.retain(|(_, w)| *w != t);
+                }
+                match n {
+                    Next::Send(t, c) => {
+                        waiting.retain(|(_, w)| *w != t);
+                        busy.push(c);
+                    }
+                    Next::Connect(c) => connecting.push(c),
+                    Next::Nothing => {}
+                }
+            };
+            for op in ops {
+                match op {
+                    Op::Request(host) => {
+                        next_token += 1;
+                        match p.request(host, next_token) {
+                            Admit::Send(c) => busy.push(c),
+                            Admit::Pending { connect } => {
+                                waiting.push((host, next_token));
+                                connecting.extend(connect);
+                            }
+                            Admit::Overflow => {}
+                        }
+                    }
+                    Op::Connected(i) if !connecting.is_empty() => {
+                        let c = connecting.remove(i % connecting.len());
+                        let n = p.connected(c);
+                        follow(&mut p, n, &mut connecting, &mut busy, &mut waiting);
+                    }
+                    Op::Finished(i, reset) if !busy.is_empty() => {
+                        let c = busy.remove(i % busy.len());
+                        let n = p.finished(c, reset);
+                        follow(&mut p, n, &mut connecting, &mut busy, &mut waiting);
+                    }
+                    Op::Cancel(i) if !waiting.is_empty() => {
+                        let (host, t) = waiting.remove(i % waiting.len());
+                        p.cancel(host, t);
+                    }
+                    _ => {}
+                }
+                let (_, pending, active, _) = p.in_use();
+                proptest::prop_assert!(pending <= max_pending, "{} pending", pending);
+                proptest::prop_assert!(active <= max_requests, "{} active", active);
+                proptest::prop_assert_eq!(pending as usize, waiting.len());
+                proptest::prop_assert_eq!(active as usize, busy.len());
+            }
+        }
     }
 }

@@ -51,26 +51,31 @@ impl World {
                 self.note(id, || "waits in the pool for a connection".to_string());
                 self.calls.get_mut(id).waiting = Some(Box::new(up));
             }
-            Admit::Overflow => {
-                self.note(id, || "circuit breaker open: 503 (UO)".to_string());
-                let call = self.calls.get_mut(id);
-                if let Some(lease) = call.lease.take()
-                    && let Some(p) = self.pods[proxy.0 as usize].proxy.as_mut()
-                {
-                    p.release(lease);
-                }
-                let flags = call.flags | ResponseFlags::UO;
-                let back = self.sidecar_pass(true);
-                let call = self.calls.get_mut(id);
-                call.answered = true;
-                call.outcome = crate::apps::Outcome::Response {
-                    status: 503,
-                    body: Body::Static(OVERFLOW_BODY),
-                };
-                call.flags = flags;
-                self.queue.push_after(back, Event::Respond(r));
-            }
+            Admit::Overflow => self.overflow(id, proxy),
         }
+    }
+
+    /// A circuit breaker refused call `id`: its proxy answers 503 UO.
+    fn overflow(&mut self, id: CallId, proxy: PodId) {
+        self.note(id, || "circuit breaker open: 503 (UO)".to_string());
+        let call = self.calls.get_mut(id);
+        call.waiting = None;
+        if let Some(lease) = call.lease.take()
+            && let Some(p) = self.pods[proxy.0 as usize].proxy.as_mut()
+        {
+            p.release(lease);
+        }
+        let flags = call.flags | ResponseFlags::UO;
+        let back = self.sidecar_pass(true);
+        let call = self.calls.get_mut(id);
+        call.answered = true;
+        call.outcome = crate::apps::Outcome::Response {
+            status: 503,
+            body: Body::Static(OVERFLOW_BODY),
+        };
+        call.flags = flags;
+        let r = self.calls.reference(id);
+        self.queue.push_after(back, Event::Respond(r));
     }
 
     /// The request of call `id` leaves on pool connection `conn`; its
@@ -95,7 +100,8 @@ impl World {
             return;
         };
         let next = pool.connected(conn);
-        self.pool_next(proxy, name, next, None);
+        let refused = pool.take_overflowed();
+        self.pool_next(proxy, name, next, None, refused);
     }
 
     /// The stream of call `id` on its pool connection ended (`reset`: the
@@ -114,7 +120,8 @@ impl World {
             pool.answered(status);
         }
         let next = pool.finished(conn, reset);
-        self.pool_next(proxy, name, next, dst.map(Upstream::Pod));
+        let refused = pool.take_overflowed();
+        self.pool_next(proxy, name, next, dst.map(Upstream::Pod), refused);
     }
 
     /// A pending call `r` gives up: it leaves its pool's queue.
@@ -129,9 +136,20 @@ impl World {
         }
     }
 
-    /// Carries out what the pool decided: a pending request leaves, or a
-    /// new connection starts (to `host`, the host whose stream ended).
-    fn pool_next(&mut self, proxy: PodId, name: u32, next: Next<CallRef>, host: Option<Upstream>) {
+    /// Carries out what the pool decided: pending requests it `refused`
+    /// get 503 UO; a pending request leaves, or a new connection starts
+    /// (to `host`, the host whose stream ended).
+    fn pool_next(
+        &mut self,
+        proxy: PodId,
+        name: u32,
+        next: Next<CallRef>,
+        host: Option<Upstream>,
+        refused: Vec<CallRef>,
+    ) {
+        for r in refused {
+            self.overflow(r.id, proxy);
+        }
         match next {
             Next::Send(r, conn) => {
                 let up = self
