@@ -441,3 +441,63 @@ fn ejection_ends_after_base_ejection_time() {
     let again: Vec<_> = (0..10).map(|_| w.probe(&p, false).unwrap().0).collect();
     assert_eq!(again.iter().filter(|r| r.status == Some(503)).count(), 1);
 }
+
+/// An upstream that takes 20 s to fail with 503.
+const SLOW_FAILURE: &str = r#"
+---
+apiVersion: v1
+kind: Service
+metadata: {name: slow}
+spec:
+  selector: {app: slow}
+  ports: [{name: http, port: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: slow}
+spec:
+  selector: {matchLabels: {app: slow}}
+  template:
+    metadata:
+      labels: {app: slow}
+      annotations: {meshsim.io/service-time: "20s", meshsim.io/error-rate: "1", meshsim.io/error-status: "503"}
+    spec: {containers: [{name: app, image: example/app}]}
+"#;
+
+/// The course's pitfall: retries without timeouts. Istio sets no route
+/// timeout and no per-try timeout, so every retry waits as long as the
+/// upstream takes: 4 tries × 20 s. A per-try timeout bounds each try, a
+/// route timeout the whole request.
+#[test_case::test_case("", "", 80_000.0, 81_000.0, Some(503), "URX"; "retries alone wait for every slow try")]
+#[test_case::test_case(", perTryTimeout: 2s", "", 8_000.0, 9_000.0, Some(504), "UT,URX"; "a per-try timeout bounds each try")]
+#[test_case::test_case("", "    timeout: 5s\n", 5_000.0, 5_010.0, Some(504), "UT"; "a route timeout bounds them all")]
+fn retries_without_timeouts_wait_for_every_try(
+    retry_extra: &str,
+    route_extra: &str,
+    min_ms: f64,
+    max_ms: f64,
+    status: Option<u16>,
+    flags: &str,
+) {
+    let retries = format!("    retries: {{attempts: 3, retryOn: 5xx{retry_extra}}}\n{route_extra}");
+    let vs = format!(
+        "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {{name: slow}}\nspec:\n  hosts: [slow]\n  http:\n  - route: [{{destination: {{host: slow}}}}]\n{retries}"
+    );
+    let source = ManifestSource::Inline {
+        name: "slow.yaml".to_string(),
+        text: format!("{APP}{SLOW_FAILURE}{vs}"),
+    };
+    let (mut w, _, _) = world_from(vec![source], &[], 7, OutboundPolicy::AllowAny).unwrap();
+    let curl = w.find_pod("default", "curl").expect("curl runs");
+    let p = ProbeRequest {
+        from: ProbeFrom::Pod(curl),
+        host: "slow".to_string(),
+        port: 8080,
+        method: "GET".to_string(),
+        path: "/".to_string(),
+        headers: Vec::new(),
+    };
+    let r = w.probe(&p, false).unwrap().0;
+    assert_eq!((r.status, r.flags.as_str()), (status, flags));
+    assert!((min_ms..max_ms).contains(&r.latency_ms), "{}", r.latency_ms);
+}
