@@ -63,11 +63,16 @@ fn send(w: &mut World, n: usize) -> Vec<ProbeResult> {
 
 /// One `GET path` from the curl pod to httpbin.
 fn get(w: &mut World, path: &str) -> ProbeResult {
+    get_from(w, "httpbin", 8000, path)
+}
+
+/// One `GET http://host:port/path` from the curl pod.
+fn get_from(w: &mut World, host: &str, port: u16, path: &str) -> ProbeResult {
     let curl = w.find_pod("default", "curl").expect("curl runs");
     let p = ProbeRequest {
         from: ProbeFrom::Pod(curl),
-        host: "httpbin".to_string(),
-        port: 8000,
+        host: host.to_string(),
+        port,
         method: "GET".to_string(),
         path: path.to_string(),
         headers: Vec::new(),
@@ -373,16 +378,9 @@ fn flaky_run(outlier: &str, n: usize) -> (World, Vec<ProbeResult>) {
         text: format!("{APP}{FLAKY}{dr}"),
     };
     let (mut w, _, _) = world_from(vec![source], &[], 7, OutboundPolicy::AllowAny).unwrap();
-    let curl = w.find_pod("default", "curl").expect("curl runs");
-    let p = ProbeRequest {
-        from: ProbeFrom::Pod(curl),
-        host: "flaky".to_string(),
-        port: 8080,
-        method: "GET".to_string(),
-        path: "/".to_string(),
-        headers: Vec::new(),
-    };
-    let rs = (0..n).map(|_| w.probe(&p, false).unwrap().0).collect();
+    let rs = (0..n)
+        .map(|_| get_from(&mut w, "flaky", 8080, "/"))
+        .collect();
     (w, rs)
 }
 
@@ -429,16 +427,9 @@ fn ejection_ends_after_base_ejection_time() {
     );
     assert_eq!(rs.iter().filter(|r| r.status == Some(503)).count(), 1);
     w.advance_by(meshsim::sim::SimDuration::from_secs(3));
-    let curl = w.find_pod("default", "curl").unwrap();
-    let p = ProbeRequest {
-        from: ProbeFrom::Pod(curl),
-        host: "flaky".to_string(),
-        port: 8080,
-        method: "GET".to_string(),
-        path: "/".to_string(),
-        headers: Vec::new(),
-    };
-    let again: Vec<_> = (0..10).map(|_| w.probe(&p, false).unwrap().0).collect();
+    let again: Vec<_> = (0..10)
+        .map(|_| get_from(&mut w, "flaky", 8080, "/"))
+        .collect();
     assert_eq!(again.iter().filter(|r| r.status == Some(503)).count(), 1);
 }
 
@@ -488,16 +479,7 @@ fn retries_without_timeouts_wait_for_every_try(
         text: format!("{APP}{SLOW_FAILURE}{vs}"),
     };
     let (mut w, _, _) = world_from(vec![source], &[], 7, OutboundPolicy::AllowAny).unwrap();
-    let curl = w.find_pod("default", "curl").expect("curl runs");
-    let p = ProbeRequest {
-        from: ProbeFrom::Pod(curl),
-        host: "slow".to_string(),
-        port: 8080,
-        method: "GET".to_string(),
-        path: "/".to_string(),
-        headers: Vec::new(),
-    };
-    let r = w.probe(&p, false).unwrap().0;
+    let r = get_from(&mut w, "slow", 8080, "/");
     assert_eq!((r.status, r.flags.as_str()), (status, flags));
     assert!((min_ms..max_ms).contains(&r.latency_ms), "{}", r.latency_ms);
 }

@@ -57,7 +57,7 @@ pub struct LoadOutcome {
 pub(super) struct LoadRun {
     req: ReqId,
     src: Option<PodId>,
-    dialled: Dialled,
+    dialled: Result<Dialled, Failure>,
     started: SimTime,
     remaining: Option<Vec<u64>>,
     stop_at: Option<SimTime>,
@@ -77,8 +77,9 @@ const LOAD_DEADLINE: SimDuration = SimDuration::from_secs(3600);
 impl World {
     /// Runs `spec` to its end and returns every request's outcome.
     pub fn load(&mut self, spec: &LoadSpec) -> Result<LoadOutcome, String> {
+        // A name that does not resolve, or a port nobody serves, fails
+        // each request as the client sees it.
         let (req, src, dialled) = self.aim(&spec.request)?;
-        let dialled = dialled.map_err(|f| format!("{}: {}", spec.request.host, f.describe()))?;
         let now = self.queue.now();
         let threads = spec.threads.max(1);
         let gap = spec
@@ -155,7 +156,7 @@ impl World {
         }
         run.in_flight += 1;
         let (req, src, dialled, timeout) = (run.req, run.src, run.dialled.clone(), run.timeout);
-        let id = self.send(Parent::Load { thread: t }, src, Ok(dialled), req);
+        let id = self.send(Parent::Load { thread: t }, src, dialled, req);
         if let Some(t) = timeout {
             let child = self.calls.reference(id);
             self.queue.push_after(t, Event::Timeout(child));
