@@ -76,16 +76,40 @@ pub fn exec(world: &mut World, pod: PodId, container: Option<&str>, words: &[Str
         },
     };
     let stages: Vec<&[String]> = words.split(|w| w == "|").collect();
-    let mut out = run_program(world, pod, &image, stages[0]);
-    for filter in &stages[1..] {
-        let (stdout, code) = match run_filter(filter, &out.stdout) {
-            Ok(r) => r,
+    let out = run_program(world, pod, &image, stages[0]);
+    piped(out, &stages[1..])
+}
+
+/// `out` through the filters after it.
+fn piped(mut out: Exec, filters: &[&[String]]) -> Exec {
+    for filter in filters {
+        match run_filter(filter, &out.stdout) {
+            Ok((stdout, code)) => {
+                out.stdout = stdout;
+                out.code = code;
+            }
             Err(e) => return Exec::fail(e, 127),
-        };
-        out.stdout = stdout;
-        out.code = code;
+        }
     }
     out
+}
+
+/// Runs `words` on the user's own machine, outside the cluster: `curl`
+/// and `fortio` reach it through the ingress gateway (a name that is no
+/// Service is sent there, as to the gateway's address with that Host).
+pub fn exec_outside(world: &mut World, words: &[String]) -> Exec {
+    let stages: Vec<&[String]> = words.split(|w| w == "|").collect();
+    let first = stages[0];
+    let name = first.first().map(|p| p.rsplit('/').next().unwrap_or(p));
+    let out = match name {
+        Some("curl") => run_curl(world, None, &first[1..]),
+        Some("fortio") if first.get(1).is_some_and(|s| s == "load") => {
+            fortio_load(world, None, &first[2..])
+        }
+        Some(other) => Exec::fail(format!("{other}: command not found"), 127),
+        None => Exec::fail("error: no command given".into(), 2),
+    };
+    piped(out, &stages[1..])
 }
 
 /// One program, by its name (any directory: `/usr/bin/fortio`).
@@ -101,11 +125,11 @@ fn run_program(world: &mut World, pod: PodId, image: &str, words: &[String]) -> 
     let is_fortio = image.contains("fortio");
     match name {
         "fortio" if is_fortio => match words.get(1).map(String::as_str) {
-            Some("load") => fortio_load(world, pod, &words[2..]),
+            Some("load") => fortio_load(world, Some(pod), &words[2..]),
             Some(other) => Exec::fail(format!("fortio {other}: not simulated by meshsim"), 1),
             None => Exec::fail("fortio: missing command (try `fortio load URL`)".into(), 1),
         },
-        "curl" if !is_fortio => run_curl(world, pod, &words[1..]),
+        "curl" if !is_fortio => run_curl(world, Some(pod), &words[1..]),
         "pilot-agent" if is_proxy => pilot_agent(world, pod, &words[1..]),
         _ => Exec::fail(
             format!(
@@ -286,9 +310,12 @@ fn target(url: &curl::Url) -> (String, u16, String) {
     (url.host.clone(), url.port, url.path.clone())
 }
 
-/// The `host:port` a pod's client connects to for `host`: a Service's
-/// ClusterIP, or the name itself outside the cluster.
-fn address(world: &World, pod: PodId, host: &str, port: u16) -> String {
+/// The `host:port` a client connects to for `host`: from a pod, a
+/// Service's ClusterIP; else the name itself.
+fn address(world: &World, from: Option<PodId>, host: &str, port: u16) -> String {
+    let Some(pod) = from else {
+        return format!("{host}:{port}");
+    };
     let ns = world.cluster.pod(pod).namespace.clone();
     match world.dial(&ns, host, port) {
         Ok(Dialled::Service { svc, .. }) => match world.cluster.service(svc).cluster_ip {
@@ -361,7 +388,12 @@ fn now_unix_secs(world: &World) -> u64 {
     EPOCH_UNIX_SECS + world.queue.now().as_nanos() / 1_000_000_000
 }
 
-fn fortio_load(world: &mut World, pod: PodId, args: &[String]) -> Exec {
+/// Where requests start: a pod (through its sidecar), or outside.
+fn origin(from: Option<PodId>) -> ProbeFrom {
+    from.map_or(ProbeFrom::External, ProbeFrom::Pod)
+}
+
+fn fortio_load(world: &mut World, pod: Option<PodId>, args: &[String]) -> Exec {
     let args = match fortio::parse_load(args) {
         Ok(a) => a,
         Err(e) => return Exec::fail(e, 1),
@@ -378,7 +410,7 @@ fn fortio_load(world: &mut World, pod: PodId, args: &[String]) -> Exec {
         .collect();
     let plan = fortio::plan(&args);
     let request = ProbeRequest {
-        from: ProbeFrom::Pod(pod),
+        from: origin(pod),
         host: host.clone(),
         port,
         method: args.http_method().to_string(),
@@ -453,7 +485,7 @@ fn fortio_load(world: &mut World, pod: PodId, args: &[String]) -> Exec {
     }
 }
 
-fn run_curl(world: &mut World, pod: PodId, args: &[String]) -> Exec {
+fn run_curl(world: &mut World, pod: Option<PodId>, args: &[String]) -> Exec {
     let args = match curl::parse(args) {
         Ok(a) => a,
         Err(e) => {
@@ -472,7 +504,7 @@ fn run_curl(world: &mut World, pod: PodId, args: &[String]) -> Exec {
         .filter(|(k, v)| k != "host" || *v != default_host(&host, port))
         .collect();
     let request = ProbeRequest {
-        from: ProbeFrom::Pod(pod),
+        from: origin(pod),
         host: host.clone(),
         port,
         method: curl::method(&args),
@@ -497,7 +529,9 @@ fn run_curl(world: &mut World, pod: PodId, args: &[String]) -> Exec {
     let peer = curl::Peer {
         remote_ip: ip.to_string(),
         remote_port: port,
-        local_ip: world.cluster.pod(pod).ip.to_string(),
+        local_ip: pod.map_or("192.168.1.10".to_string(), |p| {
+            world.cluster.pod(p).ip.to_string()
+        }),
         local_port: 43_210,
     };
     let transfer = match (&shot.result, shot.failure) {

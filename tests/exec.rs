@@ -238,3 +238,32 @@ fn programs_live_in_their_containers() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("container nope is not valid for pod curl-"));
 }
+
+/// From the user's machine, curl reaches the mesh through the ingress
+/// gateway (Istio's Ingress Gateways task: `curl -s -I -HHost:httpbin.example.com
+/// "http://$INGRESS_HOST:$INGRESS_PORT/status/200"`).
+#[test]
+fn curl_from_outside_goes_through_the_ingress_gateway() {
+    let out = Command::new(env!("CARGO_BIN_EXE_meshsim"))
+        .args([
+            "exec",
+            "-f",
+            "tests/fixtures/istio_tasks/httpbin.yaml",
+            "-f",
+            "tests/fixtures/istio_tasks/ingress-httpbin-gateway.yaml",
+            "--from",
+            "external",
+            "--",
+            "curl",
+            "-s",
+            "-I",
+            "-HHost:httpbin.example.com",
+            "http://192.168.1.100/status/200",
+        ])
+        .output()
+        .expect("meshsim runs");
+    let head = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(head.contains("server: istio-envoy\r\n"), "{head}");
+}

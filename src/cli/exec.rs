@@ -12,7 +12,9 @@ use super::world_args::WorldArgs;
 pub struct Args {
     #[command(flatten)]
     world: WorldArgs,
-    /// The pod to run in: NS/POD or NS/WORKLOAD (its first pod).
+    /// The pod to run in: NS/POD or NS/WORKLOAD (its first pod), or
+    /// `external` for the user's own machine (requests go through the
+    /// ingress gateway).
     #[arg(long)]
     from: String,
     /// The container (default: the pod's first; `istio-proxy` for the
@@ -26,24 +28,37 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
-    let (ns, name) = args.from.split_once('/').ok_or_else(|| {
-        anyhow::anyhow!("--from must be NS/POD or NS/WORKLOAD, not {:?}", args.from)
-    })?;
-    let name = name.strip_prefix("deploy/").unwrap_or(name);
+    let target = match args.from.as_str() {
+        "external" => None,
+        from => {
+            let (ns, name) = from.split_once('/').ok_or_else(|| {
+                anyhow::anyhow!("--from must be NS/POD, NS/WORKLOAD or external, not {from:?}")
+            })?;
+            Some((ns, name.strip_prefix("deploy/").unwrap_or(name)))
+        }
+    };
     let (mut world, _) = match args.world.build(&[]) {
         Ok(w) => w,
         Err(code) => return Ok(code),
     };
-    let pod = world
-        .find_pod(ns, name)
-        .ok_or_else(|| anyhow::anyhow!("no pod or workload {ns}/{name}"))?;
+    let pod = match target {
+        Some((ns, name)) => Some(
+            world
+                .find_pod(ns, name)
+                .ok_or_else(|| anyhow::anyhow!("no pod or workload {ns}/{name}"))?,
+        ),
+        None => None,
+    };
     let mut code = 0;
     for command in args.command.split(|w| w == ";").filter(|c| !c.is_empty()) {
         let (container, command) = match command {
             [flag, c, rest @ ..] if flag == "-c" => (Some(c.as_str()), rest),
             _ => (args.container.as_deref(), command),
         };
-        let out = crate::exec::exec(&mut world, pod, container, command);
+        let out = match pod {
+            Some(pod) => crate::exec::exec(&mut world, pod, container, command),
+            None => crate::exec::exec_outside(&mut world, command),
+        };
         std::io::stdout().lock().write_all(&out.stdout)?;
         std::io::stderr().lock().write_all(&out.stderr)?;
         code = out.code;
