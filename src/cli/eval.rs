@@ -52,7 +52,8 @@ pub struct FromDoc {
     external: Option<bool>,
 }
 
-/// One item's result: the first probe's, with counts when repeated.
+/// One item's result: its probe's or, when repeated, the first probe with the
+/// most frequent status and cluster, with the counts.
 #[derive(Serialize)]
 struct Item {
     #[serde(flatten)]
@@ -119,34 +120,39 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
 }
 
 fn run_item(world: &mut World, probe: &ProbeRequest, count: u32) -> Result<Item, String> {
-    let mut first = None;
     let mut clusters: BTreeMap<String, u64> = BTreeMap::new();
     let mut statuses: BTreeMap<String, u64> = BTreeMap::new();
+    // The first result of each (status, cluster), so the one shown is a
+    // request that really happened.
+    let mut firsts: BTreeMap<(String, String), ProbeResult> = BTreeMap::new();
     for _ in 0..count.max(1) {
         let (r, _) = world.probe(probe, false)?;
+        let status = r
+            .status
+            .map_or_else(|| "null".to_string(), |s| s.to_string());
         *clusters.entry(r.cluster.clone()).or_default() += 1;
-        *statuses
-            .entry(
-                r.status
-                    .map_or_else(|| "null".to_string(), |s| s.to_string()),
-            )
-            .or_default() += 1;
-        first.get_or_insert(r);
+        *statuses.entry(status.clone()).or_default() += 1;
+        firsts.entry((status, r.cluster.clone())).or_insert(r);
     }
-    let mut first = first.expect("at least one probe ran");
     if count <= 1 {
+        let first = firsts.into_values().next().expect("one probe ran");
         return Ok(Item {
             first,
             clusters: None,
             statuses: None,
         });
     }
-    if let Some((c, _)) = most_frequent(&clusters) {
-        first.cluster = c;
-    }
-    if let Some((s, _)) = most_frequent(&statuses) {
-        first.status = s.parse().ok();
-    }
+    let (status, _) = most_frequent(&statuses).expect("probes ran");
+    let (cluster, _) = most_frequent(&clusters).expect("probes ran");
+    let mut first = match firsts.remove(&(status.clone(), cluster.clone())) {
+        Some(r) => r,
+        None => firsts
+            .into_iter()
+            .find(|((s, _), _)| *s == status)
+            .map(|(_, r)| r)
+            .expect("the most frequent status was seen"),
+    };
+    first.cluster = cluster;
     Ok(Item {
         first,
         clusters: Some(clusters),
