@@ -967,3 +967,32 @@ fn fault_injection_abort_shows_ratings_unavailable_for_jason() {
     );
     assert_eq!(ratings.pod, None);
 }
+
+/// Request Timeouts: with ratings 2 s late, the page takes about 2 s; a
+/// 0.5 s timeout on reviews makes it "return in about 1 second, instead of
+/// 2, and the reviews are unavailable" (productpage tries reviews twice,
+/// each cut at 0.5 s by Envoy's 504 UT).
+#[test]
+fn request_timeouts_cut_the_page_to_one_second() {
+    let mut w = bookinfo_with(&[
+        "virtual-service-all-v1.yaml",
+        "request-timeouts-ratings-delay.yaml",
+    ]);
+    let r = productpage().send(&mut w);
+    assert!((2000.0..2100.0).contains(&r.latency_ms), "{}", r.latency_ms);
+    assert!(r.body.contains("glyphicon-star"), "reviews v2 shows stars");
+    let mut w = bookinfo_with(&[
+        "virtual-service-all-v1.yaml",
+        "request-timeouts-ratings-delay.yaml",
+        "request-timeouts-reviews-timeout.yaml",
+    ]);
+    let r = productpage().send(&mut w);
+    assert_eq!(r.status, Some(200));
+    assert!((1000.0..1100.0).contains(&r.latency_ms), "{}", r.latency_ms);
+    assert!(
+        r.body
+            .contains("Sorry, product reviews are currently unavailable for this book."),
+        "{}",
+        r.body
+    );
+}

@@ -1,11 +1,13 @@
 //! Envoy's HTTP/1.1 connection pool and circuit breakers for one upstream
 //! cluster of one proxy, sans-IO.
 //!
-//! Envoy keeps a pool per upstream host (`ConnPoolImplBase`): idle
-//! connections, connections being established, busy ones, and the streams
-//! pending a connection. The circuit breakers are cluster-wide
-//! (`ResourceManager`): `max_connections`, `max_pending_requests`,
-//! `max_requests`, `max_retries`. What this module reproduces:
+//! Envoy keeps a pool per upstream host on each worker thread
+//! (`ConnPoolImplBase`): idle connections, connections being established,
+//! busy ones, and the streams pending a connection. The circuit breakers
+//! are cluster-wide (`ResourceManager`): `max_connections`,
+//! `max_pending_requests`, `max_requests`, `max_retries`. A `host` here is
+//! one such per-worker host pool (the caller folds the worker into the
+//! key). What this module reproduces:
 //!
 //! - A stream takes an idle connection to its host at once; else it pends
 //!   — unless `max_pending_requests` streams pend already: overflow (503

@@ -40,8 +40,8 @@ pub enum Parent {
     Relay(CallRef),
     /// A mirror copy: nobody waits, the answer is dropped.
     Mirror,
-    /// A thread of the load run.
-    Load { thread: u32 },
+    /// A thread of the load run, on its `socket`-th connection.
+    Load { thread: u32, socket: u32 },
     /// A single request sent by `meshsim eval`/`route`: its answer and
     /// everything about it is kept.
     Probe,

@@ -1170,7 +1170,7 @@ impl World {
             Parent::Client { generator, client } => {
                 self.client_done(generator, client, outcome, sent_at)
             }
-            Parent::Load { thread } => self.load_done(thread, outcome, sent_at),
+            Parent::Load { thread, .. } => self.load_done(thread, outcome, sent_at),
             Parent::Mirror | Parent::Probe => {}
         }
     }

@@ -64,6 +64,9 @@ pub(super) struct LoadRun {
     gap: Option<SimDuration>,
     /// Each thread's next scheduled send (paced runs).
     due: Vec<SimTime>,
+    /// Each thread's connection count: a load generator such as fortio
+    /// opens a new connection after an answer that is not 2xx.
+    sockets: Vec<u32>,
     timeout: Option<SimDuration>,
     in_flight: u32,
     shots: Vec<Shot>,
@@ -101,6 +104,7 @@ impl World {
             },
             gap,
             due: vec![now; threads as usize],
+            sockets: vec![0; threads as usize],
             timeout: spec.timeout,
             in_flight: 0,
             shots: Vec::new(),
@@ -156,7 +160,8 @@ impl World {
         }
         run.in_flight += 1;
         let (req, src, dialled, timeout) = (run.req, run.src, run.dialled.clone(), run.timeout);
-        let id = self.send(Parent::Load { thread: t }, src, dialled, req);
+        let socket = run.sockets[t as usize];
+        let id = self.send(Parent::Load { thread: t, socket }, src, dialled, req);
         if let Some(t) = timeout {
             let child = self.calls.reference(id);
             self.queue.push_after(t, Event::Timeout(child));
@@ -171,6 +176,15 @@ impl World {
         };
         run.in_flight -= 1;
         let answer = run.answer.take();
+        if !matches!(
+            outcome,
+            Outcome::Response {
+                status: 200..=299 | 418,
+                ..
+            }
+        ) {
+            run.sockets[thread as usize] += 1;
+        }
         let (result, failure) = match outcome {
             Outcome::Failed(f) => (None, Some(f)),
             Outcome::Response { .. } => (answer, None),

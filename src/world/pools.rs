@@ -6,13 +6,14 @@
 //! each attempt ended and ejects hosts.
 
 use crate::apps::Body;
+use crate::dataplane::lb::hash_key;
 use crate::dataplane::outlier::Result as OutlierResult;
 use crate::dataplane::pool::{Admit, ConnId, Limits, Next, Pool};
 use crate::dataplane::{ResponseFlags, Upstream};
 use crate::k8s::PodId;
 use crate::sim::SimDuration;
 
-use super::calls::{CallId, CallRef};
+use super::calls::{CallId, CallRef, Parent};
 use super::{Event, World};
 
 /// Envoy's local reply when a circuit breaker refuses the request.
@@ -40,7 +41,8 @@ impl World {
             .cluster
             .expect("forwarded calls name a cluster");
         let r = self.calls.reference(id);
-        match self.pool(proxy, name, limits).request(pool_key(&up), r) {
+        let key = self.pool_key(id, &up);
+        match self.pool(proxy, name, limits).request(key, r) {
             Admit::Send(conn) => self.send_on(id, conn, up),
             Admit::Pending { connect } => {
                 if let Some(conn) = connect {
@@ -131,8 +133,9 @@ impl World {
         else {
             return;
         };
+        let key = self.pool_key(r.id, &up);
         if let Some(pool) = self.pods[proxy.0 as usize].pools.get_mut(&name) {
-            pool.cancel(pool_key(&up), r);
+            pool.cancel(key, r);
         }
     }
 
@@ -236,6 +239,26 @@ impl World {
     }
 }
 
-fn pool_key(up: &Upstream) -> u64 {
-    up.host_key()
+/// Worker threads of every proxy: Istio runs sidecars with
+/// `concurrency: 2` (`ProxyConfig.concurrency`, the injector's default).
+const WORKERS: u64 = 2;
+
+impl World {
+    /// The pool call `id`'s attempt to `up` uses. Envoy keeps a pool per
+    /// upstream host on each worker thread (the circuit breakers count
+    /// across them), and a request is served by the worker that accepted
+    /// its downstream connection: the kernel spreads connections over the
+    /// workers (`SO_REUSEPORT`), so the worker is a hash of the connection —
+    /// for a load generator's thread, of its current socket; for other
+    /// clients, of the request's first call slot. Every attempt of a
+    /// request stays on its worker.
+    fn pool_key(&self, id: CallId, up: &Upstream) -> u64 {
+        let call = self.calls.get(id);
+        let connection = match call.parent {
+            Parent::Load { thread, socket } => (u64::from(thread) << 32) | u64::from(socket),
+            _ => u64::from(call.origin.map_or(id, |o| o.id).0),
+        };
+        let worker = hash_key(&(connection ^ self.seed).to_le_bytes()) % WORKERS;
+        hash_key(&[up.host_key().to_le_bytes(), worker.to_le_bytes()].concat())
+    }
 }
