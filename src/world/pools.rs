@@ -259,6 +259,8 @@ impl World {
             _ => u64::from(call.origin.map_or(id, |o| o.id).0),
         };
         let worker = hash_key(&(connection ^ self.seed).to_le_bytes()) % WORKERS;
-        hash_key(&[up.host_key().to_le_bytes(), worker.to_le_bytes()].concat())
+        // A pod's host key is (pod << 16 | port), far below 2^56: the low
+        // byte is free for the worker.
+        up.host_key().rotate_left(8) ^ worker
     }
 }
