@@ -147,9 +147,18 @@ fn unsimulated_fields(obj: &Object) -> Vec<String> {
     match &obj.body {
         crate::config::Body::VirtualService(vs) => {
             for (i, r) in vs.http.iter().enumerate() {
+                let abort = r.fault.as_ref().and_then(|f| f.abort.as_ref());
                 let set = [
                     ("corsPolicy", r.cors_policy.is_some()),
                     ("delegate", r.delegate.is_some()),
+                    (
+                        "fault.abort.grpcStatus",
+                        abort.is_some_and(|a| a.grpc_status.is_some()),
+                    ),
+                    (
+                        "fault.abort.http2Error",
+                        abort.is_some_and(|a| a.http2_error.is_some()),
+                    ),
                 ];
                 out.extend(
                     set.iter()
