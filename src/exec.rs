@@ -419,16 +419,18 @@ fn fortio_load(world: &mut World, pod: Option<PodId>, args: &[String]) -> Exec {
     };
     let timeout = Some(SimDuration::from_nanos(args.timeout_ns.max(0) as u64));
     let threads = plan.threads;
-    let run =
-        |world: &mut World, plan: LoadPlan, qps: Option<f64>| -> Result<LoadOutcome, String> {
-            world.load(&LoadSpec {
-                request: request.clone(),
-                threads,
-                plan,
-                qps_per_thread: qps,
-                timeout,
-            })
-        };
+    let run = |world: &mut World,
+               plan: LoadPlan,
+               schedule: Option<Vec<Vec<SimDuration>>>|
+     -> Result<LoadOutcome, String> {
+        world.load(&LoadSpec {
+            request: request.clone(),
+            threads,
+            plan,
+            schedule,
+            timeout,
+        })
+    };
     let warmup = if plan.warmup {
         match run(world, LoadPlan::Calls(vec![1; plan.threads as usize]), None) {
             Ok(w) => w.shots,
@@ -442,7 +444,20 @@ fn fortio_load(world: &mut World, pod: Option<PodId>, args: &[String]) -> Exec {
         Some(calls) => LoadPlan::Calls(calls.clone()),
         None => LoadPlan::For(SimDuration::from_nanos(plan.duration_ns.max(0) as u64)),
     };
-    let outcome = match run(world, main, plan.per_thread_qps) {
+    // fortio's pacing: each call's target start (`periodic.go`).
+    let schedule = plan.calls_per_thread.as_ref().and_then(|calls| {
+        (0..plan.threads)
+            .map(|t| {
+                (0..calls[t as usize])
+                    .map(|i| {
+                        plan.target_start_ns(t, i)
+                            .map(|ns| SimDuration::from_nanos(ns.max(0) as u64))
+                    })
+                    .collect::<Option<Vec<_>>>()
+            })
+            .collect::<Option<Vec<_>>>()
+    });
+    let outcome = match run(world, main, schedule) {
         Ok(o) => o,
         Err(e) => return Exec::fail(format!("fortio: {e}"), 1),
     };
@@ -516,7 +531,7 @@ fn run_curl(world: &mut World, pod: Option<PodId>, args: &[String]) -> Exec {
         request,
         threads: 1,
         plan: LoadPlan::Calls(vec![1]),
-        qps_per_thread: None,
+        schedule: None,
         timeout,
     }) {
         Ok(o) => o,

@@ -299,7 +299,7 @@ fn fortio_statuses(connections: u32) -> Vec<Option<u16>> {
         },
         threads: connections,
         plan: LoadPlan::Calls(vec![per_thread; connections as usize]),
-        qps_per_thread: None,
+        schedule: None,
         timeout: None,
     };
     let run = w.load(&spec).unwrap();

@@ -27,8 +27,11 @@ pub struct LoadSpec {
     pub request: ProbeRequest,
     pub threads: u32,
     pub plan: LoadPlan,
-    /// Requests per second for each thread; `None`: as fast as possible.
-    pub qps_per_thread: Option<f64>,
+    /// Paced runs: each thread's target start of each call, from the
+    /// start of the run. A call starts at its target, or as soon as the
+    /// previous answer came when that is later (fortio's catch-up).
+    /// `None`: every thread sends as fast as answers come.
+    pub schedule: Option<Vec<Vec<SimDuration>>>,
     /// The client gives up on a request after this long.
     pub timeout: Option<SimDuration>,
 }
@@ -61,9 +64,9 @@ pub(super) struct LoadRun {
     started: SimTime,
     remaining: Option<Vec<u64>>,
     stop_at: Option<SimTime>,
-    gap: Option<SimDuration>,
-    /// Each thread's next scheduled send (paced runs).
-    due: Vec<SimTime>,
+    schedule: Option<Vec<Vec<SimDuration>>>,
+    /// Calls each thread has sent.
+    sent: Vec<usize>,
     /// Each thread's connection count: a load generator such as fortio
     /// opens a new connection after an answer that is not 2xx.
     sockets: Vec<u32>,
@@ -85,10 +88,6 @@ impl World {
         let (req, src, dialled) = self.aim(&spec.request)?;
         let now = self.queue.now();
         let threads = spec.threads.max(1);
-        let gap = spec
-            .qps_per_thread
-            .filter(|q| *q > 0.0)
-            .map(|q| SimDuration::from_secs_f64(1.0 / q));
         self.load = Some(Box::new(LoadRun {
             req,
             src,
@@ -102,8 +101,8 @@ impl World {
                 LoadPlan::For(d) => Some(now + d),
                 LoadPlan::Calls(_) => None,
             },
-            gap,
-            due: vec![now; threads as usize],
+            schedule: spec.schedule.clone(),
+            sent: vec![0; threads as usize],
             sockets: vec![0; threads as usize],
             timeout: spec.timeout,
             in_flight: 0,
@@ -111,7 +110,8 @@ impl World {
             answer: None,
         }));
         for t in 0..threads {
-            self.queue.push_at(now, Event::LoadNext(t));
+            let first = self.load_target(t, 0).unwrap_or(now);
+            self.queue.push_at(first, Event::LoadNext(t));
         }
         let deadline = now + LOAD_DEADLINE;
         while self.queue.peek_time().is_some_and(|t| t <= deadline) && !self.load_finished() {
@@ -159,6 +159,7 @@ impl World {
             return;
         }
         run.in_flight += 1;
+        run.sent[t as usize] += 1;
         let (req, src, dialled, timeout) = (run.req, run.src, run.dialled.clone(), run.timeout);
         let socket = run.sockets[t as usize];
         let id = self.send(Parent::Load { thread: t, socket }, src, dialled, req);
@@ -198,14 +199,15 @@ impl World {
         });
         // Paced threads keep to their schedule, and catch up (send at
         // once) when an answer came late.
-        let next = match run.gap {
-            Some(gap) => {
-                let due = run.due[thread as usize] + gap;
-                run.due[thread as usize] = due;
-                due.max(now)
-            }
-            None => now,
-        };
+        let sent = run.sent[thread as usize];
+        let next = self.load_target(thread, sent).map_or(now, |t| t.max(now));
         self.queue.push_at(next, Event::LoadNext(thread));
+    }
+
+    /// When thread `t`'s call `i` is due in a paced run.
+    fn load_target(&self, t: u32, i: usize) -> Option<SimTime> {
+        let run = self.load.as_ref()?;
+        let offset = run.schedule.as_ref()?.get(t as usize)?.get(i)?;
+        Some(run.started + *offset)
     }
 }
