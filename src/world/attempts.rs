@@ -188,23 +188,21 @@ impl World {
         else {
             return;
         };
-        let (policy, dst) = (call.attempts.policy.clone(), call.dst);
+        // Only an attempt with a policy has a per-try timeout.
+        let (Some(policy), Some(dst)) = (call.attempts.policy.clone(), call.dst) else {
+            return;
+        };
         let retries = call.attempts.retries;
         self.note(r.id, || "per-try timeout: the attempt is reset".to_string());
         if let Some(pool) = self.pool_of(r.id) {
             pool.stats.upstream_rq_per_try_timeout += 1;
         }
         self.outlier_record(r.id, crate::dataplane::outlier::Result::LocalOrigin);
-        let dst = dst.expect("a timed attempt has a host");
         let next = self.next_attempt(r.id, dst);
         self.abandon(r);
-        let Some(policy) = policy else {
-            return;
-        };
-        if policy.retries(Attempt::PerTryTimeout)
-            && retries < policy.num_retries
-            && self.retry_allowed(next)
-        {
+        let retriable = policy.retries(Attempt::PerTryTimeout);
+        let exhausted = retries >= policy.num_retries;
+        if retriable && !exhausted && self.retry_allowed(next) {
             self.schedule_retry(next, &policy);
             return;
         }
@@ -212,8 +210,11 @@ impl World {
         call.attempts.retries = retries;
         call.dst_workload = self.cluster.pod(dst.pod).workload.into();
         let mut flags = call.flags | ResponseFlags::UT;
-        if policy.retries(Attempt::PerTryTimeout) {
+        if retriable && exhausted {
             flags = flags | ResponseFlags::URX;
+            if let Some(pool) = self.pool_of(next) {
+                pool.stats.upstream_rq_retry_limit_exceeded += 1;
+            }
         }
         self.answer_locally(next, 504, Body::Static(UPSTREAM_TIMEOUT), flags);
     }
