@@ -7,6 +7,7 @@ pub mod injection;
 pub mod install;
 pub mod registry;
 pub mod routing;
+pub mod security;
 pub mod store;
 
 pub use injection::SidecarInjector;

@@ -12,6 +12,7 @@ pub mod admin;
 pub mod attempts;
 pub mod calls;
 pub mod flow;
+pub mod inbound;
 pub mod interner;
 pub mod load;
 pub mod mesh;
@@ -135,7 +136,11 @@ fn simulated(obj: &Object) -> bool {
         || obj.info.group == "apps"
         || matches!(
             obj.kind(),
-            "VirtualService" | "DestinationRule" | "ServiceEntry"
+            "VirtualService"
+                | "DestinationRule"
+                | "ServiceEntry"
+                | "PeerAuthentication"
+                | "AuthorizationPolicy"
         )
         || (obj.kind() == "Gateway" && obj.info.group == "networking.istio.io")
 }
@@ -293,6 +298,12 @@ impl World {
             self.mesh.store.apply(obj.clone(), now);
         }
         Ok(())
+    }
+
+    /// Deletes an Istio or Gateway API object, as `kubectl delete` would;
+    /// false when there is no such object.
+    pub fn delete_config(&mut self, kind: &str, namespace: &str, name: &str) -> bool {
+        self.mesh.store.delete(kind, namespace, name).is_some()
     }
 
     /// Turns cluster effects into runtime state and events.

@@ -440,16 +440,35 @@ impl World {
     /// Nothing accepted the connection: a proxy answers 503 UF, a plain
     /// client sees the refusal.
     fn connect_failed(&mut self, id: CallId) {
+        self.broken(
+            id,
+            Failure::ConnectionRefused,
+            CONNECT_FAILURE,
+            ResponseFlags::UF,
+        );
+    }
+
+    /// Call `id`'s connection failed with `failure`: a client proxy that
+    /// read the HTTP answers 503 with its `body` and `flags`; a client
+    /// without one, or whose proxy only carried the connection (TCP), sees
+    /// the failure itself. The news travels back.
+    pub(super) fn broken(
+        &mut self,
+        id: CallId,
+        failure: Failure,
+        body: &'static str,
+        flags: ResponseFlags,
+    ) {
         let call = self.calls.get_mut(id);
         call.answered = true;
-        if call.client_sidecar {
+        if call.client_sidecar && !call.l4 {
             call.outcome = Outcome::Response {
                 status: 503,
-                body: Body::Static(CONNECT_FAILURE),
+                body: Body::Static(body),
             };
-            call.flags = ResponseFlags::UF;
+            call.flags = flags;
         } else {
-            call.outcome = Outcome::Failed(Failure::ConnectionRefused);
+            call.outcome = Outcome::Failed(failure);
         }
         let back = self.return_latency(id);
         let r = self.calls.reference(id);
@@ -774,6 +793,9 @@ impl World {
             self.gateway_route(r.id, ep.pod, ep.port);
             return;
         }
+        if self.calls.get(r.id).server_sidecar && !self.inbound_admits(r.id, ep.pod, ep.port) {
+            return;
+        }
         let rt = &mut self.pods[ep.pod.0 as usize];
         if rt.server.arrive(r.id) {
             self.advance(r.id, Input::Start);
@@ -999,6 +1021,25 @@ impl World {
     /// The server answers: its proxy reports it, the worker is freed, the
     /// answer travels back.
     pub(super) fn answer(&mut self, id: CallId, status: u16, body: Body) {
+        let pod = self
+            .calls
+            .get(id)
+            .dst
+            .expect("served calls have an endpoint")
+            .pod;
+        if !matches!(self.pods[pod.0 as usize].model.behavior, Behavior::Gateway)
+            && let Some(next) = self.pods[pod.0 as usize].server.release()
+        {
+            let next = self.calls.reference(next);
+            self.queue.push_at(self.queue.now(), Event::Start(next));
+        }
+        self.proxy_answers(id, status, body);
+    }
+
+    /// The server side answers call `id` — its application (through
+    /// [`World::answer`]) or its proxy itself: the destination proxy
+    /// reports it, the answer travels back.
+    pub(super) fn proxy_answers(&mut self, id: CallId, status: u16, body: Body) {
         let now = self.queue.now();
         let call = self.calls.get_mut(id);
         call.answered = true;
@@ -1020,12 +1061,6 @@ impl World {
             let duration = (now + out_pass).since(arrived_at);
             self.telemetry.record(key, status, flags, duration);
             self.pods[pod.0 as usize].proxy_cpu += self.costs.sidecar_cpu;
-        }
-        if !matches!(self.pods[pod.0 as usize].model.behavior, Behavior::Gateway)
-            && let Some(next) = self.pods[pod.0 as usize].server.release()
-        {
-            let next = self.calls.reference(next);
-            self.queue.push_at(now, Event::Start(next));
         }
         let r = self.calls.reference(id);
         self.queue.push_after(back, Event::Respond(r));

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::apps::model::Behavior;
-use crate::apps::{Body, Failure, Model, Outcome, Server};
+use crate::apps::{Failure, Model, Server};
 use crate::dataplane::outlier::Detector;
 use crate::dataplane::pool::Pool;
 use crate::dataplane::{ResponseFlags, Sidecar};
@@ -16,6 +16,7 @@ use crate::sim::{Rng, SimDuration};
 
 use super::calls::{CallId, CallRef};
 use super::flow::Dialled;
+use super::inbound::InboundSecurity;
 use super::{Event, World};
 
 /// The running side of a pod.
@@ -38,6 +39,9 @@ pub struct PodRuntime {
     pub pools: BTreeMap<u32, Pool<CallRef>>,
     /// The proxy's outlier detectors, by cluster name, likewise.
     pub outliers: BTreeMap<u32, Detector>,
+    /// What the proxy enforces inbound (mTLS, authorization), for the
+    /// configuration revision it was computed at.
+    pub security: Option<Box<InboundSecurity>>,
 }
 
 /// Envoy's local reply when the upstream connection broke mid-request.
@@ -70,6 +74,7 @@ impl World {
             expects_ready: true,
             pools: BTreeMap::new(),
             outliers: BTreeMap::new(),
+            security: None,
         };
         debug_assert_eq!(
             self.pods.len(),
@@ -106,20 +111,7 @@ impl World {
         let lost = self.calls.at_pod(pod);
         self.pods[pod.0 as usize].server.reset();
         for id in lost {
-            let call = self.calls.get_mut(id);
-            call.answered = true;
-            if call.client_sidecar {
-                call.outcome = Outcome::Response {
-                    status: 503,
-                    body: Body::Static(RESET_BODY),
-                };
-                call.flags = ResponseFlags::UC;
-            } else {
-                call.outcome = Outcome::Failed(Failure::ConnectionReset);
-            }
-            let r = self.calls.reference(id);
-            let back = self.return_latency(id);
-            self.queue.push_after(back, Event::Respond(r));
+            self.broken(id, Failure::ConnectionReset, RESET_BODY, ResponseFlags::UC);
         }
     }
 

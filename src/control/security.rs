@@ -1,0 +1,164 @@
+//! Which security policies istiod gives a workload's proxy: the
+//! AuthorizationPolicies that select it, and the mTLS mode its inbound
+//! ports enforce from the PeerAuthentications.
+//!
+//! - AuthorizationPolicy (`pilot/pkg/model/authorization.go`): one in the
+//!   root namespace (`istio-system`) applies mesh-wide, or to the workloads
+//!   its selector matches in every namespace; one in the workload's
+//!   namespace applies to all of it, or to those its selector matches.
+//!   Policies with `targetRef(s)` bind to gateways and waypoints, not to
+//!   sidecars.
+//! - PeerAuthentication (`pilot/pkg/security/authn/policy_applier.go`): the
+//!   workload-specific policy (selector, in the workload's namespace) wins
+//!   over the namespace's (no selector), which wins over the mesh's (root
+//!   namespace, no selector); among peers the oldest wins. `UNSET`
+//!   inherits from the next level; with nothing set the mode is
+//!   PERMISSIVE. `portLevelMtls` (keyed by the workload's port) only counts
+//!   in a policy with a selector.
+
+use std::collections::BTreeMap;
+
+use crate::config::Body;
+use crate::config::networking::common::WorkloadMatchSelector;
+use crate::config::security::{AuthorizationPolicy, MtlsMode, PeerAuthentication};
+
+use super::routing::ROOT_NAMESPACE;
+use super::store::ConfigStore;
+
+fn selects(selector: &Option<WorkloadMatchSelector>, labels: &BTreeMap<String, String>) -> bool {
+    selector
+        .as_ref()
+        .is_none_or(|s| s.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v)))
+}
+
+/// The AuthorizationPolicies a sidecar in `namespace` with `labels`
+/// enforces, named `ns/name`, oldest first.
+pub fn authorization_for(
+    store: &ConfigStore,
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+) -> Vec<(String, AuthorizationPolicy)> {
+    store
+        .of_kind("AuthorizationPolicy")
+        .into_iter()
+        .filter_map(|o| match &o.body {
+            Body::AuthorizationPolicy(p) => Some((o, p)),
+            _ => None,
+        })
+        .filter(|(o, p)| {
+            (o.namespace() == namespace || o.namespace() == ROOT_NAMESPACE)
+                && p.target_ref.is_none()
+                && p.target_refs.is_empty()
+                && selects(&p.selector, labels)
+        })
+        .map(|(o, p)| (format!("{}/{}", o.namespace(), o.name()), p.clone()))
+        .collect()
+}
+
+/// The mTLS mode a workload's proxy enforces on inbound `port` (the
+/// workload's container port); never `Unset`.
+pub fn mtls_mode(
+    store: &ConfigStore,
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+    port: u16,
+) -> MtlsMode {
+    let policies: Vec<(&str, &PeerAuthentication)> = store
+        .of_kind("PeerAuthentication")
+        .into_iter()
+        .filter_map(|o| match &o.body {
+            Body::PeerAuthentication(p) => Some((o.namespace(), p)),
+            _ => None,
+        })
+        .collect();
+    let workload = policies
+        .iter()
+        .find(|(ns, p)| *ns == namespace && p.selector.is_some() && selects(&p.selector, labels));
+    let namespace_wide = policies
+        .iter()
+        .find(|(ns, p)| *ns == namespace && p.selector.is_none());
+    let mesh = policies
+        .iter()
+        .find(|(ns, p)| *ns == ROOT_NAMESPACE && p.selector.is_none());
+    let mode = |p: &PeerAuthentication| p.mtls.as_ref().map_or(MtlsMode::Unset, |m| m.mode);
+    let workload_mode = workload.map(|(_, p)| {
+        p.port_level_mtls
+            .as_ref()
+            .and_then(|ports| ports.get(&u32::from(port)))
+            .map_or_else(|| mode(p), |m| m.mode)
+    });
+    [
+        workload_mode,
+        namespace_wide.map(|(_, p)| mode(p)),
+        mesh.map(|(_, p)| mode(p)),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|m| *m != MtlsMode::Unset)
+    .unwrap_or(MtlsMode::Permissive)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::SimTime;
+
+    fn store(yaml: &str) -> ConfigStore {
+        let loaded = crate::config::load_str("policies.yaml", yaml, None);
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        let mut s = ConfigStore::default();
+        for o in loaded.objects {
+            s.apply(o, SimTime::ZERO);
+        }
+        s
+    }
+
+    fn labels(app: &str) -> BTreeMap<String, String> {
+        BTreeMap::from([("app".to_string(), app.to_string())])
+    }
+
+    const PA: &str = "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\n";
+
+    #[test]
+    fn nothing_set_is_permissive() {
+        assert_eq!(
+            mtls_mode(&store(""), "default", &labels("a"), 80),
+            MtlsMode::Permissive
+        );
+    }
+
+    #[test]
+    fn workload_beats_namespace_beats_mesh() {
+        let s = store(&format!(
+            "{PA}metadata: {{name: mesh, namespace: istio-system}}\nspec: {{mtls: {{mode: STRICT}}}}\n---\n{PA}metadata: {{name: ns, namespace: foo}}\nspec: {{mtls: {{mode: PERMISSIVE}}}}\n---\n{PA}metadata: {{name: wl, namespace: foo}}\nspec:\n  selector: {{matchLabels: {{app: a}}}}\n  mtls: {{mode: DISABLE}}\n  portLevelMtls: {{8080: {{mode: STRICT}}}}\n"
+        ));
+        assert_eq!(mtls_mode(&s, "bar", &labels("a"), 80), MtlsMode::Strict);
+        assert_eq!(mtls_mode(&s, "foo", &labels("b"), 80), MtlsMode::Permissive);
+        assert_eq!(mtls_mode(&s, "foo", &labels("a"), 80), MtlsMode::Disable);
+        assert_eq!(mtls_mode(&s, "foo", &labels("a"), 8080), MtlsMode::Strict);
+    }
+
+    #[test]
+    fn unset_inherits() {
+        let s = store(&format!(
+            "{PA}metadata: {{name: mesh, namespace: istio-system}}\nspec: {{mtls: {{mode: STRICT}}}}\n---\n{PA}metadata: {{name: ns, namespace: foo}}\nspec: {{mtls: {{mode: UNSET}}}}\n"
+        ));
+        assert_eq!(mtls_mode(&s, "foo", &labels("a"), 80), MtlsMode::Strict);
+    }
+
+    #[test]
+    fn authorization_policies_by_namespace_and_selector() {
+        let ap = "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\n";
+        let s = store(&format!(
+            "{ap}metadata: {{name: root, namespace: istio-system}}\nspec: {{}}\n---\n{ap}metadata: {{name: here, namespace: foo}}\nspec:\n  selector: {{matchLabels: {{app: a}}}}\n  rules: [{{}}]\n---\n{ap}metadata: {{name: other, namespace: bar}}\nspec: {{}}\n---\n{ap}metadata: {{name: waypoint, namespace: foo}}\nspec:\n  targetRefs: [{{kind: Service, group: \"\", name: a}}]\n"
+        ));
+        let names = |ns: &str, app: &str| -> Vec<String> {
+            authorization_for(&s, ns, &labels(app))
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect()
+        };
+        assert_eq!(names("foo", "a"), vec!["foo/here", "istio-system/root"]);
+        assert_eq!(names("foo", "b"), vec!["istio-system/root"]);
+    }
+}
