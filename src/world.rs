@@ -183,8 +183,12 @@ fn unsimulated_fields(obj: &Object) -> Vec<String> {
                         .map(|p| (format!("spec.subsets[{i}].trafficPolicy"), p))
                 }));
             for (path, p) in policies {
-                if p.tls.is_some() {
-                    out.push(format!("{path}.tls"));
+                if p.tls.as_ref().is_some_and(|t| {
+                    t.mode == crate::config::networking::destination_rule::TlsMode::Simple
+                        || t.mode == crate::config::networking::destination_rule::TlsMode::Mutual
+                }) {
+                    // TLS origination with the user's certificates.
+                    out.push(format!("{path}.tls.mode"));
                 }
             }
         }

@@ -169,3 +169,52 @@ fn removing_one_policy_breaks_exactly_that_call() {
     }
     assert!(saw_ratings_denied, "reviews v2/v3 lose their ratings");
 }
+
+/// The course says to add `tls: ISTIO_MUTUAL` or get 503 under STRICT;
+/// auto mTLS keeps mTLS when a DestinationRule has no `tls`, and only
+/// `tls.mode: DISABLE` breaks a STRICT server: the client's sidecar sends
+/// plaintext, the server resets it, the client gets 503 UC (errata 9,
+/// `cluster_tls.go`). ISTIO_MUTUAL towards a server without a sidecar fails
+/// the handshake, a connection failure that Istio's default policy retries
+/// twice: 503 `UF,URX`.
+#[test_case::test_case("", true, Some(200), "-"; "no tls: auto mTLS")]
+#[test_case::test_case("  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}\n", true, Some(200), "-"; "istio mutual")]
+#[test_case::test_case("  trafficPolicy: {tls: {mode: DISABLE}}\n", true, Some(503), "UC"; "disable under strict")]
+#[test_case::test_case("  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}\n", false, Some(503), "UF,URX"; "istio mutual to a server without a sidecar")]
+fn destination_rule_tls_under_strict(
+    policy: &str,
+    server_in_mesh: bool,
+    status: Option<u16>,
+    flags: &str,
+) {
+    let httpbin = include_str!("../manifests/samples/httpbin.yaml");
+    let httpbin = if server_in_mesh {
+        httpbin.to_string()
+    } else {
+        httpbin.replace(
+            "      labels:\n        app: httpbin\n        version: v1\n",
+            "      labels:\n        app: httpbin\n        version: v1\n        sidecar.istio.io/inject: \"false\"\n",
+        )
+    };
+    let text = format!(
+        "{httpbin}\n---\n{}\n---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {{name: httpbin}}\nspec:\n  host: httpbin\n{policy}---\n{}",
+        include_str!("../manifests/samples/curl.yaml"),
+        std::fs::read_to_string("manifests/course/peer-authentication-strict.yaml").unwrap()
+    );
+    let source = ManifestSource::Inline {
+        name: "tls.yaml".to_string(),
+        text,
+    };
+    let (mut w, _, _) = world_from(vec![source], &[], 3, OutboundPolicy::AllowAny).unwrap();
+    let curl = w.find_pod("default", "curl").unwrap();
+    let p = ProbeRequest {
+        from: ProbeFrom::Pod(curl),
+        host: "httpbin".to_string(),
+        port: 8000,
+        method: "GET".to_string(),
+        path: "/get".to_string(),
+        headers: Vec::new(),
+    };
+    let r = w.probe(&p, false).unwrap().0;
+    assert_eq!((r.status, r.flags.as_str()), (status, flags), "{r:?}");
+}

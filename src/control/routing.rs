@@ -1192,6 +1192,14 @@ impl<'a> Builder<'a> {
             |p| p.outlier_detection.as_ref(),
         )
         .map(OutlierConfig::from_rule);
+        let tls = effective(
+            top,
+            subset_policy,
+            port,
+            |p| p.tls.as_ref(),
+            |p| p.tls.as_ref(),
+        )
+        .map(|t| t.mode);
         self.clusters.push(Cluster {
             name: name.to_string(),
             service,
@@ -1203,6 +1211,7 @@ impl<'a> Builder<'a> {
             destination_rule: dr.as_ref().map(|d| d.key.clone()),
             pool,
             outlier,
+            tls,
         });
         Some(self.clusters.len() - 1)
     }

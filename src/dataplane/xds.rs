@@ -22,6 +22,7 @@ use super::outlier::OutlierConfig;
 use super::pool::Limits;
 use super::retry::RetryPolicy;
 use super::route_match::CompiledMatch;
+use crate::config::networking::destination_rule::TlsMode;
 
 /// Which proxy a configuration is for: its namespace and labels (route
 /// filtering by `sourceLabels`/`sourceNamespace`, DestinationRule
@@ -517,6 +518,8 @@ pub struct Cluster {
     pub pool: Limits,
     /// Outlier detection, when the DestinationRule sets it.
     pub outlier: Option<OutlierConfig>,
+    /// The DestinationRule's `tls.mode`; `None`: auto mTLS decides.
+    pub tls: Option<TlsMode>,
 }
 
 impl ProxyConfig {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::apps::{AppState, Body, Outcome};
+use crate::config::networking::destination_rule::TlsMode;
 use crate::dataplane::pool::ConnId;
 use crate::dataplane::retry::RetryPolicy;
 use crate::dataplane::xds::HeaderOps;
@@ -70,6 +71,8 @@ pub struct Call {
     pub conn: Option<ConnId>,
     /// The host the request waits for a pool connection to.
     pub waiting: Option<Box<Upstream>>,
+    /// The cluster's DestinationRule `tls.mode`; `None`: auto mTLS.
+    pub tls: Option<TlsMode>,
     /// Header operations the client proxy applies to the response.
     pub response_ops: Option<Box<HeaderOps>>,
     pub dst: Option<Endpoint>,
@@ -159,6 +162,7 @@ impl Call {
             lease: None,
             conn: None,
             waiting: None,
+            tls: None,
             response_ops: None,
             dst: None,
             external: false,

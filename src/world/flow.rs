@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::apps::model::{Behavior, StepCx};
 use crate::apps::{Body, Failure, Input, Outcome, Request, Step};
+use crate::config::networking::destination_rule::TlsMode;
 use crate::dataplane::lb::hash_key;
 use crate::dataplane::outlier::Detector;
 use crate::dataplane::router::{self, Decision, Forward, LocalReply, Outbound};
@@ -561,6 +562,7 @@ impl World {
                 let call = self.calls.get_mut(id);
                 call.lease = Some(lease);
                 call.attempts.tries += 1;
+                call.tls = cluster.tls;
                 if self.tracing(id) {
                     let line = format!(
                         "{} picked {} of {} endpoint(s)",
@@ -793,7 +795,18 @@ impl World {
             self.gateway_route(r.id, ep.pod, ep.port);
             return;
         }
-        if self.calls.get(r.id).server_sidecar && !self.inbound_admits(r.id, ep.pod, ep.port) {
+        let call = self.calls.get(r.id);
+        if call.server_sidecar {
+            if !self.inbound_admits(r.id, ep.pod, ep.port) {
+                return;
+            }
+        } else if call.client_sidecar && call.tls == Some(TlsMode::IstioMutual) {
+            // ISTIO_MUTUAL to a server without a sidecar: the handshake
+            // fails (Envoy's "TLS error"), a connection failure.
+            self.note(r.id, || {
+                "ISTIO_MUTUAL to a server without a sidecar: the TLS handshake fails".to_string()
+            });
+            self.connect_failed(r.id);
             return;
         }
         let rt = &mut self.pods[ep.pod.0 as usize];

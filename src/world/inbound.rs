@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 
 use crate::apps::{Body, Failure};
+use crate::config::networking::destination_rule::TlsMode;
 use crate::config::security::{AuthorizationPolicy, MtlsMode};
 use crate::control::security::{authorization_for, mtls_mode};
 use crate::dataplane::ResponseFlags;
@@ -37,7 +38,14 @@ impl World {
     pub(super) fn inbound_admits(&mut self, id: CallId, pod: PodId, port: u16) -> bool {
         let mode = self.inbound_mode(pod, port);
         let call = self.calls.get(id);
-        let mtls = call.client_sidecar && !call.external && mode != MtlsMode::Disable;
+        // Auto mTLS follows the server's mode; a DestinationRule `tls`
+        // overrides it (only ISTIO_MUTUAL is Istio mTLS).
+        let mtls = call.client_sidecar
+            && !call.external
+            && match call.tls {
+                None => mode != MtlsMode::Disable,
+                Some(tls) => tls == TlsMode::IstioMutual,
+            };
         if mode == MtlsMode::Strict && !mtls {
             self.note(id, || {
                 "the server's PeerAuthentication is STRICT: the plaintext connection is reset"
