@@ -76,7 +76,7 @@ pub fn exec(world: &mut World, pod: PodId, container: Option<&str>, words: &[Str
         },
     };
     let stages: Vec<&[String]> = words.split(|w| w == "|").collect();
-    let out = run_program(world, pod, &image, stages[0]);
+    let out = run_program(world, Place::Container { pod, image: &image }, stages[0]);
     piped(out, &stages[1..])
 }
 
@@ -99,21 +99,20 @@ fn piped(mut out: Exec, filters: &[&[String]]) -> Exec {
 /// Service is sent there, as to the gateway's address with that Host).
 pub fn exec_outside(world: &mut World, words: &[String]) -> Exec {
     let stages: Vec<&[String]> = words.split(|w| w == "|").collect();
-    let first = stages[0];
-    let name = first.first().map(|p| p.rsplit('/').next().unwrap_or(p));
-    let out = match name {
-        Some("curl") => run_curl(world, None, &first[1..]),
-        Some("fortio") if first.get(1).is_some_and(|s| s == "load") => {
-            fortio_load(world, None, &first[2..])
-        }
-        Some(other) => Exec::fail(format!("{other}: command not found"), 127),
-        None => Exec::fail("error: no command given".into(), 2),
-    };
+    let out = run_program(world, Place::Outside, stages[0]);
     piped(out, &stages[1..])
 }
 
+/// Where a program runs: a pod's container (its image decides which
+/// programs exist), or the user's machine (curl and fortio installed).
+#[derive(Clone, Copy)]
+enum Place<'a> {
+    Container { pod: PodId, image: &'a str },
+    Outside,
+}
+
 /// One program, by its name (any directory: `/usr/bin/fortio`).
-fn run_program(world: &mut World, pod: PodId, image: &str, words: &[String]) -> Exec {
+fn run_program(world: &mut World, place: Place<'_>, words: &[String]) -> Exec {
     let Some(program) = words.first() else {
         return Exec::fail(
             "error: you must specify at least one command for the container".into(),
@@ -121,16 +120,27 @@ fn run_program(world: &mut World, pod: PodId, image: &str, words: &[String]) -> 
         );
     };
     let name = program.rsplit('/').next().unwrap_or(program);
-    let is_proxy = image.contains("proxyv2");
-    let is_fortio = image.contains("fortio");
-    match name {
-        "fortio" if is_fortio => match words.get(1).map(String::as_str) {
-            Some("load") => fortio_load(world, Some(pod), &words[2..]),
+    let (pod, has_fortio, has_curl, proxy) = match place {
+        Place::Container { pod, image } => {
+            let fortio = image.contains("fortio");
+            (
+                Some(pod),
+                fortio,
+                !fortio,
+                image.contains("proxyv2").then_some(pod),
+            )
+        }
+        Place::Outside => (None, true, true, None),
+    };
+    match (name, proxy) {
+        ("fortio", _) if has_fortio => match words.get(1).map(String::as_str) {
+            Some("load") => fortio_load(world, pod, &words[2..]),
             Some(other) => Exec::fail(format!("fortio {other}: not simulated by meshsim"), 1),
             None => Exec::fail("fortio: missing command (try `fortio load URL`)".into(), 1),
         },
-        "curl" if !is_fortio => run_curl(world, Some(pod), &words[1..]),
-        "pilot-agent" if is_proxy => pilot_agent(world, pod, &words[1..]),
+        ("curl", _) if has_curl => run_curl(world, pod, &words[1..]),
+        ("pilot-agent", Some(proxy)) => pilot_agent(world, proxy, &words[1..]),
+        _ if pod.is_none() => Exec::fail(format!("{program}: command not found"), 127),
         _ => Exec::fail(
             format!(
                 "error: Internal error occurred: exec: \"{program}\": executable file not found in $PATH"

@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::apps::Request;
+use crate::config::networking::destination_rule::TlsMode;
 use crate::config::{Diagnostic, Loaded, Object, Severity};
 use crate::control::SidecarInjector;
 use crate::dataplane::Costs;
@@ -183,10 +184,10 @@ fn unsimulated_fields(obj: &Object) -> Vec<String> {
                         .map(|p| (format!("spec.subsets[{i}].trafficPolicy"), p))
                 }));
             for (path, p) in policies {
-                if p.tls.as_ref().is_some_and(|t| {
-                    t.mode == crate::config::networking::destination_rule::TlsMode::Simple
-                        || t.mode == crate::config::networking::destination_rule::TlsMode::Mutual
-                }) {
+                if p.tls
+                    .as_ref()
+                    .is_some_and(|t| matches!(t.mode, TlsMode::Simple | TlsMode::Mutual))
+                {
                     // TLS origination with the user's certificates.
                     out.push(format!("{path}.tls.mode"));
                 }

@@ -83,10 +83,10 @@ fn decide(
     policies: &[AuthorizationPolicy],
     (principal, path, method): (Option<usize>, usize, usize),
 ) -> Verdict {
-    let named: Vec<(String, &AuthorizationPolicy)> = policies
+    let named: Vec<(String, AuthorizationPolicy)> = policies
         .iter()
         .enumerate()
-        .map(|(i, p)| (format!("ns/p{i}"), p))
+        .map(|(i, p)| (format!("ns/p{i}"), p.clone()))
         .collect();
     let attrs = Attributes {
         principal: principal.map(|i| PRINCIPALS[i]),

@@ -93,7 +93,7 @@ pub const DENIED_BODY: &str = "RBAC: access denied";
 
 /// Evaluates the policies that apply to a workload (`(ns/name, policy)`)
 /// for one request.
-pub fn evaluate(policies: &[(String, &AuthorizationPolicy)], req: &Attributes<'_>) -> Verdict {
+pub fn evaluate(policies: &[(String, AuthorizationPolicy)], req: &Attributes<'_>) -> Verdict {
     let matching = |action: Action| {
         policies
             .iter()
@@ -331,11 +331,10 @@ mod tests {
     }
 
     fn eval(policies: &[&str], req: &Attributes<'_>) -> Verdict {
-        let parsed: Vec<AuthorizationPolicy> = policies.iter().map(|p| policy(p)).collect();
-        let named: Vec<(String, &AuthorizationPolicy)> = parsed
+        let named: Vec<(String, AuthorizationPolicy)> = policies
             .iter()
             .enumerate()
-            .map(|(i, p)| (format!("default/p{i}"), p))
+            .map(|(i, p)| (format!("default/p{i}"), policy(p)))
             .collect();
         evaluate(&named, req)
     }

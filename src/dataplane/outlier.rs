@@ -135,13 +135,6 @@ impl Detector {
             .is_some_and(|h| h.ejected_at.is_some())
     }
 
-    pub fn ejected(&self) -> impl Iterator<Item = u64> + '_ {
-        self.hosts
-            .iter()
-            .filter(|(_, h)| h.ejected_at.is_some())
-            .map(|(k, _)| *k)
-    }
-
     /// Records what `host` did; true when this ejected it.
     pub fn record(&mut self, host: u64, result: Result, now: SimTime) -> bool {
         let cfg = self.config;

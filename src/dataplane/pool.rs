@@ -259,11 +259,6 @@ impl<T: Copy + PartialEq> Pool<T> {
         self.retries = self.retries.saturating_sub(1);
     }
 
-    /// Streams pending a connection, cluster-wide.
-    pub fn pending(&self) -> u32 {
-        self.pending
-    }
-
     /// What the circuit breakers count now: (connections, pending streams,
     /// active streams, retries under way).
     pub fn in_use(&self) -> (u32, u32, u32, u32) {
@@ -441,7 +436,7 @@ mod tests {
         let mut p = course();
         assert!(matches!(p.request(1, 1), Admit::Pending { .. }));
         p.cancel(1, 1);
-        assert_eq!(p.pending(), 0);
+        assert_eq!(p.in_use().1, 0);
         assert!(matches!(p.request(1, 2), Admit::Pending { .. }));
     }
 

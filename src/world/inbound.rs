@@ -61,8 +61,6 @@ impl World {
         if security.authz.is_empty() {
             return true;
         }
-        let named: Vec<(String, &AuthorizationPolicy)> =
-            security.authz.iter().map(|(n, p)| (n.clone(), p)).collect();
         let call = self.calls.get(id);
         let principal = call.src_pod.filter(|_| mtls).map(|p| {
             let p = self.cluster.pod(p);
@@ -82,7 +80,7 @@ impl World {
                 headers: &request.headers,
             }),
         };
-        let verdict = authz::evaluate(&named, &attrs);
+        let verdict = authz::evaluate(&security.authz, &attrs);
         let l4 = call.l4;
         match verdict {
             Verdict::Allow => true,
