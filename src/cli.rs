@@ -22,6 +22,7 @@ macro_rules! out {
 pub mod bench;
 pub mod eval;
 pub mod exec;
+pub mod jwt;
 pub mod route;
 pub mod run;
 pub mod validate;
@@ -61,6 +62,8 @@ enum Command {
     Route(route::Args),
     /// Run a command in a pod (fortio, curl, pilot-agent), as kubectl exec.
     Exec(exec::Args),
+    /// Issue JWTs and print JWKS for RequestAuthentication labs.
+    Jwt(jwt::Args),
 }
 
 /// Parses the command line and runs the command; returns the exit code.
@@ -76,6 +79,7 @@ pub fn main() -> i32 {
         Command::Eval(args) => eval::run(args),
         Command::Route(args) => route::run(args),
         Command::Exec(args) => exec::run(args),
+        Command::Jwt(args) => jwt::run(args),
     };
     match result {
         Ok(code) => code,

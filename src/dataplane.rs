@@ -10,6 +10,7 @@
 pub mod authz;
 pub mod cost;
 pub mod flags;
+pub mod jwt;
 pub mod lb;
 pub mod outlier;
 pub mod pool;

@@ -29,6 +29,9 @@ pub struct ScenarioDoc {
     pub manifests: Vec<ManifestDoc>,
     pub traffic: Vec<TrafficDoc>,
     pub timeline: Vec<TimelineDoc>,
+    /// URL → file (relative to the scenario) served at that URL, e.g. a
+    /// RequestAuthentication's `jwksUri`.
+    pub urls: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -105,6 +108,8 @@ pub struct Scenario {
     pub manifests: Vec<Manifest>,
     pub traffic: Vec<Traffic>,
     pub timeline: Vec<Action>,
+    /// What URLs serve (no internet).
+    pub web: crate::web::Web,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -329,6 +334,7 @@ fn build(doc: &ScenarioDoc, file: &Path, base: &Path, v: &mut Validator) -> Scen
         manifests: Vec::new(),
         traffic: Vec::new(),
         timeline: Vec::new(),
+        web: crate::web::Web::default(),
     };
     if doc.duration.is_empty() {
         v.required_field("duration");
@@ -400,6 +406,14 @@ fn build(doc: &ScenarioDoc, file: &Path, base: &Path, v: &mut Validator) -> Scen
     v.each("manifests", &doc.manifests, |v, _, m| {
         if let Some(m) = manifest(m, base, v) {
             s.manifests.push(m);
+        }
+    });
+    v.field("urls", |v| {
+        for (url, file) in &doc.urls {
+            match std::fs::read_to_string(base.join(file)) {
+                Ok(body) => s.web.add(url, body),
+                Err(e) => v.field(url, |v| v.error(format!("{file}: {e}"))),
+            }
         }
     });
     v.each("traffic", &doc.traffic, |v, i, t| {

@@ -142,6 +142,7 @@ fn simulated(obj: &Object) -> bool {
                 | "ServiceEntry"
                 | "PeerAuthentication"
                 | "AuthorizationPolicy"
+                | "RequestAuthentication"
         )
         || (obj.kind() == "Gateway" && obj.info.group == "networking.istio.io")
 }
@@ -228,7 +229,7 @@ impl World {
             services_epoch: 0,
             generators: Vec::new(),
             telemetry: Telemetry::default(),
-            mesh: Mesh::with_outbound(scenario.outbound),
+            mesh: Mesh::with_outbound(scenario.outbound, scenario.web.clone()),
             scenario: scenario.clone(),
             traffic_start: SimTime::ZERO,
             notes: Vec::new(),
@@ -245,6 +246,10 @@ impl World {
             return Err(diagnostics);
         }
         diagnostics.retain(|d| d.severity == Severity::Warning);
+        diagnostics.extend(crate::control::security::unreachable_jwks(
+            &world.mesh.store,
+            &world.mesh.web,
+        ));
         Ok((world, diagnostics))
     }
 
@@ -253,18 +258,7 @@ impl World {
     pub(crate) fn apply_loaded(&mut self, loaded: Loaded) -> Vec<Diagnostic> {
         let mut diags = loaded.diagnostics;
         for obj in loaded.objects {
-            let at = |severity, message| Diagnostic {
-                severity,
-                file: obj.source.file.clone(),
-                loc: crate::yaml::Loc {
-                    line: obj.source.line,
-                    col: 1,
-                },
-                document: Some(obj.source.document),
-                object: Some(obj.describe()),
-                path: String::new(),
-                message,
-            };
+            let at = |severity, message| obj.diagnostic(severity, message);
             match self.apply(&obj) {
                 Err(message) => diags.push(at(Severity::Error, message)),
                 Ok(()) if !simulated(&obj) => diags.push(at(

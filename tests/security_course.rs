@@ -1,4 +1,4 @@
-//! The course's Lab 3 (module 14), steps 2–6, on Bookinfo in namespace
+//! The course's Lab 3 (module 14), steps 2–7, on Bookinfo in namespace
 //! `bookinfo` behind the ingress gateway: strict mTLS shuts out a pod
 //! outside the mesh, a deny-all policy answers `RBAC: access denied`, the
 //! ingress policy brings /productpage back, the service-to-service
@@ -49,13 +49,21 @@ fn lab3(course_files: &[&str]) -> World {
 
 /// `curl -s http://${GATEWAY_URL}/productpage`.
 fn through_gateway(w: &mut World) -> ProbeResult {
+    with_headers(w, &[])
+}
+
+/// `curl -s -H "NAME: VALUE" … http://${GATEWAY_URL}/productpage`.
+fn with_headers(w: &mut World, headers: &[(&str, &str)]) -> ProbeResult {
     let p = ProbeRequest {
         from: ProbeFrom::External,
         host: "192.0.2.10".to_string(),
         port: 80,
         method: "GET".to_string(),
         path: "/productpage".to_string(),
-        headers: Vec::new(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     };
     w.probe(&p, false).unwrap().0
 }
@@ -78,6 +86,10 @@ const STRICT: &str = "peer-authentication-strict.yaml";
 const DENY_ALL: &str = "authz-deny-all.yaml";
 const ALLOW_INGRESS: &str = "authz-allow-ingress.yaml";
 const SERVICE_TO_SERVICE: &str = "authz-productpage-to-details.yaml";
+const JWT: &str = "request-authentication-jwt.yaml";
+/// `TOKEN=$(curl …/security/tools/jwt/samples/demo.jwt -s)`: Istio's
+/// sample token, bundled with the JWKS its `jwksUri` names.
+const DEMO_TOKEN: &str = include_str!("../manifests/samples/jwt/demo.jwt");
 
 #[test]
 fn step_3_strict_mtls_resets_the_pod_outside_the_mesh() {
@@ -168,6 +180,105 @@ fn removing_one_policy_breaks_exactly_that_call() {
         saw_ratings_denied |= r.body.contains("Ratings service is currently unavailable");
     }
     assert!(saw_ratings_denied, "reviews v2/v3 lose their ratings");
+}
+
+/// Step 7 as the course writes it, on top of steps 2–6. ALLOW policies
+/// add up: `allow-ingress` still allows the gateway's GET of
+/// /productpage, so the request without a token is *not* refused (errata
+/// 18; Istio's authz-jwt task: a token is required only when every ALLOW
+/// policy that could match demands a request principal). A bad token is
+/// refused by the JWT filter before any policy (401), a valid one passes.
+#[test]
+fn step_7_jwt_as_written_keeps_the_ingress_policy() {
+    let mut w = lab3(&[STRICT, DENY_ALL, ALLOW_INGRESS, SERVICE_TO_SERVICE, JWT]);
+    assert_eq!(through_gateway(&mut w).status, Some(200));
+    let bad = with_headers(&mut w, &[("Authorization", "Bearer deadbeef")]);
+    assert_eq!(bad.status, Some(401));
+    assert_eq!(
+        bad.body,
+        "Jwt is not in the form of Header.Payload.Signature with two dots and 3 sections"
+    );
+    let bearer = format!("Bearer {}", DEMO_TOKEN.trim());
+    let good = with_headers(&mut w, &[("Authorization", &bearer)]);
+    assert_eq!(good.status, Some(200));
+    assert!(good.body.contains("<title>Simple Bookstore App</title>"));
+}
+
+/// Step 7 once `require-jwt` is productpage's only way in (the ingress
+/// policy removed): no token → 403 `RBAC: access denied`, a token that
+/// fails verification → 401 `Jwt verification fails` with Envoy's
+/// challenge, Istio's demo token → 200 with the whole page (the token is
+/// checked at productpage; its own calls carry no token and are allowed by
+/// the service-to-service policies).
+#[test]
+fn step_7_jwt_no_token_403_bad_token_401_valid_token_200() {
+    let mut w = lab3(&[STRICT, DENY_ALL, ALLOW_INGRESS, SERVICE_TO_SERVICE, JWT]);
+    assert!(w.delete_config("AuthorizationPolicy", "bookinfo", "allow-ingress"));
+    let none = through_gateway(&mut w);
+    assert_eq!(
+        (none.status, none.body.as_str()),
+        (Some(403), "RBAC: access denied")
+    );
+    // The demo token with its signature's last characters changed.
+    let demo = DEMO_TOKEN.trim();
+    let forged = format!("{}AAAA", &demo[..demo.len() - 4]);
+    let bad = with_headers(&mut w, &[("Authorization", &format!("Bearer {forged}"))]);
+    assert_eq!(
+        (bad.status, bad.body.as_str()),
+        (Some(401), "Jwt verification fails")
+    );
+    assert_eq!(
+        bad.response_headers
+            .get("www-authenticate")
+            .map(String::as_str),
+        Some(r#"Bearer realm="http://192.0.2.10/productpage", error="invalid_token""#)
+    );
+    let good = with_headers(&mut w, &[("Authorization", &format!("Bearer {demo}"))]);
+    assert_eq!(good.status, Some(200));
+    assert!(good.body.contains("Book Details") && !good.body.contains("Sorry"));
+}
+
+/// The course's `jwksUri` names GitHub; meshsim serves Istio's sample
+/// JWKS there. An issuer meshsim cannot reach gets istiod's fake JWKS:
+/// a warning, and every token is refused (requests without one pass).
+#[test]
+fn an_unreachable_jwks_uri_refuses_every_token() {
+    let ra = std::fs::read_to_string("manifests/course/request-authentication-jwt.yaml")
+        .unwrap()
+        .replace("https://raw.githubusercontent.com/istio/istio/release-1.27/security/tools/jwt/samples/jwks.json", "https://idp.example.com/jwks.json");
+    let file = |path: &str, ns: Option<&str>| Manifest {
+        source: ManifestSource::File(path.into()),
+        namespace: ns.map(str::to_string),
+    };
+    let manifests = vec![
+        file("manifests/bookinfo/namespace.yaml", None),
+        file("manifests/bookinfo/bookinfo.yaml", Some("bookinfo")),
+        file(
+            "tests/fixtures/istio_tasks/bookinfo-gateway.yaml",
+            Some("bookinfo"),
+        ),
+        Manifest {
+            source: ManifestSource::Inline {
+                name: "ra.yaml".to_string(),
+                text: ra.split("---").next().unwrap().to_string(),
+            },
+            namespace: None,
+        },
+    ];
+    let (mut w, warnings, _) = world_from(manifests, &[], 3, OutboundPolicy::AllowAny).unwrap();
+    assert!(
+        warnings.iter().any(|d| d
+            .to_string()
+            .contains("jwksUri https://idp.example.com/jwks.json is not reachable offline")),
+        "{warnings:?}"
+    );
+    assert_eq!(through_gateway(&mut w).status, Some(200));
+    let bearer = format!("Bearer {}", DEMO_TOKEN.trim());
+    let r = with_headers(&mut w, &[("Authorization", &bearer)]);
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (Some(401), "Jwt verification fails")
+    );
 }
 
 /// The course says to add `tls: ISTIO_MUTUAL` or get 503 under STRICT;

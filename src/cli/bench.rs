@@ -120,6 +120,7 @@ fn scenario(args: &Args) -> Scenario {
             stop: None,
         }],
         timeline: Vec::new(),
+        web: crate::web::Web::default(),
     }
 }
 

@@ -21,18 +21,30 @@ pub struct WorldArgs {
     /// `meshConfig.outboundTrafficPolicy.mode`: ALLOW_ANY or REGISTRY_ONLY.
     #[arg(long, default_value = "ALLOW_ANY")]
     pub outbound_traffic_policy: crate::dataplane::xds::OutboundPolicy,
+    /// Serve FILE at URL (repeatable): a RequestAuthentication's `jwksUri`,
+    /// a token for `curl`. Istio's sample JWT files are built in.
+    #[arg(long = "url", value_name = "URL=FILE")]
+    pub urls: Vec<String>,
 }
 
 impl WorldArgs {
     /// The settled cluster with a pod per client; its warnings printed. On
     /// errors, prints them and gives the exit code.
     pub fn build(&self, clients: &[ClientSpec]) -> Result<(World, Vec<PodId>), i32> {
+        let mut web = crate::web::Web::default();
+        for arg in &self.urls {
+            if let Err(e) = web.add_file_arg(arg) {
+                eprintln!("error: {e}");
+                return Err(2);
+            }
+        }
         match world_for(
             &self.files,
             self.namespace.as_deref(),
             clients,
             self.seed,
             self.outbound_traffic_policy,
+            web,
         ) {
             Ok((world, warnings, pods)) => {
                 for w in warnings {

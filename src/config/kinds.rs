@@ -235,6 +235,26 @@ impl Object {
         self.meta.namespace()
     }
 
+    /// A diagnostic about the whole object, located at its document.
+    pub fn diagnostic(
+        &self,
+        severity: super::diag::Severity,
+        message: String,
+    ) -> super::diag::Diagnostic {
+        super::diag::Diagnostic {
+            severity,
+            file: self.source.file.clone(),
+            loc: crate::yaml::Loc {
+                line: self.source.line,
+                col: 1,
+            },
+            document: Some(self.source.document),
+            object: Some(self.describe()),
+            path: String::new(),
+            message,
+        }
+    }
+
     /// `Deployment bookinfo/reviews-v1`, for messages.
     pub fn describe(&self) -> String {
         format!("{} {}", self.kind(), self.meta.display_name())

@@ -19,8 +19,13 @@
 use std::collections::BTreeMap;
 
 use crate::config::Body;
+use crate::config::diag::{Diagnostic, Severity};
 use crate::config::networking::common::WorkloadMatchSelector;
-use crate::config::security::{AuthorizationPolicy, MtlsMode, PeerAuthentication};
+use crate::config::security::{
+    AuthorizationPolicy, JwtRule, MtlsMode, PeerAuthentication, RequestAuthentication,
+};
+use crate::dataplane::jwt::{Authenticator, Location, Provider, parse_jwks};
+use crate::web::Web;
 
 use super::routing::ROOT_NAMESPACE;
 use super::store::ConfigStore;
@@ -52,6 +57,96 @@ pub fn authorization_for(
                 && selects(&p.selector, labels)
         })
         .map(|(o, p)| (format!("{}/{}", o.namespace(), o.name()), p.clone()))
+        .collect()
+}
+
+/// The JWT providers of the RequestAuthentications that select a workload
+/// (same scoping as AuthorizationPolicy), sorted by issuer as istiod sorts
+/// them. A `jwksUri` is fetched from `web`; when it cannot be, istiod
+/// configures its fake JWKS and no token verifies.
+pub fn authentication_for(
+    store: &ConfigStore,
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+    web: &Web,
+) -> Authenticator {
+    let mut rules: Vec<&JwtRule> = store
+        .of_kind("RequestAuthentication")
+        .into_iter()
+        .filter_map(|o| match &o.body {
+            Body::RequestAuthentication(p) => Some((o, p)),
+            _ => None,
+        })
+        .filter(|(o, p): &(_, &RequestAuthentication)| {
+            (o.namespace() == namespace || o.namespace() == ROOT_NAMESPACE)
+                && p.target_ref.is_none()
+                && p.target_refs.is_empty()
+                && selects(&p.selector, labels)
+        })
+        .flat_map(|(_, p)| &p.jwt_rules)
+        .collect();
+    rules.sort_by(|a, b| a.issuer.cmp(&b.issuer));
+    Authenticator {
+        providers: rules.into_iter().map(|r| provider(r, web)).collect(),
+    }
+}
+
+fn provider(rule: &JwtRule, web: &Web) -> Provider {
+    let jwks = match (&rule.jwks, rule.jwks_uri()) {
+        (Some(inline), _) => Some(inline.as_str()),
+        (None, Some(uri)) => web.get(uri),
+        (None, None) => None,
+    };
+    let mut locations: Vec<Location> = rule
+        .from_headers
+        .iter()
+        .map(|h| Location::Header {
+            name: h.name.clone().unwrap_or_default().to_ascii_lowercase(),
+            prefix: h.prefix.clone().unwrap_or_default(),
+        })
+        .chain(rule.from_params.iter().cloned().map(Location::Param))
+        .chain(rule.from_cookies.iter().cloned().map(Location::Cookie))
+        .collect();
+    if locations.is_empty() {
+        locations = Location::defaults();
+    }
+    Provider {
+        issuer: rule.issuer.clone().filter(|i| !i.is_empty()),
+        audiences: rule.audiences.clone(),
+        keys: jwks.and_then(|j| parse_jwks(j).ok()),
+        locations,
+        forward: rule.forward_original_token.unwrap_or(false),
+        payload_header: rule.output_payload_to_header.clone(),
+        claim_headers: rule
+            .output_claim_to_headers
+            .iter()
+            .filter_map(|c| Some((c.header.clone()?, c.claim.clone()?)))
+            .collect(),
+    }
+}
+
+/// The `jwksUri`s of the configuration that meshsim cannot fetch: istiod
+/// logs these and falls back to a JWKS that verifies nothing.
+pub fn unreachable_jwks(store: &ConfigStore, web: &Web) -> Vec<Diagnostic> {
+    store
+        .of_kind("RequestAuthentication")
+        .into_iter()
+        .filter_map(|o| match &o.body {
+            Body::RequestAuthentication(p) => Some((o, p)),
+            _ => None,
+        })
+        .flat_map(|(o, p)| {
+            p.jwt_rules
+                .iter()
+                .filter(|r| r.jwks.is_none())
+                .filter_map(|r| r.jwks_uri().filter(|u| web.get(u).is_none()))
+                .map(move |uri| {
+                    o.diagnostic(
+                        Severity::Warning,
+                        format!("jwksUri {uri} is not reachable offline: tokens are refused (\"Jwt verification fails\") as with istiod's fake JWKS; serve the keys with --url {uri}=FILE or a scenario's urls"),
+                    )
+                })
+        })
         .collect()
 }
 

@@ -24,7 +24,10 @@
 
 use std::net::Ipv4Addr;
 
+use serde_json::{Map, Value};
+
 use crate::config::security::{Action, AuthorizationPolicy, Condition, Operation, Rule, Source};
+use crate::dataplane::jwt::claim_path;
 
 /// What the proxy knows about a request when it authorizes it.
 #[derive(Clone, Debug, Default)]
@@ -34,6 +37,8 @@ pub struct Attributes<'a> {
     pub principal: Option<&'a str>,
     /// The JWT's `iss/sub`, when a valid token came with the request.
     pub request_principal: Option<&'a str>,
+    /// That token's claims.
+    pub claims: Option<&'a Map<String, Value>>,
     pub source_ip: Option<Ipv4Addr>,
     pub destination_ip: Option<Ipv4Addr>,
     pub destination_port: u16,
@@ -177,7 +182,6 @@ fn source_matches(s: &Source, req: &Attributes<'_>) -> bool {
     let service_account: Vec<&str> = sa.as_deref().into_iter().collect();
     let ip = req.source_ip;
     let http = req.http.is_some();
-    let request_principal: Vec<&str> = req.request_principal.into_iter().collect();
     field(
         &s.principals,
         &s.not_principals,
@@ -192,13 +196,31 @@ fn source_matches(s: &Source, req: &Attributes<'_>) -> bool {
         )
         && ip_field(&s.ip_blocks, &s.not_ip_blocks, ip)
         && ip_field(&s.remote_ip_blocks, &s.not_remote_ip_blocks, ip)
-        && (!http
-            || field(
-                &s.request_principals,
-                &s.not_request_principals,
-                &request_principal,
-                string_matches,
-            ))
+        && (!http || request_principal_field(s, req))
+}
+
+/// `requestPrincipals`: istiod splits each value at its last `/` and
+/// matches the token's `iss` and `sub` separately, each exact, `prefix*`
+/// or `*suffix`; `*` alone wants any authenticated token.
+fn request_principal_field(s: &Source, req: &Attributes<'_>) -> bool {
+    let claim = |k: &str| {
+        req.claims
+            .and_then(|c| c.get(k))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    };
+    let hit = |pattern: &String| {
+        req.request_principal
+            .is_some_and(|actual| match pattern.rsplit_once('/') {
+                _ if pattern == "*" => true,
+                Some((iss, sub)) if req.claims.is_some() => {
+                    string_matches(iss, claim("iss")) && string_matches(sub, claim("sub"))
+                }
+                _ => string_matches(pattern, actual),
+            })
+    };
+    (s.request_principals.is_empty() || s.request_principals.iter().any(hit))
+        && !s.not_request_principals.iter().any(hit)
 }
 
 fn operation_matches(o: &Operation, req: &Attributes<'_>) -> bool {
@@ -246,14 +268,30 @@ fn condition_matches(c: &Condition, req: &Attributes<'_>) -> bool {
                 .into_iter()
                 .collect(),
             "destination.port" => vec![req.destination_port.to_string()],
-            // JWT claims, audiences and presenters come with the request
-            // authentication meshsim does not model yet, and the mTLS SNI
-            // (`connection.sni`) is not kept: nothing to match.
-            _ => Vec::new(),
+            "request.auth.audiences" => claims(req, &["aud"]),
+            "request.auth.presenter" => claims(req, &["azp"]),
+            _ => match claim_key(key) {
+                Some(path) => claims(req, &path),
+                // The mTLS SNI (`connection.sni`) is not kept: nothing to
+                // match.
+                None => Vec::new(),
+            },
         };
         owned.iter().map(String::as_str).collect()
     };
     field(&c.values, &c.not_values, &actual, string_matches)
+}
+
+fn claims(req: &Attributes<'_>, path: &[&str]) -> Vec<String> {
+    req.claims.map(|c| claim_path(c, path)).unwrap_or_default()
+}
+
+/// `request.auth.claims[a][b]…` → `["a", "b"]`.
+fn claim_key(key: &str) -> Option<Vec<&str>> {
+    let rest = key
+        .strip_prefix("request.auth.claims[")?
+        .strip_suffix(']')?;
+    Some(rest.split("][").collect())
 }
 
 fn ip_field(values: &[String], not_values: &[String], ip: Option<Ipv4Addr>) -> bool {

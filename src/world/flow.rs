@@ -20,6 +20,7 @@ use crate::sim::{Rng, SimDuration};
 use crate::telemetry::{EdgeKey, Reporter};
 
 use super::calls::{CallId, CallRef, Parent, ReqId, Routed};
+use super::inbound::Enforcer;
 use super::{Event, World};
 
 pub const NO_HEALTHY_UPSTREAM: &str = "no healthy upstream";
@@ -857,6 +858,11 @@ impl World {
                 }
             },
         };
+        if !self.request_admitted(id, gateway, port, false, Enforcer::Gateway) {
+            return;
+        }
+        // The JWT filter may have rewritten the request's headers.
+        let request = Arc::clone(self.request(self.calls.get(id).req));
         let out = Outbound {
             listener: Listener::Port(port),
             request: &request,
@@ -917,6 +923,14 @@ impl World {
             port: server_port,
         };
         self.execute(child, gateway, cfg, decision, &dialled);
+    }
+
+    /// The gateway answers call `id` itself (a refused request).
+    pub(super) fn gateway_refuses(&mut self, id: CallId, status: u16, body: Body) {
+        self.pods[self.calls.get(id).dst.expect("arrived").pod.0 as usize].proxy_cpu +=
+            self.costs.sidecar_cpu;
+        self.gateway_answers(id);
+        self.answer(id, status, body);
     }
 
     /// Marks call `id` as routed to nowhere: the gateway itself answers

@@ -1,24 +1,31 @@
-//! The server's sidecar on the way in: the connection's mTLS as the
-//! workload's PeerAuthentication demands, then its AuthorizationPolicies
-//! ([`crate::dataplane::authz`]), before the application sees anything.
+//! The server's proxy on the way in: the connection's mTLS as the
+//! workload's PeerAuthentication demands, then the request's JWT
+//! ([`crate::dataplane::jwt`], from RequestAuthentications) and its
+//! AuthorizationPolicies ([`crate::dataplane::authz`]), before the
+//! application sees anything. Gateways run the same JWT and authorization
+//! filters on what enters them.
 //!
 //! Clients with a sidecar (and gateways) send Istio mTLS to a server with a
 //! sidecar unless its mode is DISABLE (auto mTLS: istiod configures the
 //! client from the server's policy); a client without a sidecar sends
 //! plaintext. A STRICT server resets a plaintext connection: curl sees
-//! exit 56, "Connection reset by peer". A denied HTTP request gets 403
-//! `RBAC: access denied` from the server's proxy; a denied TCP connection
-//! is reset.
+//! exit 56, "Connection reset by peer". A rejected token gets 401 with
+//! Envoy's reason; a denied HTTP request gets 403 `RBAC: access denied`; a
+//! denied TCP connection is reset.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::apps::{Body, Failure};
 use crate::config::networking::destination_rule::TlsMode;
 use crate::config::security::{AuthorizationPolicy, MtlsMode};
-use crate::control::security::{authorization_for, mtls_mode};
+use crate::control::security::{authentication_for, authorization_for, mtls_mode};
 use crate::dataplane::ResponseFlags;
 use crate::dataplane::authz::{self, Attributes, Http, Verdict};
+use crate::dataplane::jwt::{self, Authenticator, Outcome};
+use crate::dataplane::xds::HeaderOps;
 use crate::k8s::PodId;
+use crate::sim::time::EPOCH_UNIX_SECS;
 
 use super::World;
 use super::calls::CallId;
@@ -27,14 +34,22 @@ use super::pods::RESET_BODY;
 /// What a workload's proxy enforces inbound, for one configuration.
 pub struct InboundSecurity {
     revision: u64,
+    authn: Authenticator,
     authz: Vec<(String, AuthorizationPolicy)>,
     modes: BTreeMap<u16, MtlsMode>,
+}
+
+/// Who answers a request the proxy refuses.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Enforcer {
+    Sidecar,
+    Gateway,
 }
 
 impl World {
     /// Whether the sidecar of `pod` lets call `id`, arriving on `port`,
     /// through to the application; when not, it has answered the call
-    /// (403) or reset its connection.
+    /// (401, 403) or reset its connection.
     pub(super) fn inbound_admits(&mut self, id: CallId, pod: PodId, port: u16) -> bool {
         let mode = self.inbound_mode(pod, port);
         let call = self.calls.get(id);
@@ -54,10 +69,68 @@ impl World {
             self.reset_inbound(id);
             return false;
         }
+        self.request_admitted(id, pod, port, mtls, Enforcer::Sidecar)
+    }
+
+    /// The JWT and authorization filters of `pod`'s proxy (a sidecar or a
+    /// gateway) for call `id`; `mtls` when the peer authenticated with its
+    /// workload certificate.
+    pub(super) fn request_admitted(
+        &mut self,
+        id: CallId,
+        pod: PodId,
+        port: u16,
+        mtls: bool,
+        enforcer: Enforcer,
+    ) -> bool {
+        self.refresh_security(pod);
         let security = self.pods[pod.0 as usize]
             .security
             .as_ref()
-            .expect("inbound_mode filled it");
+            .expect("refresh_security filled it");
+        let call = self.calls.get(id);
+        let l4 = call.l4;
+        if security.authz.is_empty() && (l4 || security.authn.is_empty()) {
+            return true;
+        }
+        let mut request = Arc::clone(self.request(call.req));
+        let mut verified = None;
+        if !l4 && !security.authn.is_empty() {
+            let now = EPOCH_UNIX_SECS + self.queue.now().as_nanos() / 1_000_000_000;
+            match security
+                .authn
+                .authenticate(&request.headers, &request.path, now)
+            {
+                Outcome::Missing => {}
+                Outcome::Verified(v) => {
+                    let mut rewritten = (*request).clone();
+                    security.authn.rewrite_headers(&mut rewritten.headers, &v);
+                    let req = self.intern(rewritten);
+                    self.calls.get_mut(id).req = req;
+                    request = Arc::clone(self.request(req));
+                    verified = Some(v);
+                }
+                Outcome::Rejected(failure) => {
+                    let challenge =
+                        jwt::www_authenticate("http", &request.authority, &request.path);
+                    self.note(id, || {
+                        format!("the request's JWT is refused: {}", failure.message())
+                    });
+                    self.refuse(
+                        id,
+                        enforcer,
+                        failure.status(),
+                        failure.message(),
+                        Some(challenge),
+                    );
+                    return false;
+                }
+            }
+        }
+        let security = self.pods[pod.0 as usize]
+            .security
+            .as_ref()
+            .expect("refresh_security filled it");
         if security.authz.is_empty() {
             return true;
         }
@@ -66,23 +139,21 @@ impl World {
             let p = self.cluster.pod(p);
             format!("cluster.local/ns/{}/sa/{}", p.namespace, p.service_account)
         });
-        let request = std::sync::Arc::clone(self.request(call.req));
         let attrs = Attributes {
             principal: principal.as_deref(),
-            request_principal: None,
+            request_principal: verified.as_ref().map(|v| v.principal.as_str()),
+            claims: verified.as_ref().map(|v| &v.claims),
             source_ip: call.src_pod.map(|p| self.cluster.pod(p).ip),
             destination_ip: Some(self.cluster.pod(pod).ip),
             destination_port: port,
-            http: (!call.l4).then(|| Http {
+            http: (!l4).then(|| Http {
                 host: &request.authority,
                 method: &request.method,
                 path: &request.path,
                 headers: &request.headers,
             }),
         };
-        let verdict = authz::evaluate(&security.authz, &attrs);
-        let l4 = call.l4;
-        match verdict {
+        match authz::evaluate(&security.authz, &attrs) {
             Verdict::Allow => true,
             Verdict::Deny(policy) => {
                 self.note(id, || match &policy {
@@ -92,16 +163,36 @@ impl World {
                 if l4 {
                     self.reset_inbound(id);
                 } else {
-                    self.proxy_answers(id, 403, Body::Static(authz::DENIED_BODY));
+                    self.refuse(id, enforcer, 403, authz::DENIED_BODY, None);
                 }
                 false
             }
         }
     }
 
-    /// The mTLS mode `pod`'s proxy enforces on `port`, refreshing the
-    /// pod's inbound policies when the configuration changed.
-    fn inbound_mode(&mut self, pod: PodId, port: u16) -> MtlsMode {
+    /// The proxy answers a refused request itself.
+    fn refuse(
+        &mut self,
+        id: CallId,
+        enforcer: Enforcer,
+        status: u16,
+        body: &'static str,
+        challenge: Option<String>,
+    ) {
+        if let Some(c) = challenge {
+            self.calls.get_mut(id).response_ops = Some(Box::new(HeaderOps {
+                set: vec![("www-authenticate".to_string(), c)],
+                ..HeaderOps::default()
+            }));
+        }
+        match enforcer {
+            Enforcer::Sidecar => self.proxy_answers(id, status, Body::Static(body)),
+            Enforcer::Gateway => self.gateway_refuses(id, status, Body::Static(body)),
+        }
+    }
+
+    /// Recomputes `pod`'s inbound policies when the configuration changed.
+    fn refresh_security(&mut self, pod: PodId) {
         let revision = self.mesh.store.revision();
         let stale = self.pods[pod.0 as usize]
             .security
@@ -110,12 +201,21 @@ impl World {
         if stale {
             let p = self.cluster.pod(pod);
             let authz = authorization_for(&self.mesh.store, &p.namespace, &p.labels);
+            let authn =
+                authentication_for(&self.mesh.store, &p.namespace, &p.labels, &self.mesh.web);
             self.pods[pod.0 as usize].security = Some(Box::new(InboundSecurity {
                 revision,
+                authn,
                 authz,
                 modes: BTreeMap::new(),
             }));
         }
+    }
+
+    /// The mTLS mode `pod`'s proxy enforces on `port`, refreshing the
+    /// pod's inbound policies when the configuration changed.
+    fn inbound_mode(&mut self, pod: PodId, port: u16) -> MtlsMode {
+        self.refresh_security(pod);
         if let Some(mode) = self.pods[pod.0 as usize]
             .security
             .as_ref()

@@ -36,6 +36,8 @@ pub struct Mesh {
     pub listeners: Vec<Vec<Option<Listener>>>,
     /// Each Kubernetes Service's entry in the registry, per registry build.
     pub registry_index: Vec<Option<usize>>,
+    /// What istiod can fetch (JWKS URIs).
+    pub web: crate::web::Web,
 }
 
 impl Default for Mesh {
@@ -45,9 +47,10 @@ impl Default for Mesh {
 }
 
 impl Mesh {
-    pub fn with_outbound(outbound: OutboundPolicy) -> Self {
+    pub fn with_outbound(outbound: OutboundPolicy, web: crate::web::Web) -> Self {
         Mesh {
             outbound,
+            web,
             ..Self::new()
         }
     }
@@ -64,6 +67,7 @@ impl Mesh {
             endpoints_epoch: 0,
             listeners: Vec::new(),
             registry_index: Vec::new(),
+            web: crate::web::Web::default(),
         }
     }
 }

@@ -359,6 +359,7 @@ pub fn world_for(
     clients: &[ClientSpec],
     seed: u64,
     outbound: crate::dataplane::xds::OutboundPolicy,
+    web: crate::web::Web,
 ) -> Result<(World, Vec<crate::config::Diagnostic>, Vec<PodId>), Vec<crate::config::Diagnostic>> {
     let sources = manifests
         .iter()
@@ -367,7 +368,7 @@ pub fn world_for(
             namespace: namespace.map(str::to_string),
         })
         .collect();
-    world_from(sources, clients, seed, outbound)
+    world_on_web(sources, clients, seed, outbound, web)
 }
 
 /// [`world_for`] with manifests given as files or inline text (tests use
@@ -377,6 +378,23 @@ pub fn world_from<M: Into<crate::scenario::Manifest>>(
     clients: &[ClientSpec],
     seed: u64,
     outbound: crate::dataplane::xds::OutboundPolicy,
+) -> Result<(World, Vec<crate::config::Diagnostic>, Vec<PodId>), Vec<crate::config::Diagnostic>> {
+    world_on_web(
+        manifests,
+        clients,
+        seed,
+        outbound,
+        crate::web::Web::default(),
+    )
+}
+
+/// [`world_from`] where URLs (JWKS) serve `web`.
+pub fn world_on_web<M: Into<crate::scenario::Manifest>>(
+    manifests: Vec<M>,
+    clients: &[ClientSpec],
+    seed: u64,
+    outbound: crate::dataplane::xds::OutboundPolicy,
+    web: crate::web::Web,
 ) -> Result<(World, Vec<crate::config::Diagnostic>, Vec<PodId>), Vec<crate::config::Diagnostic>> {
     use crate::scenario::Scenario;
     let scenario = Scenario {
@@ -409,6 +427,7 @@ pub fn world_from<M: Into<crate::scenario::Manifest>>(
         ),
         traffic: Vec::new(),
         timeline: Vec::new(),
+        web,
     };
     let (mut world, warnings) = World::new(&scenario)?;
     let mut pods = Vec::new();
