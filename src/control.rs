@@ -2,6 +2,7 @@
 //! gateways, ztunnel), and the admission hook through which istiod's sidecar
 //! injector decides which pods get an `istio-proxy`.
 
+pub mod ca;
 pub mod destination_rules;
 pub mod injection;
 pub mod install;

@@ -10,7 +10,7 @@ use crate::apps::http::reason_phrase;
 use crate::clients::{curl, fortio};
 use crate::k8s::PodId;
 use crate::sim::SimDuration;
-use crate::sim::time::EPOCH_UNIX_SECS;
+use crate::sim::time::http_date;
 use crate::world::World;
 use crate::world::flow::Dialled;
 use crate::world::load::{LoadOutcome, LoadPlan, LoadSpec, Shot};
@@ -25,7 +25,7 @@ pub struct Exec {
 }
 
 impl Exec {
-    fn fail(message: String, code: i32) -> Exec {
+    pub fn fail(message: String, code: i32) -> Exec {
         Exec {
             stdout: Vec::new(),
             stderr: format!("{message}\n").into_bytes(),
@@ -140,6 +140,7 @@ fn run_program(world: &mut World, place: Place<'_>, words: &[String]) -> Exec {
         },
         ("curl", _) if has_curl => run_curl(world, pod, &words[1..]),
         ("pilot-agent", Some(proxy)) => pilot_agent(world, proxy, &words[1..]),
+        ("istioctl", _) if pod.is_none() => crate::istioctl::run(world, &words[1..]),
         _ if pod.is_none() => Exec::fail(format!("{program}: command not found"), 127),
         _ => Exec::fail(
             format!(
@@ -364,39 +365,6 @@ fn wire_headers(r: &ProbeResult, now_unix: u64) -> Vec<(String, String)> {
     h
 }
 
-/// RFC 7231 IMF-fixdate for a Unix time.
-fn http_date(unix: u64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let days = unix / 86_400;
-    let secs = unix % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
-        DAYS[(days % 7) as usize],
-        d,
-        MONTHS[(m - 1) as usize],
-        y,
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
-}
-
-fn now_unix_secs(world: &World) -> u64 {
-    EPOCH_UNIX_SECS + world.queue.now().as_nanos() / 1_000_000_000
-}
 
 /// Where requests start: a pod (through its sidecar), or outside.
 fn origin(from: Option<PodId>) -> ProbeFrom {
@@ -449,7 +417,7 @@ fn fortio_load(world: &mut World, pod: Option<PodId>, args: &[String]) -> Exec {
     } else {
         Vec::new()
     };
-    let start_unix_s = now_unix_secs(world) as f64;
+    let start_unix_s = world.now_unix() as f64;
     let main = match &plan.calls_per_thread {
         Some(calls) => LoadPlan::Calls(calls.clone()),
         None => LoadPlan::For(SimDuration::from_nanos(plan.duration_ns.max(0) as u64)),
@@ -566,7 +534,7 @@ fn run_curl(world: &mut World, pod: Option<PodId>, args: &[String]) -> Exec {
                 http_version: "1.1".to_string(),
                 status,
                 reason: reason_phrase(status).to_string(),
-                headers: wire_headers(r, now_unix_secs(world)),
+                headers: wire_headers(r, world.now_unix()),
                 body: r.body.clone().into_bytes(),
                 peer,
                 time_connect_s: LOCAL_CONNECT_S,
@@ -613,12 +581,6 @@ fn default_host(host: &str, port: u16) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn http_dates_are_imf_fixdates() {
-        assert_eq!(http_date(EPOCH_UNIX_SECS), "Thu, 01 Jan 2026 00:00:00 GMT");
-        assert_eq!(http_date(1_700_000_000), "Tue, 14 Nov 2023 22:13:20 GMT");
-    }
 
     #[test]
     fn filters_work_on_lines() {

@@ -10,6 +10,7 @@ pub mod control;
 pub mod dataplane;
 pub mod exec;
 pub mod issuer;
+pub mod istioctl;
 pub mod k8s;
 pub mod scenario;
 pub mod sim;

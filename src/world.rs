@@ -11,6 +11,7 @@
 pub mod admin;
 pub mod attempts;
 pub mod calls;
+pub mod certs;
 pub mod flow;
 pub mod inbound;
 pub mod interner;
@@ -74,6 +75,8 @@ pub enum Event {
     OutlierTick(PodId, u32),
     PodStarted(PodId, u32),
     PodReady(PodId, u32),
+    /// A proxy (pod, incarnation) asks istiod for its certificate.
+    CertRequest(PodId, u32),
     /// Timeline action `i` of the scenario.
     Action(u32),
     /// Thread `t` of the load run sends its next request.
@@ -129,6 +132,8 @@ pub struct World {
     pub probe_done: Option<(calls::Call, SimTime)>,
     /// The load run under way.
     load: Option<Box<load::LoadRun>>,
+    /// istiod's CA, made when the first proxy asks.
+    authority: Option<Box<certs::Authority>>,
 }
 
 /// Whether meshsim's simulation acts on objects of this kind yet.
@@ -236,6 +241,7 @@ impl World {
             trace: None,
             probe_done: None,
             load: None,
+            authority: None,
         };
         let mut loaded = scenario.profile.manifests();
         for m in &scenario.manifests {
@@ -406,6 +412,7 @@ impl World {
             Event::Connected(pod, cluster, conn) => self.on_connected(pod, cluster, conn),
             Event::OutlierTick(pod, cluster) => self.on_outlier_tick(pod, cluster),
             Event::PodStarted(pod, inc) => self.on_pod_started(pod, inc),
+            Event::CertRequest(pod, inc) => self.on_cert_request(pod, inc),
             Event::PodReady(pod, inc) => self.on_pod_ready(pod, inc),
             Event::Action(i) => self.on_action(i as usize),
             Event::LoadNext(t) => self.on_load_next(t),

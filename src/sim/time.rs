@@ -9,6 +9,51 @@ use std::ops::{Add, AddAssign, Sub};
 /// sense.
 pub const EPOCH_UNIX_SECS: u64 = 1_767_225_600;
 
+/// A Unix time as (year, month 1–12, day, hour, minute, second, weekday
+/// with Thursday = 0), by Howard Hinnant's `civil_from_days`.
+fn civil(unix: u64) -> (i64, usize, i64, u64, u64, u64, usize) {
+    let days = unix / 86_400;
+    let secs = unix % 86_400;
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (
+        y,
+        m as usize,
+        d,
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60,
+        (days % 7) as usize,
+    )
+}
+
+/// An HTTP `date` header value (IMF-fixdate).
+pub fn http_date(unix: u64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (y, m, d, hh, mm, ss, wd) = civil(unix);
+    format!(
+        "{}, {d:02} {} {y} {hh:02}:{mm:02}:{ss:02} GMT",
+        DAYS[wd],
+        MONTHS[m - 1]
+    )
+}
+
+/// RFC 3339 in UTC, as Go's `time.RFC3339` prints it.
+pub fn rfc3339(unix: u64) -> String {
+    let (y, m, d, hh, mm, ss, _) = civil(unix);
+    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+}
+
 /// An instant on the virtual clock: nanoseconds since the simulation began.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SimTime(pub u64);
@@ -278,5 +323,16 @@ mod tests {
         assert_eq!(SimDuration::from_secs_f64(0.0015), SimDuration(1_500_000));
         assert_eq!(SimDuration::from_secs_f64(-1.0), SimDuration(0));
         assert_eq!(SimDuration::from_secs_f64(f64::NAN), SimDuration(0));
+    }
+
+    #[test]
+    fn calendar_dates() {
+        assert_eq!(http_date(EPOCH_UNIX_SECS), "Thu, 01 Jan 2026 00:00:00 GMT");
+        assert_eq!(http_date(1_700_000_000), "Tue, 14 Nov 2023 22:13:20 GMT");
+        assert_eq!(
+            rfc3339(EPOCH_UNIX_SECS + 86_400 + 61),
+            "2026-01-02T00:01:01Z"
+        );
+        assert_eq!(rfc3339(1_684_200_772), "2023-05-16T01:32:52Z");
     }
 }

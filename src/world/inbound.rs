@@ -25,11 +25,15 @@ use crate::dataplane::authz::{self, Attributes, Http, Verdict};
 use crate::dataplane::jwt::{self, Authenticator, Outcome};
 use crate::dataplane::xds::HeaderOps;
 use crate::k8s::PodId;
-use crate::sim::time::EPOCH_UNIX_SECS;
 
 use super::World;
 use super::calls::CallId;
 use super::pods::RESET_BODY;
+
+/// Envoy's answer when the server refused the client's certificate.
+const TLS_CLIENT_CERT_EXPIRED: &str = "upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: TLS_error:|268436501:SSL routines:OPENSSL_internal:SSLV3_ALERT_CERTIFICATE_EXPIRED:TLS_error_end";
+/// Envoy's answer when it could not verify the server's certificate.
+const TLS_VERIFY_FAILED: &str = "upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: TLS_error:|268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:TLS_error_end";
 
 /// What a workload's proxy enforces inbound, for one configuration.
 pub struct InboundSecurity {
@@ -69,7 +73,34 @@ impl World {
             self.reset_inbound(id);
             return false;
         }
+        if mtls && !self.handshake(id, pod) {
+            return false;
+        }
         self.request_admitted(id, pod, port, mtls, Enforcer::Sidecar)
+    }
+
+    /// The mTLS handshake between call `id`'s client proxy and `pod`'s:
+    /// each side must hold a certificate valid now. When one does not, the
+    /// handshake fails and the client's proxy sees a connection failure
+    /// with BoringSSL's reason: the server alerts an expired client
+    /// certificate, the client refuses an expired server certificate.
+    fn handshake(&mut self, id: CallId, pod: PodId) -> bool {
+        let client = self.calls.get(id).src_pod;
+        let failure = match client.map(|c| self.valid_cert(c)) {
+            Some(Err(why)) => Some(("client", why, TLS_CLIENT_CERT_EXPIRED)),
+            _ => match self.valid_cert(pod) {
+                Err(why) => Some(("server", why, TLS_VERIFY_FAILED)),
+                Ok(_) => None,
+            },
+        };
+        let Some((side, why, body)) = failure else {
+            return true;
+        };
+        self.note(id, || {
+            format!("the mTLS handshake fails: the {side}'s proxy has {why}")
+        });
+        self.broken(id, Failure::ConnectionReset, body, ResponseFlags::UF);
+        false
     }
 
     /// The JWT and authorization filters of `pod`'s proxy (a sidecar or a
@@ -96,7 +127,7 @@ impl World {
         let mut request = Arc::clone(self.request(call.req));
         let mut verified = None;
         if !l4 && !security.authn.is_empty() {
-            let now = EPOCH_UNIX_SECS + self.queue.now().as_nanos() / 1_000_000_000;
+            let now = self.now_unix();
             match security
                 .authn
                 .authenticate(&request.headers, &request.path, now)

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::apps::model::Behavior;
 use crate::apps::{Failure, Model, Server};
+use crate::control::ca::WorkloadCert;
 use crate::dataplane::outlier::Detector;
 use crate::dataplane::pool::Pool;
 use crate::dataplane::{ResponseFlags, Sidecar};
@@ -42,6 +43,10 @@ pub struct PodRuntime {
     /// What the proxy enforces inbound (mTLS, authorization), for the
     /// configuration revision it was computed at.
     pub security: Option<Box<InboundSecurity>>,
+    /// The proxy's workload certificate, once istiod signed one.
+    pub cert: Option<WorkloadCert>,
+    /// Certificate requests in a row that istiod did not answer.
+    pub cert_failures: u32,
 }
 
 /// Envoy's local reply when the upstream connection broke mid-request.
@@ -75,6 +80,8 @@ impl World {
             pools: BTreeMap::new(),
             outliers: BTreeMap::new(),
             security: None,
+            cert: None,
+            cert_failures: 0,
         };
         debug_assert_eq!(
             self.pods.len(),
@@ -91,6 +98,15 @@ impl World {
             return;
         }
         self.cluster.pod_running(id);
+        if self.pods[id.0 as usize].proxy.is_some() {
+            // The proxy is ready once istiod has signed its certificate
+            // (pilot-agent's readiness needs the SDS secrets); a restarted
+            // proxy starts without one.
+            self.pods[id.0 as usize].cert = None;
+            self.queue
+                .push_after(SimDuration::ZERO, Event::CertRequest(id, incarnation));
+            return;
+        }
         // No readiness probes beyond the sidecar's (counted in its start-up):
         // ready as soon as the containers run.
         self.queue

@@ -1,0 +1,153 @@
+//! Workload certificates over the virtual clock: each proxy asks istiod's
+//! CA ([`crate::control::ca`]) for a certificate when it starts (it is
+//! ready once it has one) and again at half its life (pilot-agent's
+//! `SECRET_GRACE_PERIOD_RATIO`). While no
+//! istiod replica serves, the proxy keeps its certificate and retries; once
+//! the certificate has expired, mTLS with that proxy fails in the
+//! handshake, as Envoy's does (`CERTIFICATE_EXPIRED`).
+//!
+//! The CA is istiod's: self-signed (10-year root, `O=cluster.local`), or
+//! the plugged-in `istio-system/cacerts` Secret when one exists (istiod
+//! watches it, so a Secret applied later signs the next certificates).
+
+use std::sync::Arc;
+
+use crate::config::{Body, Object};
+use crate::control::ca::{Ca, WorkloadCert};
+use crate::k8s::{PodId, PodPhase};
+use crate::sim::SimDuration;
+use crate::sim::time::EPOCH_UNIX_SECS;
+
+use super::{Event, World};
+
+/// How long a proxy waits before asking again when istiod does not
+/// answer: doubling from a second up to five minutes, as the agent's CSR
+/// client backs off.
+fn retry_after(failures: u32) -> SimDuration {
+    SimDuration::from_secs(1u64 << failures.min(8)).min(SimDuration::from_secs(300))
+}
+
+/// Where istiod runs.
+const ISTIOD_NAMESPACE: &str = "istio-system";
+
+/// istiod's CA and the Secret it was built from.
+pub struct Authority {
+    ca: Ca,
+    /// The `cacerts` Secret it uses, if any.
+    from: Option<Arc<Object>>,
+    /// Certificates signed so far (distinct serials).
+    issued: u64,
+}
+
+impl World {
+    /// The Unix time now on the simulation's calendar.
+    pub fn now_unix(&self) -> u64 {
+        EPOCH_UNIX_SECS + self.queue.now().as_nanos() / 1_000_000_000
+    }
+
+    /// Whether some istiod replica serves (signs certificates, pushes
+    /// configuration).
+    pub fn istiod_serving(&self) -> bool {
+        self.cluster.pods.iter().any(|p| {
+            p.namespace == ISTIOD_NAMESPACE
+                && p.labels.get("app").map(String::as_str) == Some("istiod")
+                && p.phase == PodPhase::Running
+                && p.ready
+        })
+    }
+
+    /// istiod's CA as the cluster now configures it.
+    pub fn ca(&mut self) -> Result<&Ca, String> {
+        let secret = self
+            .cluster
+            .secrets
+            .get(&(ISTIOD_NAMESPACE.to_string(), "cacerts".to_string()))
+            .cloned();
+        let current = self
+            .authority
+            .as_ref()
+            .is_some_and(|a| match (&a.from, &secret) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            });
+        if !current {
+            let started = EPOCH_UNIX_SECS;
+            let ca = match secret.as_deref().map(|o| &o.body) {
+                Some(Body::Secret(s)) => {
+                    Ca::plugged_in("cluster.local", self.seed, started, &s.data)
+                        .map_err(|e| format!("Secret istio-system/cacerts: {e}"))?
+                }
+                _ => Ca::self_signed("cluster.local", self.seed, started),
+            };
+            let issued = self.authority.as_ref().map_or(0, |a| a.issued);
+            self.authority = Some(Box::new(Authority {
+                ca,
+                from: secret,
+                issued,
+            }));
+        }
+        Ok(&self.authority.as_ref().expect("just built").ca)
+    }
+
+    /// A proxy asks for its certificate: granted when istiod serves (the
+    /// next request is scheduled at half its life), retried soon when not.
+    pub(super) fn on_cert_request(&mut self, pod: PodId, incarnation: u32) {
+        let p = self.cluster.pod(pod);
+        if p.incarnation != incarnation || self.pods[pod.0 as usize].proxy.is_none() {
+            return;
+        }
+        if !self.istiod_serving() {
+            self.cert_retry_later(pod, incarnation);
+            return;
+        }
+        let (ns, sa) = (p.namespace.clone(), p.service_account.clone());
+        let now = self.now_unix();
+        let cert = match self.ca() {
+            Ok(_) => {
+                let authority = self.authority.as_mut().expect("ca() built it");
+                authority.issued += 1;
+                authority.ca.issue(&ns, &sa, now, authority.issued)
+            }
+            Err(e) => {
+                // A broken cacerts: istiod cannot sign; the proxy retries.
+                self.notes.push(e);
+                self.cert_retry_later(pod, incarnation);
+                return;
+            }
+        };
+        let renew_in = SimDuration::from_secs(cert.renew_at().saturating_sub(now));
+        self.pods[pod.0 as usize].cert_failures = 0;
+        if self.pods[pod.0 as usize].cert.replace(cert).is_none() {
+            self.queue
+                .push_after(SimDuration::ZERO, Event::PodReady(pod, incarnation));
+        }
+        self.queue
+            .push_after(renew_in, Event::CertRequest(pod, incarnation));
+    }
+
+    fn cert_retry_later(&mut self, pod: PodId, incarnation: u32) {
+        let rt = &mut self.pods[pod.0 as usize];
+        let wait = retry_after(rt.cert_failures);
+        rt.cert_failures += 1;
+        self.queue
+            .push_after(wait, Event::CertRequest(pod, incarnation));
+    }
+
+    /// The certificate `pod`'s proxy holds, valid or not.
+    pub fn proxy_cert(&self, pod: PodId) -> Option<&WorkloadCert> {
+        self.pods[pod.0 as usize].cert.as_ref()
+    }
+
+    /// `pod`'s proxy certificate, if it holds one valid now; otherwise why
+    /// not, for the handshake's error.
+    pub(super) fn valid_cert(&self, pod: PodId) -> Result<&WorkloadCert, &'static str> {
+        let now = self.now_unix();
+        match &self.pods[pod.0 as usize].cert {
+            None => Err("no workload certificate yet (istiod has not signed one)"),
+            Some(c) if now > c.not_after => Err("its workload certificate has expired"),
+            Some(c) if now < c.not_before => Err("its workload certificate is not valid yet"),
+            Some(c) => Ok(c),
+        }
+    }
+}
