@@ -141,6 +141,7 @@ fn run_program(world: &mut World, place: Place<'_>, words: &[String]) -> Exec {
         ("curl", _) if has_curl => run_curl(world, pod, &words[1..]),
         ("pilot-agent", Some(proxy)) => pilot_agent(world, proxy, &words[1..]),
         ("istioctl", _) if pod.is_none() => crate::istioctl::run(world, &words[1..]),
+        ("kubectl", _) if pod.is_none() => crate::kubectl::run(world, &words[1..]),
         _ if pod.is_none() => Exec::fail(format!("{program}: command not found"), 127),
         _ => Exec::fail(
             format!(
@@ -157,23 +158,44 @@ fn run_filter(words: &[String], input: &[u8]) -> Result<(Vec<u8>, i32), String> 
     let lines = text.lines();
     match words.first().map(String::as_str) {
         Some("grep") => {
-            let (mut invert, mut fold) = (false, false);
+            let (mut invert, mut fold, mut only, mut fixed) = (false, false, false, false);
             let mut pattern = None;
             for w in &words[1..] {
-                match w.as_str() {
-                    "-v" => invert = true,
-                    "-i" => fold = true,
-                    "-E" | "-F" => {}
-                    p if pattern.is_none() => pattern = Some(p.to_string()),
-                    other => return Err(format!("grep: {other}: No such file or directory")),
+                match w.strip_prefix('-').filter(|f| !f.is_empty()) {
+                    Some(flags) if pattern.is_none() => {
+                        for f in flags.chars() {
+                            match f {
+                                'v' => invert = true,
+                                'i' => fold = true,
+                                'o' => only = true,
+                                'F' => fixed = true,
+                                'E' => {}
+                                other => return Err(format!("grep: invalid option -- '{other}'")),
+                            }
+                        }
+                    }
+                    _ if pattern.is_none() => pattern = Some(w.to_string()),
+                    _ => return Err(format!("grep: {w}: No such file or directory")),
                 }
             }
-            let pattern = pattern.ok_or("usage: grep [-v] [-i] [-E] PATTERN")?;
-            let re = regex::RegexBuilder::new(&pattern)
+            let pattern = pattern.ok_or("usage: grep [-v] [-i] [-o] [-E|-F] PATTERN")?;
+            let source = if fixed {
+                regex::escape(&pattern)
+            } else {
+                pattern.clone()
+            };
+            let re = regex::RegexBuilder::new(&source)
                 .case_insensitive(fold)
                 .build()
                 .map_err(|e| format!("grep: invalid pattern {pattern:?}: {e}"))?;
-            let kept: Vec<&str> = lines.filter(|l| re.is_match(l) != invert).collect();
+            let kept: Vec<&str> = if only && !invert {
+                lines
+                    .flat_map(|l| re.find_iter(l).map(|m| m.as_str()))
+                    .filter(|m| !m.is_empty())
+                    .collect()
+            } else {
+                lines.filter(|l| re.is_match(l) != invert).collect()
+            };
             let code = i32::from(kept.is_empty());
             Ok((joined(&kept), code))
         }
@@ -365,7 +387,6 @@ fn wire_headers(r: &ProbeResult, now_unix: u64) -> Vec<(String, String)> {
     h
 }
 
-
 /// Where requests start: a pod (through its sidecar), or outside.
 fn origin(from: Option<PodId>) -> ProbeFrom {
     from.map_or(ProbeFrom::External, ProbeFrom::Pod)
@@ -490,6 +511,16 @@ fn run_curl(world: &mut World, pod: Option<PodId>, args: &[String]) -> Exec {
             };
         }
     };
+    if pod.is_none()
+        && let Some(page) = web_page(world, curl::url(&args))
+    {
+        let o = curl::render(&args, &page);
+        return Exec {
+            stdout: o.stdout,
+            stderr: o.stderr,
+            code: o.exit_code,
+        };
+    }
     let (host, port, path) = target(curl::url(&args));
     let headers = curl::request_headers(&args)
         .into_iter()
@@ -569,6 +600,41 @@ fn run_curl(world: &mut World, pod: Option<PodId>, args: &[String]) -> Exec {
     }
 }
 
+/// A URL on the internet that meshsim serves from files (Istio's sample
+/// `demo.jwt`, pages given with `--url`), fetched from the user's machine.
+fn web_page(world: &World, url: &curl::Url) -> Option<curl::Transfer> {
+    let port = if url.port_given {
+        format!(":{}", url.port)
+    } else {
+        String::new()
+    };
+    let full = format!("{}://{}{port}{}", url.scheme, url.host, url.path);
+    let body = world.mesh.web.get(&full)?;
+    Some(curl::Transfer::Response {
+        http_version: "1.1".to_string(),
+        status: 200,
+        reason: reason_phrase(200).to_string(),
+        headers: vec![
+            (
+                "content-type".to_string(),
+                "text/plain; charset=utf-8".to_string(),
+            ),
+            ("content-length".to_string(), body.len().to_string()),
+            ("date".to_string(), http_date(world.now_unix())),
+        ],
+        body: body.as_bytes().to_vec(),
+        peer: curl::Peer {
+            remote_ip: "203.0.113.10".to_string(),
+            remote_port: url.port,
+            local_ip: "192.168.1.10".to_string(),
+            local_port: 43_210,
+        },
+        time_connect_s: LOCAL_CONNECT_S,
+        time_starttransfer_s: LOCAL_CONNECT_S,
+        time_total_s: LOCAL_CONNECT_S,
+    })
+}
+
 /// The `Host` header curl sends by default for `host:port`.
 fn default_host(host: &str, port: u16) -> String {
     if port == 80 || port == 443 {
@@ -597,6 +663,14 @@ mod tests {
         assert_eq!(
             run_filter(&w("grep nothing"), input).unwrap(),
             (Vec::new(), 1)
+        );
+        assert_eq!(
+            run_filter(&w("grep -o pend[a-z]*"), input).unwrap(),
+            (b"pending\npending\n".to_vec(), 0)
+        );
+        assert_eq!(
+            run_filter(&w("grep -F ."), b"a.b\nab\n").unwrap(),
+            (b"a.b\n".to_vec(), 0)
         );
         assert_eq!(
             run_filter(&w("wc -l"), input).unwrap(),

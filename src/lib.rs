@@ -12,6 +12,7 @@ pub mod exec;
 pub mod issuer;
 pub mod istioctl;
 pub mod k8s;
+pub mod kubectl;
 pub mod scenario;
 pub mod sim;
 pub mod telemetry;

@@ -40,6 +40,11 @@ impl Web {
         self.pages.insert(url.to_string(), body.into());
     }
 
+    /// Adds `other`'s pages, which win over these.
+    pub fn extend(&mut self, other: Web) {
+        self.pages.extend(other.pages);
+    }
+
     /// The body at `url`, if meshsim has it.
     pub fn get(&self, url: &str) -> Option<&str> {
         if let Some(body) = self.pages.get(url) {

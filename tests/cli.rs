@@ -120,3 +120,190 @@ fn a_closed_stdout_ends_quietly() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
 }
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The course's Lab 3 step 7 typed at the user's machine: the token
+/// fetched from Istio's URL (served offline), the ingress policy deleted
+/// so the JWT policy decides, then no token → 403, a bad one → 401, the
+/// demo token → the page.
+#[test]
+fn lab3_jwt_replays_with_curl_and_kubectl_from_the_users_machine() {
+    let scenario = [
+        "exec",
+        "--scenario",
+        "scenarios/course-lab3-security.yaml",
+        "--from",
+        "external",
+        "--",
+    ];
+    let run = |cmd: &[&str]| {
+        let args: Vec<&str> = scenario.iter().chain(cmd).copied().collect();
+        meshsim(&args)
+    };
+    let token = stdout(&run(&[
+        "curl",
+        "-s",
+        "https://raw.githubusercontent.com/istio/istio/release-1.27/security/tools/jwt/samples/demo.jwt",
+    ]));
+    assert!(token.starts_with("eyJ"), "{token}");
+    let bearer = format!("Authorization: Bearer {}", token.trim());
+    let out = run(&[
+        "kubectl",
+        "delete",
+        "authorizationpolicy",
+        "allow-ingress",
+        "-n",
+        "bookinfo",
+        ";",
+        "curl",
+        "-s",
+        "-w",
+        " %{http_code}\n",
+        "http://192.0.2.10/productpage",
+        ";",
+        "curl",
+        "-s",
+        "-w",
+        " %{http_code}\n",
+        "-H",
+        "Authorization: Bearer deadbeef.x.y",
+        "http://192.0.2.10/productpage",
+        ";",
+        "curl",
+        "-s",
+        "-H",
+        &bearer,
+        "http://192.0.2.10/productpage",
+        "|",
+        "grep",
+        "-o",
+        "<title>.*</title>",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "authorizationpolicy.security.istio.io \"allow-ingress\" deleted\n\
+         RBAC: access denied 403\n\
+         Jwt header is an invalid JSON 401\n\
+         <title>Simple Bookstore App</title>\n"
+    );
+}
+
+/// `meshsim jwt issue` signs with Istio's demo key; a RequestAuthentication
+/// whose `jwksUri` is served with `--url` verifies the token, and its
+/// claims reach an AuthorizationPolicy (`request.auth.claims[groups]`).
+#[test]
+fn issued_tokens_verify_against_a_jwks_served_with_url() {
+    let token = |groups: &str| {
+        let out = meshsim(&[
+            "jwt",
+            "issue",
+            "--key",
+            "manifests/samples/jwt/key.pem",
+            "--iss",
+            "issuer@example.com",
+            "--sub",
+            "alice",
+            "--claim",
+            groups,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out).trim().to_string()
+    };
+    let (admin, user) = (token("groups=[\"admins\"]"), token("groups=[\"users\"]"));
+    let jwks = meshsim(&["jwt", "jwks", "--key", "manifests/samples/jwt/key.pem"]);
+    let dir = std::env::temp_dir().join(format!("meshsim-cli-jwt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let jwks_file = dir.join("jwks.json");
+    std::fs::write(&jwks_file, &jwks.stdout).unwrap();
+    let policy = dir.join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: {name: jwt}\nspec:\n  selector: {matchLabels: {app: httpbin}}\n  jwtRules:\n  - issuer: issuer@example.com\n    jwksUri: https://idp.example.com/keys\n---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: admins}\nspec:\n  selector: {matchLabels: {app: httpbin}}\n  rules:\n  - from: [{source: {requestPrincipals: [\"issuer@example.com/*\"]}}]\n    when: [{key: \"request.auth.claims[groups]\", values: [admins]}]\n",
+    )
+    .unwrap();
+    let url = format!("https://idp.example.com/keys={}", jwks_file.display());
+    let code = |token: &str| {
+        let header = format!("Authorization: Bearer {token}");
+        let out = meshsim(&[
+            "exec",
+            "-f",
+            "manifests/samples/httpbin.yaml",
+            "-f",
+            "manifests/samples/curl.yaml",
+            "-f",
+            policy.to_str().unwrap(),
+            "--url",
+            &url,
+            "--from",
+            "default/curl",
+            "--",
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-H",
+            &header,
+            "http://httpbin:8000/headers",
+        ]);
+        stdout(&out)
+    };
+    assert_eq!(code(&admin), "200");
+    assert_eq!(code(&user), "403");
+    // Without the JWKS, istiod's fake key set refuses every token.
+    let out = meshsim(&[
+        "exec",
+        "-f",
+        "manifests/samples/httpbin.yaml",
+        "-f",
+        "manifests/samples/curl.yaml",
+        "-f",
+        policy.to_str().unwrap(),
+        "--from",
+        "default/curl",
+        "--",
+        "curl",
+        "-s",
+        "-H",
+        &format!("Authorization: Bearer {admin}"),
+        "http://httpbin:8000/headers",
+    ]);
+    assert_eq!(stdout(&out), "Jwt verification fails");
+    assert!(stderr(&out).contains("jwksUri https://idp.example.com/keys is not reachable offline"));
+    // Bad arguments are one line and exit 1 or 2.
+    let bad = meshsim(&[
+        "jwt",
+        "issue",
+        "--key",
+        "no/such.pem",
+        "--iss",
+        "a",
+        "--sub",
+        "b",
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(stderr(&bad).lines().count(), 1, "{}", stderr(&bad));
+    let bad = meshsim(&[
+        "exec",
+        "-f",
+        "manifests/samples/httpbin.yaml",
+        "--url",
+        "nourl",
+        "--from",
+        "external",
+        "--",
+        "curl",
+        "-s",
+        "x",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(
+        stderr(&bad).trim(),
+        "error: --url wants URL=FILE, not \"nourl\""
+    );
+}

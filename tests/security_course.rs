@@ -12,10 +12,6 @@ use meshsim::scenario::{Manifest, ManifestSource};
 use meshsim::world::World;
 use meshsim::world::probe::{ProbeFrom, ProbeRequest, ProbeResult, world_from};
 
-/// `kubectl create namespace outside-mesh; kubectl run sleep
-/// --image=curlimages/curl -n outside-mesh --command -- sleep infinity`.
-const OUTSIDE_MESH: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: outside-mesh}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: sleep, namespace: outside-mesh, labels: {run: sleep}}\nspec:\n  containers: [{name: sleep, image: curlimages/curl, command: [sleep, infinity]}]\n";
-
 fn lab3(course_files: &[&str]) -> World {
     let file = |path: &str, ns: Option<&str>| Manifest {
         source: ManifestSource::File(path.into()),
@@ -28,13 +24,7 @@ fn lab3(course_files: &[&str]) -> World {
             "tests/fixtures/istio_tasks/bookinfo-gateway.yaml",
             Some("bookinfo"),
         ),
-        Manifest {
-            source: ManifestSource::Inline {
-                name: "outside-mesh.yaml".to_string(),
-                text: OUTSIDE_MESH.to_string(),
-            },
-            namespace: None,
-        },
+        file("manifests/course/outside-mesh-sleep.yaml", None),
     ];
     manifests.extend(
         course_files

@@ -6,13 +6,18 @@ use std::path::PathBuf;
 use crate::config::{Diagnostic, Severity};
 use crate::k8s::PodId;
 use crate::world::World;
-use crate::world::probe::{ClientSpec, world_for};
+use crate::world::probe::{ClientSpec, world_for, world_for_scenario};
 
 #[derive(clap::Args)]
 pub struct WorldArgs {
     /// Manifest files or directories.
-    #[arg(short = 'f', long = "filename", required = true)]
+    #[arg(short = 'f', long = "filename", required_unless_present = "scenario")]
     pub files: Vec<PathBuf>,
+    /// A scenario file whose cluster, mesh, manifests and URLs to start
+    /// from (its traffic and timeline are not run); `-f` files are applied
+    /// after its manifests.
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
     /// Namespace for objects that name none (like `kubectl apply -n`).
     #[arg(short, long)]
     pub namespace: Option<String>,
@@ -38,14 +43,30 @@ impl WorldArgs {
                 return Err(2);
             }
         }
-        match world_for(
-            &self.files,
-            self.namespace.as_deref(),
-            clients,
-            self.seed,
-            self.outbound_traffic_policy,
-            web,
-        ) {
+        let built = match &self.scenario {
+            Some(path) => match crate::scenario::load(path) {
+                Ok(mut scenario) => {
+                    scenario.manifests.extend(self.files.iter().map(|p| {
+                        crate::scenario::Manifest {
+                            source: crate::scenario::ManifestSource::File(p.clone()),
+                            namespace: self.namespace.clone(),
+                        }
+                    }));
+                    scenario.web.extend(web);
+                    world_for_scenario(scenario, clients)
+                }
+                Err(diags) => Err(diags),
+            },
+            None => world_for(
+                &self.files,
+                self.namespace.as_deref(),
+                clients,
+                self.seed,
+                self.outbound_traffic_policy,
+                web,
+            ),
+        };
+        match built {
             Ok((world, warnings, pods)) => {
                 for w in warnings {
                     eprintln!("{w}");

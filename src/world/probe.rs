@@ -421,14 +421,24 @@ pub fn world_on_web<M: Into<crate::scenario::Manifest>>(
         profile: crate::control::Profile::Default,
         outbound,
         costs: crate::dataplane::Costs::default(),
-        manifests: with_injected_namespaces(
-            manifests.into_iter().map(Into::into).collect(),
-            clients,
-        ),
+        manifests: manifests.into_iter().map(Into::into).collect(),
         traffic: Vec::new(),
         timeline: Vec::new(),
         web,
     };
+    world_for_scenario(scenario, clients)
+}
+
+/// The settled cluster a scenario's manifests make (its traffic and
+/// timeline left out), with a pod per client; namespaces the manifests use
+/// but do not declare are created injected.
+pub fn world_for_scenario(
+    mut scenario: crate::scenario::Scenario,
+    clients: &[ClientSpec],
+) -> Result<(World, Vec<crate::config::Diagnostic>, Vec<PodId>), Vec<crate::config::Diagnostic>> {
+    scenario.traffic.clear();
+    scenario.timeline.clear();
+    scenario.manifests = with_injected_namespaces(std::mem::take(&mut scenario.manifests), clients);
     let (mut world, warnings) = World::new(&scenario)?;
     let mut pods = Vec::new();
     for (i, c) in clients.iter().enumerate() {
