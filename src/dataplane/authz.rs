@@ -487,4 +487,56 @@ mod tests {
         let audit = r#"{"action": "AUDIT", "rules": [{}]}"#;
         assert_eq!(eval(&[audit], &get(None, "/")), Verdict::Allow);
     }
+
+    /// istiod splits a request principal at its last `/` and matches
+    /// `iss` and `sub` each with prefix/suffix wildcards
+    /// (`authz/model/generator.go`); `*` wants any token.
+    #[test_case(r#"["testing@secure.istio.io/alice"]"#, true; "exact")]
+    #[test_case(r#"["*"]"#, true; "any token")]
+    #[test_case(r#"["testing@secure.istio.io/*"]"#, true; "any subject of the issuer")]
+    #[test_case(r#"["*/alice"]"#, true; "alice from any issuer")]
+    #[test_case(r#"["https://accounts/*"]"#, false; "another issuer")]
+    #[test_case(r#"["testing@secure.istio.io/al*"]"#, true; "subject prefix")]
+    fn request_principals_match_issuer_and_subject(principals: &str, allowed: bool) {
+        let claims: serde_json::Map<String, Value> = serde_json::from_str(
+            r#"{"iss": "testing@secure.istio.io", "sub": "alice", "groups": ["dev", "ops"], "nested": {"level": "gold"}}"#,
+        )
+        .unwrap();
+        let mut req = get(None, "/");
+        req.request_principal = Some("testing@secure.istio.io/alice");
+        req.claims = Some(&claims);
+        let allow = format!(
+            r#"{{"rules": [{{"from": [{{"source": {{"requestPrincipals": {principals}}}}}]}}]}}"#
+        );
+        assert_eq!(eval(&[&allow], &req) == Verdict::Allow, allowed);
+        // Without a token no request principal matches.
+        assert_ne!(eval(&[&allow], &get(None, "/")), Verdict::Allow);
+    }
+
+    #[test]
+    fn claim_conditions_read_lists_and_nested_claims() {
+        let claims: serde_json::Map<String, Value> = serde_json::from_str(
+            r#"{"iss": "i", "sub": "s", "aud": ["web", "api"], "azp": "portal", "groups": ["dev", "ops"], "nested": {"level": "gold"}}"#,
+        )
+        .unwrap();
+        let mut req = get(None, "/");
+        req.request_principal = Some("i/s");
+        req.claims = Some(&claims);
+        let when = |key: &str, values: &str| {
+            format!(r#"{{"rules": [{{"when": [{{"key": "{key}", "values": {values}}}]}}]}}"#)
+        };
+        let allowed = |p: String| eval(&[&p], &req) == Verdict::Allow;
+        assert!(allowed(when("request.auth.claims[groups]", r#"["ops"]"#)));
+        assert!(!allowed(when(
+            "request.auth.claims[groups]",
+            r#"["admin"]"#
+        )));
+        assert!(allowed(when(
+            "request.auth.claims[nested][level]",
+            r#"["gold"]"#
+        )));
+        assert!(allowed(when("request.auth.audiences", r#"["api"]"#)));
+        assert!(allowed(when("request.auth.presenter", r#"["port*"]"#)));
+        assert!(allowed(when("request.auth.principal", r#"["i/s"]"#)));
+    }
 }
