@@ -114,7 +114,19 @@ fn usage_error(e: clap::Error) -> i32 {
         }
         _ => {
             let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("error: invalid arguments");
+            let mut lines = text.lines();
+            let mut first = lines
+                .next()
+                .unwrap_or("error: invalid arguments")
+                .to_string();
+            // "…were not provided:" lists the arguments on the lines below.
+            if first.ends_with(':') {
+                let listed: Vec<&str> = lines
+                    .take_while(|l| l.starts_with("  "))
+                    .map(str::trim)
+                    .collect();
+                first = format!("{first} {}", listed.join(", "));
+            }
             eprintln!("{first} (see 'meshsim --help')");
             2
         }

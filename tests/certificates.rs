@@ -100,6 +100,24 @@ fn openssl(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// `openssl x509 -in FILE -noout -text`.
+fn openssl_text(file: &std::path::Path) -> String {
+    openssl(&["x509", "-in", file.to_str().unwrap(), "-noout", "-text"])
+}
+
+/// `openssl verify -attime NOW -CAfile ROOT [-untrusted CHAIN] CERT` says OK
+/// at the simulation's time.
+fn assert_verifies(w: &World, root: &str, untrusted: Option<&str>, cert: &std::path::Path) {
+    let at = w.now_unix().to_string();
+    let mut args = vec!["verify", "-attime", &at, "-CAfile", root];
+    if let Some(u) = untrusted {
+        args.extend(["-untrusted", u]);
+    }
+    args.push(cert.to_str().unwrap());
+    let verified = openssl(&args);
+    assert!(verified.trim_end().ends_with(": OK"), "{verified}");
+}
+
 /// `Jan  2 00:00:03 2026 GMT` → Unix seconds (openssl's date format).
 fn openssl_time(text: &str) -> u64 {
     const MONTHS: [&str; 12] = [
@@ -126,13 +144,7 @@ fn openssl_reads_the_spiffe_id_and_a_24_hour_validity() {
     let mut w = world(&[]);
     let (chain, root) = chain_and_root(&mut w, "deploy/httpbin");
     let chain_file = temp_file("httpbin-chain.pem", &chain);
-    let text = openssl(&[
-        "x509",
-        "-in",
-        chain_file.to_str().unwrap(),
-        "-noout",
-        "-text",
-    ]);
+    let text = openssl_text(&chain_file);
     assert!(
         text.contains("X509v3 Subject Alternative Name: critical"),
         "{text}"
@@ -162,23 +174,8 @@ fn openssl_reads_the_spiffe_id_and_a_24_hour_validity() {
     // The chain verifies against the root the proxy trusts, at the
     // simulation's time.
     let root_file = temp_file("root.pem", &root);
-    let at = w.now_unix().to_string();
-    let verified = openssl(&[
-        "verify",
-        "-attime",
-        &at,
-        "-CAfile",
-        root_file.to_str().unwrap(),
-        chain_file.to_str().unwrap(),
-    ]);
-    assert!(verified.trim_end().ends_with(": OK"), "{verified}");
-    let root_text = openssl(&[
-        "x509",
-        "-in",
-        root_file.to_str().unwrap(),
-        "-noout",
-        "-text",
-    ]);
+    assert_verifies(&w, root_file.to_str().unwrap(), None, &chain_file);
+    let root_text = openssl_text(&root_file);
     assert!(
         root_text.contains("Subject: O = cluster.local"),
         "{root_text}"
@@ -228,30 +225,18 @@ fn a_plugged_in_ca_signs_the_workload_certificates() {
     assert_eq!(root.trim(), fixture("root-cert.pem").trim());
     let leaf = &chain[..chain.find("-----END CERTIFICATE-----").unwrap() + 26];
     let leaf_file = temp_file("plugged-leaf.pem", leaf);
-    let text = openssl(&[
-        "x509",
-        "-in",
-        leaf_file.to_str().unwrap(),
-        "-noout",
-        "-text",
-    ]);
+    let text = openssl_text(&leaf_file);
     assert!(
         text.contains("Issuer: O = Istio, CN = Intermediate CA, L = cluster1"),
         "{text}"
     );
     assert!(text.contains("URI:spiffe://cluster.local/ns/default/sa/httpbin"));
-    let at = w.now_unix().to_string();
-    let verified = openssl(&[
-        "verify",
-        "-attime",
-        &at,
-        "-CAfile",
+    assert_verifies(
+        &w,
         "tests/fixtures/cacerts/root-cert.pem",
-        "-untrusted",
-        "tests/fixtures/cacerts/ca-cert.pem",
-        leaf_file.to_str().unwrap(),
-    ]);
-    assert!(verified.trim_end().ends_with(": OK"), "{verified}");
+        Some("tests/fixtures/cacerts/ca-cert.pem"),
+        &leaf_file,
+    );
     // Traffic still flows over mTLS.
     assert_eq!(get(&mut w).status, Some(200));
 }

@@ -225,10 +225,12 @@ fn issued_tokens_verify_against_a_jwks_served_with_url() {
         "apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: {name: jwt}\nspec:\n  selector: {matchLabels: {app: httpbin}}\n  jwtRules:\n  - issuer: issuer@example.com\n    jwksUri: https://idp.example.com/keys\n---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: admins}\nspec:\n  selector: {matchLabels: {app: httpbin}}\n  rules:\n  - from: [{source: {requestPrincipals: [\"issuer@example.com/*\"]}}]\n    when: [{key: \"request.auth.claims[groups]\", values: [admins]}]\n",
     )
     .unwrap();
-    let url = format!("https://idp.example.com/keys={}", jwks_file.display());
-    let code = |token: &str| {
+    let url = format!("--url=https://idp.example.com/keys={}", jwks_file.display());
+    // `curl -s [-o /dev/null -w %{http_code}] -H "Authorization: Bearer T"`
+    // from the curl pod, with or without the JWKS served.
+    let curl = |served: bool, token: &str, code_only: bool| {
         let header = format!("Authorization: Bearer {token}");
-        let out = meshsim(&[
+        let mut args = vec![
             "exec",
             "-f",
             "manifests/samples/httpbin.yaml",
@@ -236,43 +238,23 @@ fn issued_tokens_verify_against_a_jwks_served_with_url() {
             "manifests/samples/curl.yaml",
             "-f",
             policy.to_str().unwrap(),
-            "--url",
-            &url,
             "--from",
             "default/curl",
-            "--",
-            "curl",
-            "-s",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            "-H",
-            &header,
-            "http://httpbin:8000/headers",
-        ]);
-        stdout(&out)
+        ];
+        if served {
+            args.push(&url);
+        }
+        args.extend(["--", "curl", "-s"]);
+        if code_only {
+            args.extend(["-o", "/dev/null", "-w", "%{http_code}"]);
+        }
+        args.extend(["-H", &header, "http://httpbin:8000/headers"]);
+        meshsim(&args)
     };
-    assert_eq!(code(&admin), "200");
-    assert_eq!(code(&user), "403");
+    assert_eq!(stdout(&curl(true, &admin, true)), "200");
+    assert_eq!(stdout(&curl(true, &user, true)), "403");
     // Without the JWKS, istiod's fake key set refuses every token.
-    let out = meshsim(&[
-        "exec",
-        "-f",
-        "manifests/samples/httpbin.yaml",
-        "-f",
-        "manifests/samples/curl.yaml",
-        "-f",
-        policy.to_str().unwrap(),
-        "--from",
-        "default/curl",
-        "--",
-        "curl",
-        "-s",
-        "-H",
-        &format!("Authorization: Bearer {admin}"),
-        "http://httpbin:8000/headers",
-    ]);
+    let out = curl(false, &admin, false);
     assert_eq!(stdout(&out), "Jwt verification fails");
     assert!(stderr(&out).contains("jwksUri https://idp.example.com/keys is not reachable offline"));
     // Bad arguments are one line and exit 1 or 2.

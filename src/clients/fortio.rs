@@ -1986,23 +1986,10 @@ fn labels(run: &LoadRun) -> String {
 
 /// `RunnerOptions.GenID`: `YYYY-MM-DD-HHMMSS_labels` (UTC).
 fn run_id(run: &LoadRun) -> String {
-    let secs = run.start_unix_s.floor() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let c = crate::sim::time::Civil::from_unix(run.start_unix_s.max(0.0).floor() as u64);
     let mut id = format!(
-        "{y}-{m:02}-{d:02}-{:02}{:02}{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
+        "{}-{:02}-{:02}-{:02}{:02}{:02}",
+        c.year, c.month, c.day, c.hour, c.minute, c.second
     );
     let l = labels(run);
     if !l.is_empty() {

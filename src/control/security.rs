@@ -18,12 +18,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::Body;
 use crate::config::diag::{Diagnostic, Severity};
 use crate::config::networking::common::WorkloadMatchSelector;
 use crate::config::security::{
     AuthorizationPolicy, JwtRule, MtlsMode, PeerAuthentication, RequestAuthentication,
 };
+use crate::config::{Body, Object};
 use crate::dataplane::jwt::{Authenticator, Location, Provider, parse_jwks};
 use crate::web::Web;
 
@@ -34,6 +34,35 @@ fn selects(selector: &Option<WorkloadMatchSelector>, labels: &BTreeMap<String, S
     selector
         .as_ref()
         .is_none_or(|s| s.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v)))
+}
+
+/// Whether a policy in `o`'s namespace reaches a sidecar (or gateway) in
+/// `namespace` with `labels`: policies in the root namespace apply
+/// everywhere, others in their own namespace; a selector narrows them to
+/// the pods it matches; `targetRef(s)` bind to gateways and waypoints
+/// instead.
+fn binds_sidecar(
+    o: &Object,
+    selector: &Option<WorkloadMatchSelector>,
+    targeted: bool,
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+) -> bool {
+    (o.namespace() == namespace || o.namespace() == ROOT_NAMESPACE)
+        && !targeted
+        && selects(selector, labels)
+}
+
+fn request_authentications(
+    store: &ConfigStore,
+) -> impl Iterator<Item = (&Object, &RequestAuthentication)> {
+    store
+        .of_kind("RequestAuthentication")
+        .into_iter()
+        .filter_map(|o| match &o.body {
+            Body::RequestAuthentication(p) => Some((o, p)),
+            _ => None,
+        })
 }
 
 /// The AuthorizationPolicies a sidecar in `namespace` with `labels`
@@ -51,10 +80,13 @@ pub fn authorization_for(
             _ => None,
         })
         .filter(|(o, p)| {
-            (o.namespace() == namespace || o.namespace() == ROOT_NAMESPACE)
-                && p.target_ref.is_none()
-                && p.target_refs.is_empty()
-                && selects(&p.selector, labels)
+            binds_sidecar(
+                o,
+                &p.selector,
+                p.target_ref.is_some() || !p.target_refs.is_empty(),
+                namespace,
+                labels,
+            )
         })
         .map(|(o, p)| (format!("{}/{}", o.namespace(), o.name()), p.clone()))
         .collect()
@@ -70,18 +102,15 @@ pub fn authentication_for(
     labels: &BTreeMap<String, String>,
     web: &Web,
 ) -> Authenticator {
-    let mut rules: Vec<&JwtRule> = store
-        .of_kind("RequestAuthentication")
-        .into_iter()
-        .filter_map(|o| match &o.body {
-            Body::RequestAuthentication(p) => Some((o, p)),
-            _ => None,
-        })
-        .filter(|(o, p): &(_, &RequestAuthentication)| {
-            (o.namespace() == namespace || o.namespace() == ROOT_NAMESPACE)
-                && p.target_ref.is_none()
-                && p.target_refs.is_empty()
-                && selects(&p.selector, labels)
+    let mut rules: Vec<&JwtRule> = request_authentications(store)
+        .filter(|(o, p)| {
+            binds_sidecar(
+                o,
+                &p.selector,
+                p.target_ref.is_some() || !p.target_refs.is_empty(),
+                namespace,
+                labels,
+            )
         })
         .flat_map(|(_, p)| &p.jwt_rules)
         .collect();
@@ -128,13 +157,7 @@ fn provider(rule: &JwtRule, web: &Web) -> Provider {
 /// The `jwksUri`s of the configuration that meshsim cannot fetch: istiod
 /// logs these and falls back to a JWKS that verifies nothing.
 pub fn unreachable_jwks(store: &ConfigStore, web: &Web) -> Vec<Diagnostic> {
-    store
-        .of_kind("RequestAuthentication")
-        .into_iter()
-        .filter_map(|o| match &o.body {
-            Body::RequestAuthentication(p) => Some((o, p)),
-            _ => None,
-        })
+    request_authentications(store)
         .flat_map(|(o, p)| {
             p.jwt_rules
                 .iter()

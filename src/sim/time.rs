@@ -9,29 +9,43 @@ use std::ops::{Add, AddAssign, Sub};
 /// sense.
 pub const EPOCH_UNIX_SECS: u64 = 1_767_225_600;
 
-/// A Unix time as (year, month 1–12, day, hour, minute, second, weekday
-/// with Thursday = 0), by Howard Hinnant's `civil_from_days`.
-fn civil(unix: u64) -> (i64, usize, i64, u64, u64, u64, usize) {
-    let days = unix / 86_400;
-    let secs = unix % 86_400;
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (
-        y,
-        m as usize,
-        d,
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60,
-        (days % 7) as usize,
-    )
+/// A Unix time on the proleptic Gregorian calendar, UTC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Civil {
+    pub year: i64,
+    /// 1–12.
+    pub month: usize,
+    pub day: i64,
+    pub hour: u64,
+    pub minute: u64,
+    pub second: u64,
+    /// Thursday = 0 (1970-01-01 was a Thursday).
+    pub weekday: usize,
+}
+
+impl Civil {
+    /// Howard Hinnant's `civil_from_days`.
+    pub fn from_unix(unix: u64) -> Civil {
+        let days = unix / 86_400;
+        let secs = unix % 86_400;
+        let z = days as i64 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        Civil {
+            year: yoe + era * 400 + i64::from(month <= 2),
+            month: month as usize,
+            day,
+            hour: secs / 3600,
+            minute: secs % 3600 / 60,
+            second: secs % 60,
+            weekday: (days % 7) as usize,
+        }
+    }
 }
 
 /// An HTTP `date` header value (IMF-fixdate).
@@ -40,18 +54,26 @@ pub fn http_date(unix: u64) -> String {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let (y, m, d, hh, mm, ss, wd) = civil(unix);
+    let c = Civil::from_unix(unix);
     format!(
-        "{}, {d:02} {} {y} {hh:02}:{mm:02}:{ss:02} GMT",
-        DAYS[wd],
-        MONTHS[m - 1]
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[c.weekday],
+        c.day,
+        MONTHS[c.month - 1],
+        c.year,
+        c.hour,
+        c.minute,
+        c.second
     )
 }
 
 /// RFC 3339 in UTC, as Go's `time.RFC3339` prints it.
 pub fn rfc3339(unix: u64) -> String {
-    let (y, m, d, hh, mm, ss, _) = civil(unix);
-    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+    let c = Civil::from_unix(unix);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        c.year, c.month, c.day, c.hour, c.minute, c.second
+    )
 }
 
 /// An instant on the virtual clock: nanoseconds since the simulation began.
