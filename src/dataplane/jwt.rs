@@ -704,4 +704,44 @@ mod tests {
             r#"Bearer realm="http://httpbin.foo:8000/headers", error="invalid_token""#
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(24))]
+
+            /// Any subject signed by the issuer's key is verified as
+            /// `iss/sub`; changing any one character of the token (but a
+            /// segment's last, whose spare bits base64 ignores) makes it
+            /// fail, never pass as someone else.
+            #[test]
+            fn only_untouched_tokens_verify(
+                sub in "[a-zA-Z0-9@._-]{1,24}",
+                at in any::<prop::sample::Index>(),
+                with in any::<prop::sample::Index>(),
+            ) {
+                let good = token(json!({"iss": ISS, "sub": sub}));
+                let a = authn(&[]);
+                match a.authenticate(&bearer(&good), "/", NOW) {
+                    Outcome::Verified(v) => prop_assert_eq!(v.principal, format!("{ISS}/{sub}")),
+                    other => prop_assert!(false, "{other:?}"),
+                }
+                let bytes = good.as_bytes();
+                let i = at.index(bytes.len());
+                let last_of_segment = i + 1 == bytes.len() || bytes[i + 1] == b'.';
+                prop_assume!(bytes[i] != b'.' && !last_of_segment);
+                let mut forged = bytes.to_vec();
+                let replacement = B64[with.index(B64.len())];
+                prop_assume!(replacement != bytes[i]);
+                forged[i] = replacement;
+                let forged = String::from_utf8(forged).unwrap();
+                let outcome = a.authenticate(&bearer(&forged), "/", NOW);
+                prop_assert!(matches!(outcome, Outcome::Rejected(_)), "{:?}", outcome);
+            }
+        }
+    }
 }
