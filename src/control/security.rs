@@ -65,8 +65,19 @@ fn request_authentications(
         })
 }
 
+/// Whether a policy is annotated `istio.io/dry-run` with a true value (Go's
+/// `strconv.ParseBool`): istiod turns it into shadow rules that only log,
+/// so the proxy does not enforce it (the authz-dry-run task).
+fn dry_run(o: &Object) -> bool {
+    o.meta
+        .annotations
+        .get("istio.io/dry-run")
+        .is_some_and(|v| matches!(v.as_str(), "1" | "t" | "T" | "true" | "TRUE" | "True"))
+}
+
 /// The AuthorizationPolicies a sidecar in `namespace` with `labels`
-/// enforces, named `ns/name`, oldest first.
+/// enforces, named `ns/name`, oldest first; dry-run policies are not
+/// enforced.
 pub fn authorization_for(
     store: &ConfigStore,
     namespace: &str,
@@ -80,13 +91,14 @@ pub fn authorization_for(
             _ => None,
         })
         .filter(|(o, p)| {
-            binds_sidecar(
-                o,
-                &p.selector,
-                p.target_ref.is_some() || !p.target_refs.is_empty(),
-                namespace,
-                labels,
-            )
+            !dry_run(o)
+                && binds_sidecar(
+                    o,
+                    &p.selector,
+                    p.target_ref.is_some() || !p.target_refs.is_empty(),
+                    namespace,
+                    labels,
+                )
         })
         .map(|(o, p)| (format!("{}/{}", o.namespace(), o.name()), p.clone()))
         .collect()
@@ -278,5 +290,10 @@ mod tests {
         };
         assert_eq!(names("foo", "a"), vec!["foo/here", "istio-system/root"]);
         assert_eq!(names("foo", "b"), vec!["istio-system/root"]);
+        // The authz-dry-run task: an annotated policy only logs.
+        let s = store(&format!(
+            "{ap}metadata:\n  name: deny-path-headers\n  namespace: foo\n  annotations: {{\"istio.io/dry-run\": \"true\"}}\nspec:\n  action: DENY\n  rules: [{{to: [{{operation: {{ports: [\"8000\"], paths: [/headers]}}}}]}}]\n"
+        ));
+        assert!(authorization_for(&s, "foo", &labels("a")).is_empty());
     }
 }
