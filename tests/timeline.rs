@@ -87,3 +87,34 @@ fn unknown_targets_are_reported_not_fatal() {
         report.notes
     );
 }
+
+/// `scenarios/istiod-outage.yaml`: istiod scaled to zero at 1 min. The
+/// proxies' certificates (24 h from their start, just before traffic)
+/// carry the traffic for a day; the last hour of the 25 fails the mTLS
+/// handshake (503), and the report says whose certificates ran out.
+#[test]
+fn with_istiod_gone_traffic_stops_when_the_certificates_expire() {
+    let s = scenario::load(Path::new("scenarios/istiod-outage.yaml")).unwrap();
+    let report = simulate(&s).unwrap().unwrap();
+    let outcomes = &report.traffic[0].outcomes;
+    let failed = outcomes.get("503").copied().unwrap_or(0);
+    // One request every 10 s for the last hour, give or take the seconds
+    // of setup before traffic.
+    assert!((355..=365).contains(&failed), "{outcomes:?}");
+    let expired: Vec<&String> = report
+        .notes
+        .iter()
+        .filter(|n| n.contains("workload certificate of") && n.contains("expired"))
+        .collect();
+    assert_eq!(
+        expired.len(),
+        3,
+        "curl, httpbin and the ingress gateway: {:?}",
+        report.notes
+    );
+    assert!(
+        expired
+            .iter()
+            .all(|n| n.starts_with("at 23h59m") || n.starts_with("at 24h0m"))
+    );
+}

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use crate::config::{Body, Object};
 use crate::control::ca::{Ca, WorkloadCert};
 use crate::k8s::{PodId, PodPhase};
-use crate::sim::SimDuration;
 use crate::sim::time::EPOCH_UNIX_SECS;
+use crate::sim::{SimDuration, SimTime};
 
 use super::{Event, World};
 
@@ -98,6 +98,7 @@ impl World {
             return;
         }
         if !self.istiod_serving() {
+            self.note_expiry(pod);
             self.cert_retry_later(pod, incarnation);
             return;
         }
@@ -118,12 +119,32 @@ impl World {
         };
         let renew_in = SimDuration::from_secs(cert.renew_at().saturating_sub(now));
         self.pods[pod.0 as usize].cert_failures = 0;
+        self.pods[pod.0 as usize].expiry_noted = false;
         if self.pods[pod.0 as usize].cert.replace(cert).is_none() {
             self.queue
                 .push_after(SimDuration::ZERO, Event::PodReady(pod, incarnation));
         }
         self.queue
             .push_after(renew_in, Event::CertRequest(pod, incarnation));
+    }
+
+    /// Tells the run's report, once, that `pod`'s certificate ran out.
+    fn note_expiry(&mut self, pod: PodId) {
+        let rt = &self.pods[pod.0 as usize];
+        let Some(cert) = rt.cert.as_ref().filter(|c| self.now_unix() > c.not_after) else {
+            return;
+        };
+        if rt.expiry_noted {
+            return;
+        }
+        let expired = SimTime::ZERO
+            + SimDuration::from_secs((cert.not_after + 1).saturating_sub(EPOCH_UNIX_SECS));
+        let at = expired.since(self.traffic_start);
+        let key = self.cluster.pod(pod).key();
+        self.notes.push(format!(
+            "at {at}: the workload certificate of {key} expired; istiod did not renew it, so mTLS with it fails"
+        ));
+        self.pods[pod.0 as usize].expiry_noted = true;
     }
 
     fn cert_retry_later(&mut self, pod: PodId, incarnation: u32) {

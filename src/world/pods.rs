@@ -47,6 +47,8 @@ pub struct PodRuntime {
     pub cert: Option<WorkloadCert>,
     /// Certificate requests in a row that istiod did not answer.
     pub cert_failures: u32,
+    /// Whether the report was told the certificate expired.
+    pub expiry_noted: bool,
 }
 
 /// Envoy's local reply when the upstream connection broke mid-request.
@@ -82,6 +84,7 @@ impl World {
             security: None,
             cert: None,
             cert_failures: 0,
+            expiry_noted: false,
         };
         debug_assert_eq!(
             self.pods.len(),
