@@ -603,7 +603,8 @@ fn run_curl(world: &mut World, pod: Option<PodId>, args: &[String]) -> Exec {
 /// A URL on the internet that meshsim serves from files (Istio's sample
 /// `demo.jwt`, pages given with `--url`), fetched from the user's machine.
 fn web_page(world: &World, url: &curl::Url) -> Option<curl::Transfer> {
-    let port = if url.port_given {
+    let default_port = if url.scheme == "https" { 443 } else { 80 };
+    let port = if url.port_given && url.port != default_port {
         format!(":{}", url.port)
     } else {
         String::new()

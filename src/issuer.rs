@@ -82,7 +82,10 @@ impl SigningKey {
     /// The JWKS that verifies this key's tokens.
     pub fn jwks(&self) -> Value {
         let mut key = Map::new();
-        key.insert("alg".into(), format!("{:?}", self.algorithm()).into());
+        key.insert(
+            "alg".into(),
+            crate::dataplane::jwt::alg_name(self.algorithm()).into(),
+        );
         key.insert("kid".into(), self.thumbprint().into());
         key.insert("use".into(), "sig".into());
         key.extend(self.public_members());

@@ -142,7 +142,7 @@ fn table(world: &mut World, cert: &WorkloadCert) -> Result<String, String> {
             "default".to_string(),
             "Cert Chain".into(),
             "ACTIVE".into(),
-            valid(cert.not_before, cert.not_after),
+            cert.valid_at(now).to_string(),
             format!("{:x}", cert.serial),
             rfc3339(cert.not_after),
             rfc3339(cert.not_before),

@@ -102,11 +102,42 @@ fn apply(world: &mut World, args: &[String], namespace: Option<&str>) -> Exec {
         .iter()
         .map(|(what, verb)| format!("{what} {verb}\n"))
         .collect();
-    let stderr: String = diagnostics.iter().map(|d| format!("{d}\n")).collect();
+    let jwks = crate::control::security::unreachable_jwks(&world.mesh.store, &world.mesh.web)
+        .into_iter()
+        .filter(|d| d.file == file.as_str());
+    let stderr: String = diagnostics
+        .iter()
+        .cloned()
+        .chain(jwks)
+        .map(|d| format!("{d}\n"))
+        .collect();
     Exec {
         stdout: stdout.into_bytes(),
         stderr: stderr.into_bytes(),
         code: 0,
+    }
+}
+
+/// Whether the cluster or istiod's store has `o` already.
+fn exists(world: &World, o: &crate::config::Object) -> bool {
+    let (ns, name) = (o.namespace(), o.name());
+    let c = &world.cluster;
+    let key = || (ns.to_string(), name.to_string());
+    match o.kind() {
+        "Namespace" => c.namespaces.contains_key(name),
+        "ServiceAccount" => c.service_accounts.contains_key(&key()),
+        "ConfigMap" => c.config_maps.contains_key(&key()),
+        "Secret" => c.secrets.contains_key(&key()),
+        "Service" => c
+            .services
+            .iter()
+            .any(|s| s.namespace == ns && s.name == name),
+        "Pod" => c.live_pods().any(|p| p.namespace == ns && p.name == name),
+        "Deployment" | "DaemonSet" => c
+            .workloads
+            .iter()
+            .any(|w| w.namespace == ns && w.name == name),
+        kind => world.mesh.store.get(kind, ns, name).is_some(),
     }
 }
 

@@ -60,8 +60,9 @@ impl Web {
 
     /// Reads `URL=FILE` (the `--url` flag) into the map.
     pub fn add_file_arg(&mut self, arg: &str) -> Result<(), String> {
+        // The file name is after the last `=`: URLs may have their own.
         let (url, file) = arg
-            .split_once('=')
+            .rsplit_once('=')
             .filter(|(u, f)| !u.is_empty() && !f.is_empty())
             .ok_or_else(|| format!("--url wants URL=FILE, not {arg:?}"))?;
         let body =

@@ -255,7 +255,11 @@ fn issued_tokens_verify_against_a_jwks_served_with_url() {
     assert_eq!(stdout(&curl(true, &user, true)), "403");
     // Without the JWKS, istiod's fake key set refuses every token.
     let out = curl(false, &admin, false);
-    assert_eq!(stdout(&out), "Jwt verification fails");
+    // istiod's fake JWKS has one key, kid "abc": the token's kid finds none.
+    assert_eq!(
+        stdout(&out),
+        "Jwks doesn't have key to match kid or alg from Jwt"
+    );
     assert!(stderr(&out).contains("jwksUri https://idp.example.com/keys is not reachable offline"));
     // Bad arguments are one line and exit 1 or 2.
     let bad = meshsim(&[

@@ -229,8 +229,9 @@ fn step_7_jwt_no_token_403_bad_token_401_valid_token_200() {
 }
 
 /// The course's `jwksUri` names GitHub; meshsim serves Istio's sample
-/// JWKS there. An issuer meshsim cannot reach gets istiod's fake JWKS:
-/// a warning, and every token is refused (requests without one pass).
+/// JWKS there. An issuer meshsim cannot reach gets istiod's fake JWKS (one
+/// key, kid "abc"): a warning, and every token is refused — the demo
+/// token's kid matches no key (requests without a token pass).
 #[test]
 fn an_unreachable_jwks_uri_refuses_every_token() {
     let ra = std::fs::read_to_string("manifests/course/request-authentication-jwt.yaml")
@@ -267,7 +268,10 @@ fn an_unreachable_jwks_uri_refuses_every_token() {
     let r = with_headers(&mut w, &[("Authorization", &bearer)]);
     assert_eq!(
         (r.status, r.body.as_str()),
-        (Some(401), "Jwt verification fails")
+        (
+            Some(401),
+            "Jwks doesn't have key to match kid or alg from Jwt"
+        )
     );
 }
 

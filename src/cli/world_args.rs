@@ -21,10 +21,11 @@ pub struct WorldArgs {
     /// Namespace for objects that name none (like `kubectl apply -n`).
     #[arg(short, long)]
     pub namespace: Option<String>,
-    #[arg(long, default_value_t = 1)]
+    /// The run's seed (a `--scenario` brings its own).
+    #[arg(long, default_value_t = 1, conflicts_with = "scenario")]
     pub seed: u64,
     /// `meshConfig.outboundTrafficPolicy.mode`: ALLOW_ANY or REGISTRY_ONLY.
-    #[arg(long, default_value = "ALLOW_ANY")]
+    #[arg(long, default_value = "ALLOW_ANY", conflicts_with = "scenario")]
     pub outbound_traffic_policy: crate::dataplane::xds::OutboundPolicy,
     /// Serve FILE at URL (repeatable): a RequestAuthentication's `jwksUri`,
     /// a token for `curl`. Istio's sample JWT files are built in.

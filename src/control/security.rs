@@ -132,12 +132,37 @@ pub fn authentication_for(
     }
 }
 
-fn provider(rule: &JwtRule, web: &Web) -> Provider {
-    let jwks = match (&rule.jwks, rule.jwks_uri()) {
-        (Some(inline), _) => Some(inline.as_str()),
-        (None, Some(uri)) => web.get(uri),
-        (None, None) => None,
+/// The keys istiod gives a rule: its inline `jwks`, the set behind its
+/// `jwksUri`, or (with neither) the `jwks_uri` of the issuer's OpenID
+/// discovery document; or why it has none and uses its fake JWKS.
+fn rule_keys(rule: &JwtRule, web: &Web) -> Result<Vec<jsonwebtoken::jwk::Jwk>, String> {
+    let (text, from) = match (&rule.jwks, rule.jwks_uri()) {
+        (Some(inline), _) => (inline.as_str(), "the inline jwks".to_string()),
+        (None, Some(uri)) => (
+            web.get(uri)
+                .ok_or_else(|| format!("jwksUri {uri} is not reachable offline"))?,
+            format!("jwksUri {uri}"),
+        ),
+        (None, None) => {
+            let issuer = rule.issuer.as_deref().unwrap_or("").trim_end_matches('/');
+            let discovery = format!("{issuer}/.well-known/openid-configuration");
+            let uri = web
+                .get(&discovery)
+                .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+                .and_then(|d| d.get("jwks_uri")?.as_str().map(str::to_string))
+                .ok_or_else(|| format!("no jwks or jwksUri, and the issuer's discovery document {discovery} is not reachable offline"))?;
+            (
+                web.get(&uri).ok_or_else(|| {
+                    format!("{discovery} names jwks_uri {uri}, which is not reachable offline")
+                })?,
+                format!("jwks_uri {uri}"),
+            )
+        }
     };
+    parse_jwks(text).map_err(|e| format!("{from} is not a JSON Web Key Set: {e}"))
+}
+
+fn provider(rule: &JwtRule, web: &Web) -> Provider {
     let mut locations: Vec<Location> = rule
         .from_headers
         .iter()
@@ -154,7 +179,7 @@ fn provider(rule: &JwtRule, web: &Web) -> Provider {
     Provider {
         issuer: rule.issuer.clone().filter(|i| !i.is_empty()),
         audiences: rule.audiences.clone(),
-        keys: jwks.and_then(|j| parse_jwks(j).ok()),
+        keys: rule_keys(rule, web).ok(),
         locations,
         forward: rule.forward_original_token.unwrap_or(false),
         payload_header: rule.output_payload_to_header.clone(),
@@ -166,19 +191,19 @@ fn provider(rule: &JwtRule, web: &Web) -> Provider {
     }
 }
 
-/// The `jwksUri`s of the configuration that meshsim cannot fetch: istiod
-/// logs these and falls back to a JWKS that verifies nothing.
+/// The `jwtRules` whose keys istiod cannot get (an unreachable or
+/// unreadable JWKS): it logs them and configures its fake JWKS, which
+/// refuses every token.
 pub fn unreachable_jwks(store: &ConfigStore, web: &Web) -> Vec<Diagnostic> {
     request_authentications(store)
         .flat_map(|(o, p)| {
             p.jwt_rules
                 .iter()
-                .filter(|r| r.jwks.is_none())
-                .filter_map(|r| r.jwks_uri().filter(|u| web.get(u).is_none()))
-                .map(move |uri| {
+                .filter_map(|r| rule_keys(r, web).err())
+                .map(move |why| {
                     o.diagnostic(
                         Severity::Warning,
-                        format!("jwksUri {uri} is not reachable offline: tokens are refused (\"Jwt verification fails\") as with istiod's fake JWKS; serve the keys with --url {uri}=FILE or a scenario's urls"),
+                        format!("{why}: tokens are refused, as with istiod's fake JWKS; serve the keys with --url URL=FILE or a scenario's urls"),
                     )
                 })
         })

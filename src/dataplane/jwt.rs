@@ -21,11 +21,14 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, DecodingKey};
 #[cfg(test)]
 use serde_json::json;
 use serde_json::{Map, Value};
+
+/// The `kid` of istiod's fake JWKS (`jwks_resolver.go`).
+const FAKE_KID: &str = "abc";
 
 /// Envoy's default allowance for clocks that disagree (`clock_skew_seconds`).
 const CLOCK_SKEW_SECS: u64 = 60;
@@ -96,8 +99,9 @@ fn token_after_prefix<'v>(value: &'v str, prefix: &str) -> Option<&'v str> {
 pub struct Provider {
     pub issuer: Option<String>,
     pub audiences: Vec<String>,
-    /// The JWKS; `None` when istiod could not fetch it and configured its
-    /// fake JWKS (one key with no `kid`), which verifies no token.
+    /// The JWKS; `None` when istiod could not get it and configured its
+    /// fake JWKS (`CreateFakeJwks`: one RSA key, `kid` "abc"), which
+    /// verifies no token.
     pub keys: Option<Vec<Jwk>>,
     pub locations: Vec<Location>,
     /// Keep the token in the request sent on (`forwardOriginalToken`).
@@ -118,6 +122,8 @@ pub enum Failure {
     HeaderNotImplementedAlg,
     PayloadBadBase64,
     PayloadBadJson,
+    /// A header or payload field of the wrong type; Envoy's message.
+    BadField(&'static str),
     SignatureBadBase64,
     UnknownIssuer,
     Expired,
@@ -150,6 +156,7 @@ impl Failure {
             Failure::HeaderNotImplementedAlg => "Jwt header [alg] is not supported",
             Failure::PayloadBadBase64 => "Jwt payload is an invalid Base64url encoded",
             Failure::PayloadBadJson => "Jwt payload is an invalid JSON",
+            Failure::BadField(message) => message,
             Failure::SignatureBadBase64 => "Jwt signature is an invalid Base64url encoded",
             Failure::UnknownIssuer => "Jwt issuer is not configured",
             Failure::Expired => "Jwt is expired",
@@ -242,7 +249,11 @@ impl Authenticator {
             return Outcome::Rejected(Failure::AudienceNotAllowed);
         }
         let Some(keys) = &provider.keys else {
-            return Outcome::Rejected(Failure::VerificationFail);
+            // The fake key's `kid` is "abc": other kids find no key.
+            return Outcome::Rejected(match parsed.kid.as_deref() {
+                Some(kid) if kid != FAKE_KID => Failure::KidAlgMismatch,
+                _ => Failure::VerificationFail,
+            });
         };
         if let Err(f) = verify_signature(&parsed, keys) {
             return Outcome::Rejected(f);
@@ -272,18 +283,28 @@ impl Authenticator {
             headers.push((h.to_ascii_lowercase(), verified.payload_b64.clone()));
         }
         for (header, claim) in &p.claim_headers {
-            if let Some(value) = claim_path(&verified.claims, &[claim.as_str()])
-                .first()
-                .map(ToString::to_string)
-            {
+            // Strings as they are; numbers and booleans as their JSON text.
+            let value = match verified.claims.get(claim.as_str()) {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(v @ (Value::Number(_) | Value::Bool(_))) => Some(v.to_string()),
+                _ => None,
+            };
+            if let Some(value) = value {
                 headers.push((header.to_ascii_lowercase(), value));
             }
         }
     }
 }
 
+/// Envoy's limit on a token's length (`jwt.cc`).
+const MAX_TOKEN_LEN: usize = 8096;
+
 fn parse(token: &str) -> Result<Parsed<'_>, Failure> {
-    // Envoy splits on dots skipping empty parts.
+    // `parseFromString`: exactly two dots and a bounded length, then the
+    // three parts.
+    if token.len() >= MAX_TOKEN_LEN || token.matches('.').count() != 2 {
+        return Err(Failure::BadFormat);
+    }
     let parts: Vec<&str> = token.split('.').filter(|p| !p.is_empty()).collect();
     let &[h, p, s] = parts.as_slice() else {
         return Err(Failure::BadFormat);
@@ -295,21 +316,57 @@ fn parse(token: &str) -> Result<Parsed<'_>, Failure> {
         .and_then(Value::as_str)
         .ok_or(Failure::HeaderBadAlg)?;
     let alg: Algorithm = alg.parse().map_err(|_| Failure::HeaderNotImplementedAlg)?;
+    let kid = match header.get("kid") {
+        None => None,
+        Some(Value::String(k)) => Some(k.clone()),
+        Some(_) => return Err(Failure::BadField("Jwt header [kid] field is not a string")),
+    };
     let claims = decode_json(p, Failure::PayloadBadBase64, Failure::PayloadBadJson)?;
+    check_claim_types(&claims)?;
     if URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).is_err() {
         return Err(Failure::SignatureBadBase64);
     }
     Ok(Parsed {
         alg,
-        kid: header
-            .get("kid")
-            .and_then(Value::as_str)
-            .map(str::to_string),
+        kid,
         claims,
         signed: format!("{h}.{p}"),
         signature: s,
         payload_b64: p,
     })
+}
+
+/// The registered claims' types, as Envoy's parser checks them.
+fn check_claim_types(claims: &Map<String, Value>) -> Result<(), Failure> {
+    for (key, message) in [
+        ("iss", "Jwt payload [iss] field is not a string"),
+        ("sub", "Jwt payload [sub] field is not a string"),
+        ("jti", "Jwt payload [jti] field is not a string"),
+    ] {
+        if claims.get(key).is_some_and(|v| !v.is_string()) {
+            return Err(Failure::BadField(message));
+        }
+    }
+    for (key, message) in [
+        ("iat", "Jwt payload [iat] field is not an integer"),
+        ("nbf", "Jwt payload [nbf] field is not an integer"),
+        ("exp", "Jwt payload [exp] field is not an integer"),
+    ] {
+        if claims.get(key).is_some_and(|v| v.as_u64().is_none()) {
+            return Err(Failure::BadField(message));
+        }
+    }
+    let aud_ok = match claims.get("aud") {
+        None | Some(Value::String(_)) => true,
+        Some(Value::Array(items)) => items.iter().all(Value::is_string),
+        Some(_) => false,
+    };
+    if !aud_ok {
+        return Err(Failure::BadField(
+            "Jwt payload [aud] field is not a string or string list",
+        ));
+    }
+    Ok(())
 }
 
 fn decode_json(
@@ -323,12 +380,14 @@ fn decode_json(
     serde_json::from_slice(&bytes).map_err(|_| bad_json)
 }
 
+/// `verifyTimeConstraint`: `nbf` then `exp` (0 means none), each with the
+/// clock skew.
 fn check_times(claims: &Map<String, Value>, now: u64) -> Result<(), Failure> {
-    let at = |k: &str| claims.get(k).and_then(Value::as_u64);
-    if at("nbf").is_some_and(|nbf| now + CLOCK_SKEW_SECS < nbf) {
+    let at = |k: &str| claims.get(k).and_then(Value::as_u64).filter(|t| *t != 0);
+    if at("nbf").is_some_and(|nbf| now.saturating_add(CLOCK_SKEW_SECS) < nbf) {
         return Err(Failure::NotYetValid);
     }
-    if at("exp").is_some_and(|exp| exp + CLOCK_SKEW_SECS < now) {
+    if at("exp").is_some_and(|exp| exp.saturating_add(CLOCK_SKEW_SECS) < now) {
         return Err(Failure::Expired);
     }
     Ok(())
@@ -362,7 +421,7 @@ fn verify_signature(parsed: &Parsed<'_>, keys: &[Jwk]) -> Result<(), Failure> {
         if jwk
             .common
             .key_algorithm
-            .is_some_and(|a| a.to_string() != format!("{:?}", parsed.alg))
+            .is_some_and(|a| a.to_string() != alg_name(parsed.alg))
         {
             continue;
         }
@@ -389,6 +448,27 @@ fn verify_signature(parsed: &Parsed<'_>, keys: &[Jwk]) -> Result<(), Failure> {
     } else {
         Failure::KidAlgMismatch
     })
+}
+
+/// The JWA name of an algorithm (`RS256`, …).
+pub fn alg_name(alg: Algorithm) -> &'static str {
+    match alg {
+        Algorithm::HS256 => "HS256",
+        Algorithm::HS384 => "HS384",
+        Algorithm::HS512 => "HS512",
+        Algorithm::ES256 => "ES256",
+        Algorithm::ES384 => "ES384",
+        Algorithm::RS256 => "RS256",
+        Algorithm::RS384 => "RS384",
+        Algorithm::RS512 => "RS512",
+        Algorithm::PS256 => "PS256",
+        Algorithm::PS384 => "PS384",
+        Algorithm::PS512 => "PS512",
+        Algorithm::EdDSA => "EdDSA",
+        // The enum is non-exhaustive; a newer variant has no name here, so
+        // no key that names its algorithm matches it.
+        _ => "",
+    }
 }
 
 /// Whether a key's type can check an algorithm (an RSA key for RS256, an
@@ -421,20 +501,28 @@ fn key_fits(jwk: &Jwk, alg: Algorithm) -> bool {
 }
 
 /// Parses a JSON Web Key Set as istiod receives it (inline `jwks`, or the
-/// body behind `jwksUri`).
+/// body behind `jwksUri`). Keys that do not parse are skipped, as Envoy
+/// skips keys it cannot use; a body without a `keys` list is an error.
 pub fn parse_jwks(text: &str) -> Result<Vec<Jwk>, String> {
-    serde_json::from_str::<JwkSet>(text)
-        .map(|set| set.keys)
-        .map_err(|e| e.to_string())
+    let set: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let keys = set
+        .get("keys")
+        .and_then(Value::as_array)
+        .ok_or("no \"keys\" list")?;
+    Ok(keys
+        .iter()
+        .filter_map(|k| serde_json::from_value::<Jwk>(k.clone()).ok())
+        .collect())
 }
 
 /// Claims whose string values Envoy splits on spaces before matching
 /// (`normalize_payload_in_metadata.space_delimited_claims`, set by istiod).
 const SPACE_DELIMITED: [&str; 2] = ["scope", "permission"];
 
-/// The string values at a claim path (`["groups"]`, `["nested", "key"]`):
-/// a string, each string in a list, or the words of a space-delimited
-/// claim; numbers and booleans as their JSON text.
+/// The string values at a claim path (`["groups"]`, `["nested", "key"]`)
+/// that AuthorizationPolicy conditions match: a string, each string in a
+/// list, or the words of a space-delimited claim (Envoy's string matchers
+/// never match numbers or booleans).
 pub fn claim_path(claims: &Map<String, Value>, path: &[&str]) -> Vec<String> {
     let mut value = None;
     let mut map = claims;
@@ -461,13 +549,12 @@ pub fn claim_path(claims: &Map<String, Value>, path: &[&str]) -> Vec<String> {
                 _ => None,
             })
             .collect(),
-        Some(v @ (Value::Number(_) | Value::Bool(_))) => vec![v.to_string()],
         _ => Vec::new(),
     }
 }
 
 /// Envoy's `www-authenticate` header on a rejection: the realm is the
-/// request's URL (cut to 256 characters).
+/// request's URL, its path cut to 256 characters (`buildOriginalUri`).
 pub fn www_authenticate(scheme: &str, host: &str, path: &str) -> String {
     let realm: String = format!("{scheme}://{host}{path}")
         .chars()
@@ -548,6 +635,7 @@ mod tests {
     /// in their order.
     #[test_case("deadbeef", Failure::BadFormat; "not three parts")]
     #[test_case("x.y.", Failure::BadFormat; "empty signature")]
+    #[test_case("eyJhbGciOiJSUzI1NiJ9..e30.e30", Failure::BadFormat; "three dots")]
     #[test_case("a.b.c", Failure::HeaderBadBase64; "header not base64")]
     #[test_case("YQ.YQ.YQ", Failure::HeaderBadJson; "header not json")]
     #[test_case("e30.e30.e30", Failure::HeaderBadAlg; "no alg")]
@@ -587,6 +675,31 @@ mod tests {
             check(json!({"iss": ISS, "sub": "x", "aud": "other"})),
             Some(Failure::AudienceNotAllowed)
         );
+        // `exp: 0` is no expiry; the far future does not overflow.
+        assert_eq!(
+            check(json!({"iss": ISS, "sub": "x", "aud": "bookinfo", "exp": 0})),
+            None
+        );
+        assert_eq!(
+            check(json!({"iss": ISS, "sub": "x", "aud": "bookinfo", "exp": u64::MAX, "nbf": 1})),
+            None
+        );
+        assert_eq!(
+            check(json!({"iss": ISS, "sub": "x", "aud": "bookinfo", "exp": 1.7e9})),
+            Some(Failure::BadField(
+                "Jwt payload [exp] field is not an integer"
+            ))
+        );
+        assert_eq!(
+            check(json!({"iss": ISS, "sub": 7, "aud": "bookinfo"})),
+            Some(Failure::BadField("Jwt payload [sub] field is not a string"))
+        );
+        assert_eq!(
+            check(json!({"iss": ISS, "sub": "x", "aud": [1]})),
+            Some(Failure::BadField(
+                "Jwt payload [aud] field is not a string or string list"
+            ))
+        );
         assert_eq!(Failure::AudienceNotAllowed.status(), 403);
         assert_eq!(
             check(json!({"iss": ISS, "sub": "x", "aud": ["other", "https://bookinfo/"]})),
@@ -615,7 +728,9 @@ mod tests {
             a.authenticate(&bearer(&other_kid), "/", NOW),
             Outcome::Rejected(Failure::KidAlgMismatch)
         );
-        // istiod's fake JWKS when the URI could not be fetched.
+        // istiod's fake JWKS when the URI could not be fetched: one key
+        // with kid "abc", so a token with another kid finds no key, one
+        // without a kid fails verification.
         let mut fake = rule(&[]);
         fake.keys = None;
         let fake = Authenticator {
@@ -623,6 +738,15 @@ mod tests {
         };
         assert_eq!(
             fake.authenticate(&bearer(DEMO.trim()), "/", NOW),
+            Outcome::Rejected(Failure::KidAlgMismatch)
+        );
+        let no_kid = format!(
+            "{}.{}",
+            b64(br#"{"alg":"RS256"}"#),
+            good.split_once('.').unwrap().1
+        );
+        assert_eq!(
+            fake.authenticate(&bearer(&no_kid), "/", NOW),
             Outcome::Rejected(Failure::VerificationFail)
         );
     }
@@ -693,7 +817,10 @@ mod tests {
         assert_eq!(claim_path(&c, &["groups"]), ["group1", "group2"]);
         assert_eq!(claim_path(&c, &["scope"]), ["read", "write"]);
         assert_eq!(claim_path(&c, &["nested", "key"]), ["value"]);
-        assert_eq!(claim_path(&c, &["admin"]), ["true"]);
+        assert!(
+            claim_path(&c, &["admin"]).is_empty(),
+            "booleans never match"
+        );
         assert!(claim_path(&c, &["nested", "none"]).is_empty());
     }
 

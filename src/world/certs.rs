@@ -24,7 +24,7 @@ use super::{Event, World};
 /// answer: doubling from a second up to five minutes, as the agent's CSR
 /// client backs off.
 fn retry_after(failures: u32) -> SimDuration {
-    SimDuration::from_secs(1u64 << failures.min(8)).min(SimDuration::from_secs(300))
+    SimDuration::from_secs(1u64 << failures.min(9)).min(SimDuration::from_secs(300))
 }
 
 /// Where istiod runs.
@@ -112,7 +112,10 @@ impl World {
             }
             Err(e) => {
                 // A broken cacerts: istiod cannot sign; the proxy retries.
-                self.notes.push(e);
+                // Said once, not at every retry.
+                if !self.notes.contains(&e) {
+                    self.notes.push(e);
+                }
                 self.cert_retry_later(pod, incarnation);
                 return;
             }
@@ -166,9 +169,9 @@ impl World {
         let now = self.now_unix();
         match &self.pods[pod.0 as usize].cert {
             None => Err("no workload certificate yet (istiod has not signed one)"),
+            Some(c) if c.valid_at(now) => Ok(c),
             Some(c) if now > c.not_after => Err("its workload certificate has expired"),
-            Some(c) if now < c.not_before => Err("its workload certificate is not valid yet"),
-            Some(c) => Ok(c),
+            Some(_) => Err("its workload certificate is not valid yet"),
         }
     }
 }

@@ -858,7 +858,7 @@ impl World {
                 }
             },
         };
-        if !self.request_admitted(id, gateway, port, false, Enforcer::Gateway) {
+        if !self.request_admitted(id, gateway, port, false, Enforcer::Gateway, scheme) {
             return;
         }
         // The JWT filter may have rewritten the request's headers.

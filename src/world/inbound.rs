@@ -76,7 +76,7 @@ impl World {
         if mtls && !self.handshake(id, pod) {
             return false;
         }
-        self.request_admitted(id, pod, port, mtls, Enforcer::Sidecar)
+        self.request_admitted(id, pod, port, mtls, Enforcer::Sidecar, "http")
     }
 
     /// The mTLS handshake between call `id`'s client proxy and `pod`'s:
@@ -85,12 +85,14 @@ impl World {
     /// with BoringSSL's reason: the server alerts an expired client
     /// certificate, the client refuses an expired server certificate.
     fn handshake(&mut self, id: CallId, pod: PodId) -> bool {
+        // TLS 1.3: the client checks the server's certificate before it
+        // sends its own.
         let client = self.calls.get(id).src_pod;
-        let failure = match client.map(|c| self.valid_cert(c)) {
-            Some(Err(why)) => Some(("client", why, TLS_CLIENT_CERT_EXPIRED)),
-            _ => match self.valid_cert(pod) {
-                Err(why) => Some(("server", why, TLS_VERIFY_FAILED)),
-                Ok(_) => None,
+        let failure = match self.valid_cert(pod) {
+            Err(why) => Some(("server", why, TLS_VERIFY_FAILED)),
+            Ok(_) => match client.map(|c| self.valid_cert(c)) {
+                Some(Err(why)) => Some(("client", why, TLS_CLIENT_CERT_EXPIRED)),
+                _ => None,
             },
         };
         let Some((side, why, body)) = failure else {
@@ -105,7 +107,8 @@ impl World {
 
     /// The JWT and authorization filters of `pod`'s proxy (a sidecar or a
     /// gateway) for call `id`; `mtls` when the peer authenticated with its
-    /// workload certificate.
+    /// workload certificate; `scheme` as the client sees the URL (`https`
+    /// on a gateway's TLS server), for the JWT challenge.
     pub(super) fn request_admitted(
         &mut self,
         id: CallId,
@@ -113,6 +116,7 @@ impl World {
         port: u16,
         mtls: bool,
         enforcer: Enforcer,
+        scheme: &str,
     ) -> bool {
         self.refresh_security(pod);
         let security = self.pods[pod.0 as usize]
@@ -143,7 +147,7 @@ impl World {
                 }
                 Outcome::Rejected(failure) => {
                     let challenge =
-                        jwt::www_authenticate("http", &request.authority, &request.path);
+                        jwt::www_authenticate(scheme, &request.authority, &request.path);
                     self.note(id, || {
                         format!("the request's JWT is refused: {}", failure.message())
                     });
