@@ -69,22 +69,19 @@ fn apply(world: &mut World, args: &[String], namespace: Option<&str>) -> Exec {
         }
     };
     let loaded = crate::config::load_paths(&[file.into()], namespace);
-    // kubectl says `created` for a new object; meshsim knows which Istio
-    // configuration exists, and says `configured` for the rest.
+    // kubectl says `created` for a new object, `configured` for one it
+    // changed.
     let verbs: Vec<(String, &str)> = loaded
         .objects
         .iter()
         .map(|o| {
-            let new = !o.info.group.is_empty()
-                && o.info.group != "apps"
-                && world
-                    .mesh
-                    .store
-                    .get(o.kind(), o.namespace(), o.name())
-                    .is_none();
             (
                 format!("{}/{}", resource(o.info), o.name()),
-                if new { "created" } else { "configured" },
+                if exists(world, o) {
+                    "configured"
+                } else {
+                    "created"
+                },
             )
         })
         .collect();
