@@ -152,13 +152,40 @@ fn run_program(world: &mut World, place: Place<'_>, words: &[String]) -> Exec {
     }
 }
 
-/// `grep [-v] [-i] [-E|-F] PATTERN`, `head [-n] N`, `wc -l` over `input`.
+/// GNU grep's basic regular expressions in the extended syntax: `\|`,
+/// `\(`, `\)`, `\{`, `\}`, `\+` and `\?` are the operators, the bare
+/// characters literal.
+fn basic_to_extended(pattern: &str) -> String {
+    let mut out = String::new();
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(op @ ('|' | '(' | ')' | '{' | '}' | '+' | '?')) => out.push(op),
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push_str("\\\\"),
+            },
+            '|' | '(' | ')' | '{' | '}' | '+' | '?' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `grep [-v] [-i] [-o] [-c] [-E|-F] PATTERN`, `head [-n] N`, `wc -l` over `input`.
 fn run_filter(words: &[String], input: &[u8]) -> Result<(Vec<u8>, i32), String> {
     let text = String::from_utf8_lossy(input);
     let lines = text.lines();
     match words.first().map(String::as_str) {
         Some("grep") => {
             let (mut invert, mut fold, mut only, mut fixed) = (false, false, false, false);
+            let (mut extended, mut count) = (false, false);
             let mut pattern = None;
             for w in &words[1..] {
                 match w.strip_prefix('-').filter(|f| !f.is_empty()) {
@@ -168,8 +195,9 @@ fn run_filter(words: &[String], input: &[u8]) -> Result<(Vec<u8>, i32), String> 
                                 'v' => invert = true,
                                 'i' => fold = true,
                                 'o' => only = true,
+                                'c' => count = true,
                                 'F' => fixed = true,
-                                'E' => {}
+                                'E' => extended = true,
                                 other => return Err(format!("grep: invalid option -- '{other}'")),
                             }
                         }
@@ -178,17 +206,19 @@ fn run_filter(words: &[String], input: &[u8]) -> Result<(Vec<u8>, i32), String> 
                     _ => return Err(format!("grep: {w}: No such file or directory")),
                 }
             }
-            let pattern = pattern.ok_or("usage: grep [-v] [-i] [-o] [-E|-F] PATTERN")?;
+            let pattern = pattern.ok_or("usage: grep [-v] [-i] [-o] [-c] [-E|-F] PATTERN")?;
             let source = if fixed {
                 regex::escape(&pattern)
-            } else {
+            } else if extended {
                 pattern.clone()
+            } else {
+                basic_to_extended(&pattern)
             };
             let re = regex::RegexBuilder::new(&source)
                 .case_insensitive(fold)
                 .build()
                 .map_err(|e| format!("grep: invalid pattern {pattern:?}: {e}"))?;
-            let kept: Vec<&str> = if only && !invert {
+            let kept: Vec<&str> = if only && !invert && !count {
                 lines
                     .flat_map(|l| re.find_iter(l).map(|m| m.as_str()))
                     .filter(|m| !m.is_empty())
@@ -197,6 +227,9 @@ fn run_filter(words: &[String], input: &[u8]) -> Result<(Vec<u8>, i32), String> 
                 lines.filter(|l| re.is_match(l) != invert).collect()
             };
             let code = i32::from(kept.is_empty());
+            if count {
+                return Ok((format!("{}\n", kept.len()).into_bytes(), code));
+            }
             Ok((joined(&kept), code))
         }
         Some("head") => {
@@ -672,6 +705,23 @@ mod tests {
         assert_eq!(
             run_filter(&w("grep -F ."), b"a.b\nab\n").unwrap(),
             (b"a.b\n".to_vec(), 0)
+        );
+        assert_eq!(
+            run_filter(&w("grep -c pending"), input).unwrap(),
+            (b"2\n".to_vec(), 0)
+        );
+        // Basic regular expressions, as GNU grep reads them without -E.
+        assert_eq!(
+            run_filter(&w(r"grep -o a\|c"), b"abc\n").unwrap(),
+            (b"a\nc\n".to_vec(), 0)
+        );
+        assert_eq!(
+            run_filter(&w("grep a|c"), b"a|c\nac\n").unwrap(),
+            (b"a|c\n".to_vec(), 0)
+        );
+        assert_eq!(
+            run_filter(&w("grep -E a|c"), b"a|c\nbd\n").unwrap(),
+            (b"a|c\n".to_vec(), 0)
         );
         assert_eq!(
             run_filter(&w("wc -l"), input).unwrap(),
