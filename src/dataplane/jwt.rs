@@ -393,15 +393,13 @@ fn check_times(claims: &Map<String, Value>, now: u64) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `aud` (a string or a list) names one of the allowed audiences; Envoy
-/// ignores the scheme and a trailing slash when comparing.
+/// `aud` (a string or a list) names one of the allowed audiences.
 fn audiences_allowed(claims: &Map<String, Value>, allowed: &[String]) -> bool {
+    // Envoy's `sanitizeAudience`: drop a scheme (`…://`) and one
+    // trailing slash.
     let norm = |a: &str| {
-        let a = a
-            .strip_prefix("https://")
-            .or_else(|| a.strip_prefix("http://"))
-            .unwrap_or(a);
-        a.trim_end_matches('/').to_string()
+        let a = a.split_once("://").map_or(a, |(_, rest)| rest);
+        a.strip_suffix('/').unwrap_or(a).to_string()
     };
     let allowed: Vec<String> = allowed.iter().map(|a| norm(a)).collect();
     claim_path(claims, &["aud"])
@@ -409,7 +407,10 @@ fn audiences_allowed(claims: &Map<String, Value>, allowed: &[String]) -> bool {
         .any(|a| allowed.contains(&norm(a)))
 }
 
-/// Tries every key that fits the token's `kid` and `alg`.
+/// Tries every key that fits the token's `kid` and `alg`. As in Envoy's
+/// `verify.cc`, a key whose `kid` and `alg` match counts as found even when
+/// its type cannot check the algorithm: the token then fails verification
+/// rather than finding no key.
 fn verify_signature(parsed: &Parsed<'_>, keys: &[Jwk]) -> Result<(), Failure> {
     let mut tried = false;
     for jwk in keys {
@@ -425,13 +426,13 @@ fn verify_signature(parsed: &Parsed<'_>, keys: &[Jwk]) -> Result<(), Failure> {
         {
             continue;
         }
+        tried = true;
         let Ok(key) = DecodingKey::from_jwk(jwk) else {
             continue;
         };
         if !key_fits(jwk, parsed.alg) {
             continue;
         }
-        tried = true;
         if jsonwebtoken::crypto::verify(
             parsed.signature,
             parsed.signed.as_bytes(),
