@@ -323,6 +323,11 @@ impl World {
         }
     }
 
+    /// The Unix time now on the simulation's calendar.
+    pub fn now_unix(&self) -> u64 {
+        crate::sim::time::EPOCH_UNIX_SECS + self.queue.now().as_nanos() / 1_000_000_000
+    }
+
     /// Interns a request so calls carry a small id.
     pub fn intern(&mut self, req: Request) -> ReqId {
         ReqId(self.requests.intern(Arc::new(req)))

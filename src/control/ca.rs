@@ -29,9 +29,7 @@ use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyIdMethod, KeyUsagePurpose, PublicKeyData, SanType, SerialNumber, SignatureAlgorithm,
 };
-use rsa::pkcs1::DecodeRsaPrivateKey as _;
 use rsa::pkcs1::EncodeRsaPublicKey as _;
-use rsa::pkcs8::DecodePrivateKey as _;
 use rsa::signature::{SignatureEncoding as _, Signer as _};
 use sha2::{Digest as _, Sha256};
 
@@ -126,7 +124,7 @@ impl Ca {
                 .ok_or_else(|| format!("cacerts has no {name}"))
         };
         let ca_cert = file("ca-cert.pem")?;
-        let ca_key = Key::from_pem(file("ca-key.pem")?)?;
+        let ca_key = Key::from_pem(file("ca-key.pem")?).map_err(|e| format!("ca-key.pem: {e}"))?;
         let root = file("root-cert.pem")?.clone();
         let chain = files.get("cert-chain.pem").cloned().unwrap_or_default();
         let ca_params = issuer_params(ca_cert)?;
@@ -358,24 +356,17 @@ impl Key {
     }
 
     fn from_pem(pem: &str) -> Result<Key, String> {
-        if let Ok(k) = rsa::RsaPrivateKey::from_pkcs1_pem(pem) {
-            return Ok(Key::from_rsa(k));
-        }
-        if let Ok(k) = rsa::RsaPrivateKey::from_pkcs8_pem(pem) {
-            return Ok(Key::from_rsa(k));
-        }
-        let secret = p256::SecretKey::from_sec1_pem(pem)
-            .or_else(|_| p256::SecretKey::from_pkcs8_pem(pem))
-            .map_err(|_| "ca-key.pem is neither an RSA nor a P-256 private key".to_string())?;
-        let public_der = p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(
-            &secret.public_key(),
-            false,
-        )
-        .as_bytes()
-        .to_vec();
-        Ok(Key::P256 {
-            signer: p256::ecdsa::SigningKey::from(secret),
-            public_der,
+        Ok(match crate::issuer::SigningKey::from_pem(pem)? {
+            crate::issuer::SigningKey::Rsa(k) => Key::from_rsa(*k),
+            crate::issuer::SigningKey::P256(secret) => Key::P256 {
+                public_der: p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(
+                    &secret.public_key(),
+                    false,
+                )
+                .as_bytes()
+                .to_vec(),
+                signer: p256::ecdsa::SigningKey::from(secret),
+            },
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Which security policies istiod gives a workload's proxy: the
-//! AuthorizationPolicies that select it, and the mTLS mode its inbound
-//! ports enforce from the PeerAuthentications.
+//! AuthorizationPolicies that select it, the JWT providers of the
+//! RequestAuthentications that select it (same scoping), and the mTLS mode
+//! its inbound ports enforce from the PeerAuthentications.
 //!
 //! - AuthorizationPolicy (`pilot/pkg/model/authorization.go`): one in the
 //!   root namespace (`istio-system`) applies mesh-wide, or to the workloads

@@ -40,20 +40,20 @@ pub struct Authority {
 }
 
 impl World {
-    /// The Unix time now on the simulation's calendar.
-    pub fn now_unix(&self) -> u64 {
-        EPOCH_UNIX_SECS + self.queue.now().as_nanos() / 1_000_000_000
-    }
-
     /// Whether some istiod replica serves (signs certificates, pushes
     /// configuration).
     pub fn istiod_serving(&self) -> bool {
-        self.cluster.pods.iter().any(|p| {
-            p.namespace == ISTIOD_NAMESPACE
-                && p.labels.get("app").map(String::as_str) == Some("istiod")
-                && p.phase == PodPhase::Running
-                && p.ready
-        })
+        self.cluster
+            .workloads
+            .iter()
+            .filter(|w| !w.deleted && w.namespace == ISTIOD_NAMESPACE)
+            .flat_map(|w| &w.pods)
+            .map(|&p| self.cluster.pod(p))
+            .any(|p| {
+                p.labels.get("app").map(String::as_str) == Some("istiod")
+                    && p.phase == PodPhase::Running
+                    && p.ready
+            })
     }
 
     /// istiod's CA as the cluster now configures it.

@@ -170,12 +170,15 @@ impl World {
             return true;
         }
         let call = self.calls.get(id);
-        let principal = call.src_pod.filter(|_| mtls).map(|p| {
-            let p = self.cluster.pod(p);
-            format!("cluster.local/ns/{}/sa/{}", p.namespace, p.service_account)
-        });
+        // The peer's principal is its certificate's SPIFFE ID (the
+        // handshake checked it), without the scheme.
+        let principal = call
+            .src_pod
+            .filter(|_| mtls)
+            .and_then(|p| self.pods[p.0 as usize].cert.as_ref())
+            .map(|c| c.spiffe.strip_prefix("spiffe://").unwrap_or(&c.spiffe));
         let attrs = Attributes {
-            principal: principal.as_deref(),
+            principal,
             request_principal: verified.as_ref().map(|v| v.principal.as_str()),
             claims: verified.as_ref().map(|v| &v.claims),
             source_ip: call.src_pod.map(|p| self.cluster.pod(p).ip),
