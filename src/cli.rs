@@ -25,6 +25,7 @@ pub mod exec;
 pub mod jwt;
 pub mod route;
 pub mod run;
+pub mod up;
 pub mod validate;
 pub mod world_args;
 
@@ -64,6 +65,20 @@ enum Command {
     Exec(exec::Args),
     /// Issue JWTs and print JWKS for RequestAuthentication labs.
     Jwt(jwt::Args),
+    /// Start a cluster the real kubectl can drive (an API server on loopback).
+    Up(up::UpArgs),
+    /// Stop a cluster started with `meshsim up`.
+    Down(up::NameArgs),
+    /// Say whether a cluster runs, where, and at what virtual time.
+    Status(up::NameArgs),
+    /// Print the shell lines that point kubectl and istioctl at a cluster:
+    /// eval "$(meshsim shell-env)".
+    ShellEnv(up::NameArgs),
+    /// meshsim's istioctl, run against the cluster KUBECONFIG names.
+    Istioctl(up::IstioctlArgs),
+    /// Internal: write a bundled web page for the kubectl shell function.
+    #[command(hide = true)]
+    WebFile(up::WebFileArgs),
 }
 
 /// Parses the command line and runs the command; returns the exit code.
@@ -80,6 +95,12 @@ pub fn main() -> i32 {
         Command::Route(args) => route::run(args),
         Command::Exec(args) => exec::run(args),
         Command::Jwt(args) => jwt::run(args),
+        Command::Up(args) => up::up(args),
+        Command::Down(args) => up::down(args),
+        Command::Status(args) => up::status(args),
+        Command::ShellEnv(args) => up::shell_env(args),
+        Command::Istioctl(args) => up::istioctl(args),
+        Command::WebFile(args) => up::web_file(args),
     };
     match result {
         Ok(code) => code,

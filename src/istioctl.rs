@@ -7,6 +7,9 @@
 //!   columns, or the `dynamicActiveSecrets` JSON whose `inlineBytes` are
 //!   the real PEM certificates (base64), which `openssl x509` reads.
 
+pub mod install;
+pub mod remote;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};

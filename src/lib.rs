@@ -2,6 +2,7 @@
 //! simulated deterministically in one process. See `DESIGN.md` in the
 //! repository docs for the architecture.
 
+pub mod api;
 pub mod apps;
 pub mod cli;
 pub mod clients;

@@ -7,26 +7,50 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Istio's sample JWT files, by file name under
-/// `https://raw.githubusercontent.com/istio/istio/<ref>/security/tools/jwt/samples/`.
-const ISTIO_JWT_SAMPLES: [(&str, &str); 4] = [
+/// Files of the istio/istio repository the course fetches by URL, by path
+/// under `https://raw.githubusercontent.com/istio/istio/<ref>/`: the
+/// sample JWT issuer (kept byte for byte) and the sample manifests
+/// (written from the samples' facts; see each file's header).
+const ISTIO_FILES: [(&str, &str); 9] = [
     (
-        "jwks.json",
+        "security/tools/jwt/samples/jwks.json",
         include_str!("../manifests/samples/jwt/jwks.json"),
     ),
     (
-        "demo.jwt",
+        "security/tools/jwt/samples/demo.jwt",
         include_str!("../manifests/samples/jwt/demo.jwt"),
     ),
     (
-        "groups-scope.jwt",
+        "security/tools/jwt/samples/groups-scope.jwt",
         include_str!("../manifests/samples/jwt/groups-scope.jwt"),
     ),
-    ("key.pem", include_str!("../manifests/samples/jwt/key.pem")),
+    (
+        "security/tools/jwt/samples/key.pem",
+        include_str!("../manifests/samples/jwt/key.pem"),
+    ),
+    (
+        "samples/bookinfo/platform/kube/bookinfo.yaml",
+        include_str!("../manifests/bookinfo/bookinfo.yaml"),
+    ),
+    (
+        "samples/bookinfo/networking/bookinfo-gateway.yaml",
+        include_str!("../manifests/samples/bookinfo-gateway.yaml"),
+    ),
+    (
+        "samples/httpbin/sample-client/fortio-deploy.yaml",
+        include_str!("../manifests/samples/fortio-deploy.yaml"),
+    ),
+    (
+        "samples/httpbin/httpbin.yaml",
+        include_str!("../manifests/samples/httpbin.yaml"),
+    ),
+    (
+        "samples/curl/curl.yaml",
+        include_str!("../manifests/samples/curl.yaml"),
+    ),
 ];
 
 const ISTIO_RAW: &str = "https://raw.githubusercontent.com/istio/istio/";
-const SAMPLES_DIR: &str = "/security/tools/jwt/samples/";
 
 /// URL → body, for the URLs a run may fetch.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -51,10 +75,11 @@ impl Web {
             return Some(body);
         }
         let rest = url.strip_prefix(ISTIO_RAW)?;
-        let (_branch, file) = rest.split_once(SAMPLES_DIR)?;
-        ISTIO_JWT_SAMPLES
+        // Any branch or tag: `release-1.27`, `master`, `1.27.0`.
+        let (_ref, path) = rest.split_once('/')?;
+        ISTIO_FILES
             .iter()
-            .find(|(name, _)| *name == file)
+            .find(|(p, _)| *p == path)
             .map(|(_, body)| *body)
     }
 
@@ -81,21 +106,25 @@ mod tests {
         let web = Web::default();
         for branch in ["release-1.27", "master", "release-1.20"] {
             let jwks = web
-                .get(&format!("{ISTIO_RAW}{branch}{SAMPLES_DIR}jwks.json"))
+                .get(&format!(
+                    "{ISTIO_RAW}{branch}/security/tools/jwt/samples/jwks.json"
+                ))
                 .unwrap();
             assert!(jwks.contains("DHFbpoIUqrY8t2zpA2qXfCmr5VO5ZEr4RzHU_-envvQ"));
         }
         assert!(web.get("https://example.com/jwks.json").is_none());
         assert!(
-            web.get(&format!("{ISTIO_RAW}master{SAMPLES_DIR}nope"))
-                .is_none()
+            web.get(&format!(
+                "{ISTIO_RAW}master/security/tools/jwt/samples/nope"
+            ))
+            .is_none()
         );
     }
 
     #[test]
     fn added_pages_win() {
         let mut web = Web::default();
-        let url = format!("{ISTIO_RAW}master{SAMPLES_DIR}jwks.json");
+        let url = format!("{ISTIO_RAW}master/security/tools/jwt/samples/jwks.json");
         web.add(&url, "{\"keys\": []}");
         assert_eq!(web.get(&url), Some("{\"keys\": []}"));
         assert!(web.add_file_arg("nourl").is_err());

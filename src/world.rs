@@ -15,6 +15,7 @@ pub mod certs;
 pub mod flow;
 pub mod inbound;
 pub mod interner;
+pub mod kube;
 pub mod load;
 pub mod mesh;
 pub mod pods;
@@ -291,6 +292,13 @@ impl World {
     pub fn apply(&mut self, obj: &Object) -> Result<(), String> {
         let now = self.queue.now();
         if obj.info.group.is_empty() || obj.info.group == "apps" {
+            // Installing istiod installs its sidecar-injector webhook.
+            if obj.info.kind == "Deployment"
+                && obj.namespace() == "istio-system"
+                && obj.name() == "istiod"
+            {
+                self.injector.enabled = true;
+            }
             let effects = self
                 .cluster
                 .apply(obj, now, &self.injector)
@@ -312,7 +320,7 @@ impl World {
     }
 
     /// Turns cluster effects into runtime state and events.
-    fn handle_effects(&mut self, effects: Vec<Effect>) {
+    pub(crate) fn handle_effects(&mut self, effects: Vec<Effect>) {
         for e in effects {
             match e {
                 Effect::PodCreated(pod) => self.pod_created(pod),

@@ -315,7 +315,7 @@ fn issuer_params(pem: &str) -> Result<CertificateParams, String> {
 
 /// A CA or workload key: RSA (PKCS#1 v1.5, SHA-256) or P-256 (ECDSA,
 /// SHA-256), both deterministic signers.
-enum Key {
+pub(crate) enum Key {
     Rsa {
         signer: Box<rsa::pkcs1v15::SigningKey<Sha256>>,
         public_der: Vec<u8>,
@@ -358,16 +358,20 @@ impl Key {
     fn from_pem(pem: &str) -> Result<Key, String> {
         Ok(match crate::issuer::SigningKey::from_pem(pem)? {
             crate::issuer::SigningKey::Rsa(k) => Key::from_rsa(*k),
-            crate::issuer::SigningKey::P256(secret) => Key::P256 {
-                public_der: p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(
-                    &secret.public_key(),
-                    false,
-                )
-                .as_bytes()
-                .to_vec(),
-                signer: p256::ecdsa::SigningKey::from(secret),
-            },
+            crate::issuer::SigningKey::P256(secret) => Key::p256(&secret),
         })
+    }
+
+    pub(crate) fn p256(secret: &p256::SecretKey) -> Key {
+        Key::P256 {
+            public_der: p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(
+                &secret.public_key(),
+                false,
+            )
+            .as_bytes()
+            .to_vec(),
+            signer: p256::ecdsa::SigningKey::from(secret),
+        }
     }
 }
 

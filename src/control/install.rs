@@ -69,8 +69,8 @@ impl Profile {
         self != Profile::None
     }
 
-    /// The objects the profile installs, in apply order.
-    pub fn manifests(self) -> Loaded {
+    /// The profile's manifests, in apply order: (file name, YAML).
+    pub fn documents(self) -> Vec<(&'static str, &'static str)> {
         let mut parts: Vec<(&str, &str)> = Vec::new();
         if self.has_istiod() {
             parts.push(("profile/namespace.yaml", NAMESPACE));
@@ -94,8 +94,13 @@ impl Profile {
                 include_str!("profiles/ambient.yaml"),
             ));
         }
+        parts
+    }
+
+    /// The objects the profile installs, in apply order.
+    pub fn manifests(self) -> Loaded {
         let mut out = Loaded::default();
-        for (file, text) in parts {
+        for (file, text) in self.documents() {
             out.extend(load_str(file, text, None));
         }
         out

@@ -758,6 +758,37 @@ impl Cluster {
         effects
     }
 
+    /// Deletes a Deployment, DaemonSet or bare Pod and its pods
+    /// (`kubectl delete`, background propagation done at once).
+    pub fn delete_workload(&mut self, id: WorkloadId) -> Vec<Effect> {
+        let w = &mut self.workloads[id.0 as usize];
+        w.deleted = true;
+        let pods = std::mem::take(&mut w.pods);
+        pods.into_iter().flat_map(|p| self.delete_pod(p)).collect()
+    }
+
+    /// Deletes a Service: it stops resolving and has no endpoints.
+    pub fn delete_service(&mut self, id: ServiceId) -> Vec<Effect> {
+        let svc = &mut self.services[id.0 as usize];
+        svc.deleted = true;
+        svc.endpoints.iter_mut().for_each(Vec::clear);
+        if let Some(ip) = svc.cluster_ip {
+            self.used_cluster_ips.retain(|&used| used != ip);
+        }
+        vec![Effect::ServiceChanged(id), Effect::EndpointsChanged(id)]
+    }
+
+    /// Forgets a ConfigMap, Secret or ServiceAccount.
+    pub fn delete_plain(&mut self, kind: &str, namespace: &str, name: &str) -> bool {
+        let key = (namespace.to_string(), name.to_string());
+        match kind {
+            "ConfigMap" => self.config_maps.remove(&key).is_some(),
+            "Secret" => self.secrets.remove(&key).is_some(),
+            "ServiceAccount" => self.service_accounts.remove(&key).is_some(),
+            _ => false,
+        }
+    }
+
     /// Changes a Deployment's replica count (`kubectl scale`).
     pub fn scale(
         &mut self,

@@ -180,13 +180,8 @@ impl World {
             ActionKind::DeletePod { namespace, name } => match self.find_pod(&namespace, &name) {
                 Some(pod) => {
                     let key = self.cluster.pod(pod).key();
-                    let owner = self.cluster.pod(pod).workload;
-                    let effects = self.cluster.delete_pod(pod);
-                    self.handle_effects(effects);
-                    let now = self.queue.now();
-                    match self.cluster.reconcile(owner, now, &self.injector) {
-                        Ok(effects) => self.handle_effects(effects),
-                        Err(e) => self.notes.push(format!("at {at}: replacing {key}: {e}")),
+                    if let Err(e) = self.delete_pod(pod) {
+                        self.notes.push(format!("at {at}: replacing {key}: {e}"));
                     }
                     self.notes.push(format!("at {at}: deleted pod {key}"));
                 }
@@ -198,21 +193,11 @@ impl World {
                 namespace,
                 name,
                 replicas,
-            } => match self.cluster.find_workload(&namespace, &name) {
-                Some(w) => {
-                    let now = self.queue.now();
-                    match self.cluster.scale(w, replicas, now, &self.injector) {
-                        Ok(effects) => self.handle_effects(effects),
-                        Err(e) => self
-                            .notes
-                            .push(format!("at {at}: scale {namespace}/{name}: {e}")),
-                    }
-                    self.notes
-                        .push(format!("at {at}: scaled {namespace}/{name} to {replicas}"));
-                }
-                None => self
+            } => match self.scale(&namespace, &name, replicas) {
+                Ok(()) => self
                     .notes
-                    .push(format!("at {at}: scale: no deployment {namespace}/{name}")),
+                    .push(format!("at {at}: scaled {namespace}/{name} to {replicas}")),
+                Err(e) => self.notes.push(format!("at {at}: scale: {e}")),
             },
             ActionKind::Apply(m) => {
                 let loaded = m.load();

@@ -110,6 +110,28 @@ impl Node {
         }
     }
 
+    /// The node as JSON, the way sigs.k8s.io/yaml converts a manifest
+    /// before the apiserver sees it (keys stringified).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Scalar(Scalar::Null) => J::Null,
+            Value::Scalar(Scalar::Bool(b)) => J::Bool(*b),
+            Value::Scalar(Scalar::Int(i)) => J::from(*i),
+            Value::Scalar(Scalar::Float(f)) => {
+                serde_json::Number::from_f64(*f).map_or(J::Null, J::Number)
+            }
+            Value::Scalar(Scalar::Str(s)) => J::String(s.clone()),
+            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => J::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.as_key().unwrap_or_default().into_owned(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
     /// A short description for error messages: `string "two"`, `integer 3`,
     /// `array`, `object`.
     pub fn describe(&self) -> String {

@@ -1,0 +1,558 @@
+//! The apiserver's request handling, sans-IO: a parsed HTTP request in,
+//! a reply out. The HTTP server (`server.rs`) owns sockets and streams;
+//! everything kubectl's requests mean is decided here, which is what the
+//! unit tests drive.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::cluster::{ApiCluster, KUBE_VERSION};
+use super::patch;
+use super::resources::{self, Resource, gv};
+use super::selectors::{FieldSelector, LabelSelector};
+use super::status::ApiError;
+use super::store::{Event, Key};
+use super::table;
+
+/// An HTTP request, as far as the API cares.
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    pub method: String,
+    /// The path, percent-decoded.
+    pub path: String,
+    /// Query parameters, percent-decoded, in order.
+    pub query: Vec<(String, String)>,
+    pub accept: String,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn wants_table(&self) -> bool {
+        self.accept.contains("as=Table")
+    }
+}
+
+/// What to send back.
+#[derive(Debug)]
+pub enum Reply {
+    Full {
+        status: u16,
+        content_type: &'static str,
+        body: Vec<u8>,
+        /// `Warning: 299 - "…"` headers.
+        warnings: Vec<String>,
+    },
+    /// A stream of watch events, which the server drives.
+    Watch(Watch),
+}
+
+impl Reply {
+    fn json(status: u16, v: &Value) -> Self {
+        Reply::Full {
+            status,
+            content_type: "application/json",
+            body: v.to_string().into_bytes(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn text(body: String) -> Self {
+        Reply::Full {
+            status: 200,
+            content_type: "text/plain",
+            body: body.into_bytes(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn error(e: &ApiError) -> Self {
+        Reply::json(e.code, &e.to_status())
+    }
+
+    fn with_warnings(mut self, more: Vec<String>) -> Self {
+        if let Reply::Full { warnings, .. } = &mut self {
+            warnings.extend(more);
+        }
+        self
+    }
+}
+
+/// A watch: which changes, from where, in which form.
+#[derive(Debug)]
+pub struct Watch {
+    pub resource: &'static Resource,
+    pub version: String,
+    pub namespace: Option<String>,
+    pub labels: LabelSelector,
+    pub fields: FieldSelector,
+    /// Changes after this resourceVersion are sent.
+    pub from: u64,
+    /// Each event's object as a one-row Table (`kubectl get -w`).
+    pub table: bool,
+    /// `timeoutSeconds`: the server ends the stream after this long.
+    pub timeout_seconds: Option<u64>,
+}
+
+impl Watch {
+    /// Whether a change concerns this watch.
+    pub fn wants(&self, e: &Event) -> bool {
+        e.key.group == self.resource.group
+            && e.key.plural == self.resource.plural
+            && self
+                .namespace
+                .as_deref()
+                .is_none_or(|ns| e.key.namespace == ns)
+            && self.labels.matches(&labels_of(&e.object))
+            && self.fields.matches(&e.object)
+    }
+
+    /// One event as the line the stream sends.
+    pub fn line(&self, cluster: &ApiCluster, e: &Event) -> Vec<u8> {
+        let object = at_version(&e.object, self.resource, &self.version);
+        let object = if self.table {
+            table::render(
+                self.resource.group,
+                self.resource.kind,
+                &[&object],
+                cluster.now_unix(),
+                &e.rv.to_string(),
+            )
+        } else {
+            object
+        };
+        let mut line = json!({"type": e.change.as_str(), "object": object}).to_string();
+        line.push('\n');
+        line.into_bytes()
+    }
+}
+
+/// Handles one request.
+pub fn handle(cluster: &mut ApiCluster, req: &Request) -> Reply {
+    match route(cluster, req) {
+        Ok(reply) => reply,
+        Err(e) => Reply::error(&e),
+    }
+}
+
+fn route(cluster: &mut ApiCluster, req: &Request) -> Result<Reply, ApiError> {
+    let path = req.path.trim_end_matches('/');
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let aggregated = req.accept.contains("as=APIGroupDiscoveryList");
+    match (req.method.as_str(), segments.as_slice()) {
+        ("GET", ["version"]) => Ok(Reply::json(200, &version())),
+        ("GET", ["healthz" | "readyz" | "livez"]) => Ok(Reply::text("ok".into())),
+        ("GET", ["api"]) if aggregated => Ok(discovery(resources::aggregated_discovery(true))),
+        ("GET", ["apis"]) if aggregated => Ok(discovery(resources::aggregated_discovery(false))),
+        ("GET", ["api"]) => Ok(Reply::json(200, &resources::legacy_versions("127.0.0.1"))),
+        ("GET", ["apis"]) => Ok(Reply::json(200, &resources::legacy_groups())),
+        ("GET", ["api", v]) => legacy_resources("", v, path),
+        ("GET", ["apis", g, v]) => legacy_resources(g, v, path),
+        ("GET", ["openapi", "v3"]) => Ok(Reply::json(200, &resources::openapi_index())),
+        ("GET", ["openapi", "v3", "api", v]) => openapi("", v, path),
+        ("GET", ["openapi", "v3", "apis", g, v]) => openapi(g, v, path),
+        (_, ["api", v, rest @ ..]) => resource_request(cluster, req, "", v, rest),
+        (_, ["apis", g, v, rest @ ..]) => resource_request(cluster, req, g, v, rest),
+        _ => Err(ApiError::no_route(path)),
+    }
+}
+
+fn version() -> Value {
+    let minor = KUBE_VERSION.split('.').nth(1).unwrap_or("32");
+    json!({"major": "1", "minor": minor, "emulationMajor": "1", "emulationMinor": minor,
+        "minCompatibilityMajor": "1", "minCompatibilityMinor": "31",
+        "gitVersion": KUBE_VERSION, "gitCommit": "meshsim", "gitTreeState": "clean",
+        "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.23.6", "compiler": "gc",
+        "platform": "linux/amd64"})
+}
+
+/// Aggregated discovery: kubectl recognises the format by this
+/// Content-Type.
+fn discovery(v: Value) -> Reply {
+    Reply::Full {
+        status: 200,
+        content_type: "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+        body: v.to_string().into_bytes(),
+        warnings: Vec::new(),
+    }
+}
+
+fn legacy_resources(group: &str, version: &str, path: &str) -> Result<Reply, ApiError> {
+    resources::legacy_resources(group, version)
+        .map(|v| Reply::json(200, &v))
+        .ok_or_else(|| ApiError::no_route(path))
+}
+
+fn openapi(group: &str, version: &str, path: &str) -> Result<Reply, ApiError> {
+    resources::openapi_document(group, version)
+        .map(|v| Reply::json(200, &v))
+        .ok_or_else(|| ApiError::no_route(path))
+}
+
+/// A request under `/api/v1` or `/apis/g/v`: which resource, namespace,
+/// object and subresource it names.
+struct Target {
+    resource: &'static Resource,
+    version: String,
+    namespace: Option<String>,
+    name: Option<String>,
+    sub: Option<String>,
+}
+
+fn parse_target(group: &str, version: &str, rest: &[&str], path: &str) -> Result<Target, ApiError> {
+    let served =
+        |plural: &str| resources::find(group, plural).filter(|r| r.serves_version(version));
+    let (namespace, rest) = match rest {
+        ["namespaces", ns, plural, more @ ..] if served(plural).is_some_and(|r| r.namespaced) => {
+            (Some(ns.to_string()), [&[*plural][..], more].concat())
+        }
+        _ => (None, rest.to_vec()),
+    };
+    let (plural, name, sub) = match rest.as_slice() {
+        [plural] => (*plural, None, None),
+        [plural, name] => (*plural, Some(name.to_string()), None),
+        [plural, name, sub] => (*plural, Some(name.to_string()), Some(sub.to_string())),
+        _ => return Err(ApiError::no_route(path)),
+    };
+    let resource = served(plural).ok_or_else(|| ApiError::no_route(path))?;
+    if let Some(s) = &sub
+        && !resource.subresources.contains(&s.as_str())
+    {
+        return Err(ApiError::no_route(path));
+    }
+    if resource.namespaced && namespace.is_none() && name.is_some() {
+        return Err(ApiError::no_route(path));
+    }
+    Ok(Target {
+        resource,
+        version: version.to_string(),
+        namespace,
+        name,
+        sub,
+    })
+}
+
+fn resource_request(
+    cluster: &mut ApiCluster,
+    req: &Request,
+    group: &str,
+    version: &str,
+    rest: &[&str],
+) -> Result<Reply, ApiError> {
+    let t = parse_target(group, version, rest, &req.path)?;
+    let ns = t.namespace.clone().unwrap_or_default();
+    let watching = matches!(req.param("watch"), Some("true" | "1"));
+    match (req.method.as_str(), &t.name, t.sub.as_deref()) {
+        ("GET", None, _) if watching => watch(cluster, req, &t),
+        ("GET", None, _) => list(cluster, req, &t),
+        ("POST", None, _) => {
+            let obj = decode_body(req)?;
+            let w = cluster.create(t.resource, &ns, obj)?;
+            Ok(
+                Reply::json(201, &at_version(&w.object, t.resource, &t.version))
+                    .with_warnings(w.warnings),
+            )
+        }
+        ("DELETE", None, _) => delete_collection(cluster, req, &t),
+        ("GET", Some(name), None | Some("status")) => {
+            let obj = get(cluster, &t, name)?;
+            if req.wants_table() {
+                let table = table::render(
+                    t.resource.group,
+                    t.resource.kind,
+                    &[&obj],
+                    cluster.now_unix(),
+                    &cluster.store.rv().to_string(),
+                );
+                return Ok(Reply::json(200, &table));
+            }
+            Ok(Reply::json(200, &obj))
+        }
+        ("GET", Some(name), Some("scale")) => {
+            Ok(Reply::json(200, &scale_of(&get(cluster, &t, name)?)))
+        }
+        ("GET", Some(name), Some("log")) => {
+            get(cluster, &t, name)?;
+            // Application logs come with the live driver; a pod has
+            // printed nothing yet.
+            Ok(Reply::text(String::new()))
+        }
+        (_, Some(_), Some("exec")) => Err(ApiError::bad_request(
+            "meshsim does not run commands in pods yet; use `meshsim exec` (kubectl exec comes with the live driver)",
+        )),
+        ("PUT", Some(name), sub) => {
+            let mut obj = decode_body(req)?;
+            if sub == Some("scale") {
+                let replicas = obj["spec"]["replicas"].clone();
+                obj = Value::clone(&get(cluster, &t, name)?);
+                obj["spec"]["replicas"] = replicas;
+            }
+            let w = write(cluster, &t, name, obj, sub)?;
+            Ok(Reply::json(200, &present(&w.object, &t, sub)).with_warnings(w.warnings))
+        }
+        ("PATCH", Some(name), sub) => patch_request(cluster, req, &t, name, sub),
+        ("DELETE", Some(name), None) => {
+            let old = cluster.delete(t.resource, &ns, name)?;
+            Ok(Reply::json(200, &at_version(&old, t.resource, &t.version)))
+        }
+        (method, _, _) => Err(ApiError::method_not_allowed(format!(
+            "the server does not allow this method on the requested resource ({method} {})",
+            req.path
+        ))),
+    }
+}
+
+/// The object as the subresource presents it.
+fn present(obj: &Value, t: &Target, sub: Option<&str>) -> Value {
+    match sub {
+        Some("scale") => scale_of(obj),
+        _ => at_version(obj, t.resource, &t.version),
+    }
+}
+
+/// Writes the object whole, or only its status, or its replica count.
+fn write(
+    cluster: &mut ApiCluster,
+    t: &Target,
+    name: &str,
+    obj: Value,
+    sub: Option<&str>,
+) -> Result<super::cluster::Written, ApiError> {
+    let ns = t.namespace.clone().unwrap_or_default();
+    match sub {
+        Some("status") => {
+            // Only the status changes; the controllers may overwrite it.
+            let mut live = Value::clone(&get(cluster, t, name)?);
+            live["status"] = obj["status"].clone();
+            let key = Key::new(t.resource, &ns, name);
+            let object = cluster.store.update(&key, live)?;
+            Ok(super::cluster::Written {
+                object,
+                warnings: Vec::new(),
+            })
+        }
+        _ => cluster.update(t.resource, &ns, name, obj),
+    }
+}
+
+fn patch_request(
+    cluster: &mut ApiCluster,
+    req: &Request,
+    t: &Target,
+    name: &str,
+    sub: Option<&str>,
+) -> Result<Reply, ApiError> {
+    let ns = t.namespace.clone().unwrap_or_default();
+    let body: Value = serde_json::from_slice(&req.body)
+        .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+    let content_type = req.content_type.split(';').next().unwrap_or("").trim();
+    let live = cluster.store.get(&Key::new(t.resource, &ns, name)).cloned();
+    let Some(live) = live else {
+        if content_type == "application/apply-patch+yaml" && sub.is_none() {
+            let mut obj = body;
+            super::store::metadata(&mut obj).insert("name".into(), json!(name));
+            let w = cluster.create(t.resource, &ns, obj)?;
+            return Ok(
+                Reply::json(201, &at_version(&w.object, t.resource, &t.version))
+                    .with_warnings(w.warnings),
+            );
+        }
+        return Err(ApiError::not_found(&t.resource.qualified(), name));
+    };
+    // The document the patch applies to: the object, or its Scale.
+    let mut target = match sub {
+        Some("scale") => scale_of(&live),
+        _ => at_version(&live, t.resource, &t.version),
+    };
+    let builtin = t.resource.group.is_empty() || t.resource.group == "apps";
+    match content_type {
+        "application/merge-patch+json" => patch::merge_patch(&mut target, &body),
+        "application/json-patch+json" => {
+            patch::json_patch(&mut target, &body)
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        }
+        "application/strategic-merge-patch+json" if builtin => {
+            let kind = if sub == Some("scale") {
+                "Scale"
+            } else {
+                t.resource.kind
+            };
+            patch::strategic_merge_patch(&mut target, &body, kind)
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        }
+        "application/apply-patch+yaml" => patch::apply_merge(&mut target, &body, t.resource.kind),
+        other => return Err(ApiError::unsupported_media_type(other)),
+    }
+    let obj = match sub {
+        Some("scale") => {
+            let mut obj = Value::clone(&live);
+            obj["spec"]["replicas"] = target["spec"]["replicas"].clone();
+            obj
+        }
+        _ => target,
+    };
+    let w = write(cluster, t, name, obj, sub)?;
+    Ok(Reply::json(200, &present(&w.object, t, sub)).with_warnings(w.warnings))
+}
+
+fn get(cluster: &ApiCluster, t: &Target, name: &str) -> Result<Value, ApiError> {
+    let ns = t.namespace.clone().unwrap_or_default();
+    cluster
+        .store
+        .get(&Key::new(t.resource, &ns, name))
+        .map(|o| at_version(o, t.resource, &t.version))
+        .ok_or_else(|| ApiError::not_found(&t.resource.qualified(), name))
+}
+
+/// The selectors of a list or watch.
+fn selectors(req: &Request) -> Result<(LabelSelector, FieldSelector), ApiError> {
+    let labels = LabelSelector::parse(req.param("labelSelector").unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let fields = FieldSelector::parse(req.param("fieldSelector").unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    Ok((labels, fields))
+}
+
+fn selected<'a>(
+    cluster: &'a ApiCluster,
+    t: &'a Target,
+    labels: &'a LabelSelector,
+    fields: &'a FieldSelector,
+) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
+    cluster
+        .store
+        .list(t.resource, t.namespace.as_deref())
+        .map(|(_, o)| o)
+        .filter(move |o| labels.matches(&labels_of(o)) && fields.matches(o))
+}
+
+fn list(cluster: &mut ApiCluster, req: &Request, t: &Target) -> Result<Reply, ApiError> {
+    let (labels, fields) = selectors(req)?;
+    let rv = cluster.store.rv().to_string();
+    let items: Vec<Value> = selected(cluster, t, &labels, &fields)
+        .map(|o| at_version(o, t.resource, &t.version))
+        .collect();
+    if req.wants_table() {
+        let refs: Vec<&Value> = items.iter().collect();
+        return Ok(Reply::json(
+            200,
+            &table::render(
+                t.resource.group,
+                t.resource.kind,
+                &refs,
+                cluster.now_unix(),
+                &rv,
+            ),
+        ));
+    }
+    Ok(Reply::json(
+        200,
+        &json!({"kind": format!("{}List", t.resource.kind), "apiVersion": gv(t.resource.group, &t.version),
+            "metadata": {"resourceVersion": rv}, "items": items}),
+    ))
+}
+
+fn watch(cluster: &ApiCluster, req: &Request, t: &Target) -> Result<Reply, ApiError> {
+    let (labels, fields) = selectors(req)?;
+    let from = match req.param("resourceVersion") {
+        None | Some("" | "0") => cluster.store.rv(),
+        Some(rv) => rv
+            .parse()
+            .map_err(|_| ApiError::bad_request(format!("invalid resource version {rv:?}")))?,
+    };
+    // A version the log no longer reaches is 410 Gone at once.
+    cluster.store.events_since(from).map(|_| ())?;
+    Ok(Reply::Watch(Watch {
+        resource: t.resource,
+        version: t.version.clone(),
+        namespace: t.namespace.clone(),
+        labels,
+        fields,
+        from,
+        table: req.wants_table(),
+        timeout_seconds: req.param("timeoutSeconds").and_then(|s| s.parse().ok()),
+    }))
+}
+
+fn delete_collection(
+    cluster: &mut ApiCluster,
+    req: &Request,
+    t: &Target,
+) -> Result<Reply, ApiError> {
+    let (labels, fields) = selectors(req)?;
+    let doomed: Vec<String> = selected(cluster, t, &labels, &fields)
+        .filter_map(|o| o["metadata"]["name"].as_str().map(str::to_string))
+        .collect();
+    let ns = t.namespace.clone().unwrap_or_default();
+    let mut items = Vec::new();
+    for name in doomed {
+        if let Ok(old) = cluster.delete(t.resource, &ns, &name) {
+            items.push(at_version(&old, t.resource, &t.version));
+        }
+    }
+    Ok(Reply::json(
+        200,
+        &json!({"kind": format!("{}List", t.resource.kind), "apiVersion": gv(t.resource.group, &t.version),
+            "metadata": {"resourceVersion": cluster.store.rv().to_string()}, "items": items}),
+    ))
+}
+
+/// A request body as JSON: JSON itself, or the protobuf `kubectl create
+/// <generator>` sends.
+fn decode_body(req: &Request) -> Result<Value, ApiError> {
+    let content_type = req.content_type.split(';').next().unwrap_or("").trim();
+    match content_type {
+        "application/vnd.kubernetes.protobuf" => {
+            super::protobuf::decode(&req.body).map_err(|e| ApiError::bad_request(e.to_string()))
+        }
+        "application/json" | "" => serde_json::from_slice(&req.body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding the request body: {e}"))),
+        other => Err(ApiError::unsupported_media_type(other)),
+    }
+}
+
+/// The object with `apiVersion` at the version the request named.
+fn at_version(obj: &Value, r: &Resource, version: &str) -> Value {
+    let mut obj = obj.clone();
+    obj["apiVersion"] = json!(gv(r.group, version));
+    obj
+}
+
+/// The object's labels as a map.
+fn labels_of(obj: &Value) -> std::collections::BTreeMap<String, String> {
+    obj["metadata"]["labels"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The autoscaling/v1 Scale of a Deployment or ReplicaSet.
+fn scale_of(obj: &Value) -> Value {
+    let selector = obj["spec"]["selector"]["matchLabels"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    let meta = &obj["metadata"];
+    json!({"kind": "Scale", "apiVersion": "autoscaling/v1",
+        "metadata": {"name": meta["name"], "namespace": meta["namespace"], "uid": meta["uid"],
+            "resourceVersion": meta["resourceVersion"], "creationTimestamp": meta["creationTimestamp"]},
+        "spec": {"replicas": obj["spec"]["replicas"]},
+        "status": {"replicas": obj["status"]["replicas"].as_u64().unwrap_or(0), "selector": selector}})
+}

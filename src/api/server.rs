@@ -1,0 +1,415 @@
+//! The HTTP side of the apiserver: hyper on a loopback listener, bearer
+//! token checks, the clock, and watch streams. What requests mean is
+//! [`super::handler`]'s.
+//!
+//! One mutex guards the cluster; every request holds it only while it is
+//! handled. Watches wait on a [`Notify`] that every write and every clock
+//! tick wakes.
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, combinators::BoxBody};
+use hyper::body::{Frame, Incoming};
+use hyper::{Response, StatusCode};
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, mpsc};
+
+use super::cluster::ApiCluster;
+use super::handler::{self, Reply, Request, Watch};
+use crate::sim::{SimDuration, SimTime};
+
+/// How the cluster's virtual clock moves.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Clock {
+    /// Only when asked: watches fast-forward to what they wait for.
+    Step,
+    /// With the wall clock, `speed` times faster.
+    Wall { speed: f64 },
+}
+
+/// How far a watch in step mode lets virtual time run looking for a change
+/// it wants (the apiserver's own watch timeout is 5 to 10 minutes).
+const STEP_HORIZON: SimDuration = SimDuration::from_secs(300);
+
+/// How long a watch in step mode waits, after sending what it found, for
+/// its client to hang up before it moves the clock on to the next change:
+/// `kubectl wait` hangs up as soon as its condition holds, and a clock
+/// moved for a client that is gone would change what later commands see.
+const STEP_GRACE: Duration = Duration::from_millis(300);
+
+/// The largest request body accepted (the apiserver's limit is 3 MiB for
+/// most objects; kubectl's bodies are far smaller).
+const MAX_BODY: usize = 3 * 1024 * 1024;
+
+pub struct Shared {
+    cluster: Mutex<ApiCluster>,
+    changed: Notify,
+    token: String,
+    clock: Clock,
+    /// The wall instant virtual time zero maps to (wall clock mode).
+    started: std::time::Instant,
+    base: SimTime,
+    pub shutdown: Notify,
+}
+
+impl Shared {
+    #[allow(clippy::disallowed_methods)] // the cluster's one wall clock: `--clock wall`
+    pub fn new(cluster: ApiCluster, token: String, clock: Clock) -> Arc<Self> {
+        let base = cluster.world.queue.now();
+        Arc::new(Shared {
+            cluster: Mutex::new(cluster),
+            changed: Notify::new(),
+            token,
+            clock,
+            started: std::time::Instant::now(),
+            base,
+            shutdown: Notify::new(),
+        })
+    }
+
+    /// The cluster, with virtual time brought up to the wall clock in wall
+    /// mode.
+    pub fn lock(&self) -> MutexGuard<'_, ApiCluster> {
+        let mut c = self
+            .cluster
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Clock::Wall { speed } = self.clock {
+            let elapsed = self.started.elapsed().as_secs_f64() * speed;
+            let target = self.base + SimDuration::from_secs_f64(elapsed);
+            if target > c.world.queue.now() {
+                let rv = c.store.rv();
+                c.advance_to(target);
+                if c.store.rv() != rv {
+                    self.changed.notify_waiters();
+                }
+            }
+        }
+        c
+    }
+}
+
+/// Serves HTTPS until `shared.shutdown` is notified.
+pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, shared: Arc<Shared>) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    if let Clock::Wall { .. } = shared.clock {
+        let ticker = shared.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_millis(100));
+            loop {
+                every.tick().await;
+                drop(ticker.lock());
+            }
+        });
+    }
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            () = shared.shutdown.notified() => return,
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        let shared = shared.clone();
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            let Ok(stream) = acceptor.accept(stream).await else {
+                return;
+            };
+            let io = hyper_util::rt::TokioIo::new(stream);
+            let service = hyper::service::service_fn(move |req| respond(shared.clone(), req));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(io, service)
+                .await;
+        });
+    }
+}
+
+type Body = BoxBody<Bytes, Infallible>;
+
+fn full(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("Content-Type", content_type)
+        .body(Full::new(body.into()).boxed())
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).boxed()))
+}
+
+async fn respond(
+    shared: Arc<Shared>,
+    req: hyper::Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    let public = matches!(
+        req.uri().path(),
+        "/version" | "/healthz" | "/readyz" | "/livez"
+    );
+    let authorized = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|t| t == shared.token);
+    if !public && !authorized {
+        let e = super::status::ApiError::unauthorized();
+        return Ok(full(
+            StatusCode::UNAUTHORIZED,
+            "application/json",
+            e.to_status().to_string(),
+        ));
+    }
+    let request = match read_request(req).await {
+        Ok(r) => r,
+        Err(response) => return Ok(response),
+    };
+    if let Some(internal) = request.path.strip_prefix("/meshsim/v1/") {
+        return Ok(internal_request(&shared, internal, &request));
+    }
+    let reply = {
+        let mut cluster = shared.lock();
+        handler::handle(&mut cluster, &request)
+    };
+    if request.method != "GET" {
+        shared.changed.notify_waiters();
+    }
+    Ok(match reply {
+        Reply::Full {
+            status,
+            content_type,
+            body,
+            warnings,
+        } => {
+            let mut r = full(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                content_type,
+                body,
+            );
+            for w in warnings {
+                if let Ok(v) = hyper::header::HeaderValue::from_str(&format!(
+                    "299 - {:?}",
+                    w.replace('\n', " ")
+                )) {
+                    r.headers_mut().append("Warning", v);
+                }
+            }
+            r
+        }
+        Reply::Watch(w) => watch_response(shared, w),
+    })
+}
+
+async fn read_request(req: hyper::Request<Incoming>) -> Result<Request, Response<Body>> {
+    let (parts, body) = req.into_parts();
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let limited = http_body_util::Limited::new(body, MAX_BODY);
+    let body = match limited.collect().await {
+        Ok(b) => b.to_bytes().to_vec(),
+        Err(_) => {
+            let e = super::status::ApiError::bad_request("request body too large or unreadable");
+            return Err(full(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "application/json",
+                e.to_status().to_string(),
+            ));
+        }
+    };
+    Ok(Request {
+        method: parts.method.to_string(),
+        path: percent_decode(parts.uri.path()),
+        query: parts
+            .uri
+            .query()
+            .map(|q| {
+                q.split('&')
+                    .filter(|kv| !kv.is_empty())
+                    .map(|kv| {
+                        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                        (percent_decode(k), percent_decode(&v.replace('+', " ")))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        accept: header("accept"),
+        content_type: header("content-type"),
+        body,
+    })
+}
+
+/// `%XX` escapes decoded; invalid escapes are kept as they are.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A watch as a chunked stream of JSON lines. The task sending them ends
+/// when the client goes away, when the watch's timeout passes, or at
+/// shutdown.
+fn watch_response(shared: Arc<Shared>, mut w: Watch) -> Response<Body> {
+    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    tokio::spawn(async move {
+        let deadline = w
+            .timeout_seconds
+            .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
+        let horizon = {
+            let c = shared.lock();
+            c.world.queue.now() + STEP_HORIZON
+        };
+        loop {
+            // Register interest before looking, so a change between the
+            // look and the wait is not missed.
+            let notified = shared.changed.notified();
+            let lines = {
+                let mut c = shared.lock();
+                if shared.clock == Clock::Step && !pending(&c, &w) {
+                    c.fast_forward(horizon, &|e| w.wants(e));
+                }
+                collect(&c, &mut w)
+            };
+            let lines = match lines {
+                Ok(lines) => lines,
+                Err(e) => {
+                    let mut line =
+                        serde_json::json!({"type": "ERROR", "object": e.to_status()}).to_string();
+                    line.push('\n');
+                    let _ = tx.send(Bytes::from(line)).await;
+                    return;
+                }
+            };
+            let delivered = !lines.is_empty();
+            for line in lines {
+                if tx.send(Bytes::from(line)).await.is_err() {
+                    return;
+                }
+            }
+            if shared.clock == Clock::Step && delivered {
+                // The client may have what it waited for: give it time to
+                // hang up before the clock moves on for it.
+                tokio::select! {
+                    () = tx.closed() => return,
+                    () = tokio::time::sleep(STEP_GRACE) => continue,
+                }
+            }
+            let wait = async {
+                tokio::select! {
+                    () = notified => {},
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {},
+                    () = shared.shutdown.notified() => {},
+                }
+            };
+            wait.await;
+            if tx.is_closed() || deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+                return;
+            }
+        }
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("Content-Type", "application/json")
+        .body(ChannelBody(rx).boxed())
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).boxed()))
+}
+
+/// Whether the watch has changes waiting.
+fn pending(c: &ApiCluster, w: &Watch) -> bool {
+    c.store
+        .events_since(w.from)
+        .is_ok_and(|mut events| events.any(|e| w.wants(e)))
+}
+
+/// The lines of the changes the watch has not seen, moving it past them.
+fn collect(c: &ApiCluster, w: &mut Watch) -> Result<Vec<Vec<u8>>, super::status::ApiError> {
+    let mut lines = Vec::new();
+    let mut last = w.from;
+    for e in c.store.events_since(w.from)? {
+        last = e.rv;
+        if w.wants(e) {
+            lines.push(w.line(c, e));
+        }
+    }
+    w.from = last;
+    Ok(lines)
+}
+
+/// A response body fed by a channel: each message is one chunk.
+struct ChannelBody(mpsc::Receiver<Bytes>);
+
+impl hyper::body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.get_mut()
+            .0
+            .poll_recv(cx)
+            .map(|chunk| chunk.map(|b| Ok(Frame::data(b))))
+    }
+}
+
+/// meshsim's own endpoints (the `istioctl` it puts on PATH, `meshsim
+/// down`), under `/meshsim/v1/`, behind the same token.
+fn internal_request(shared: &Arc<Shared>, what: &str, req: &Request) -> Response<Body> {
+    match (req.method.as_str(), what) {
+        ("POST", "shutdown") => {
+            shared.shutdown.notify_waiters();
+            full(StatusCode::OK, "text/plain", "stopping\n")
+        }
+        ("GET", "status") => {
+            let text = {
+                let c = shared.lock();
+                let pods: Vec<_> = c.world.cluster.live_pods().collect();
+                format!(
+                    "clock: {}, virtual time {}\nnamespaces: {}, pods: {} ({} ready), objects at resourceVersion {}\n",
+                    match shared.clock {
+                        Clock::Step => "step".to_string(),
+                        Clock::Wall { speed } => format!("wall x{speed}"),
+                    },
+                    c.now(),
+                    c.world.cluster.namespaces.len(),
+                    pods.len(),
+                    pods.iter().filter(|p| p.ready).count(),
+                    c.store.rv()
+                )
+            };
+            full(StatusCode::OK, "text/plain", text)
+        }
+        ("POST", "istioctl") => {
+            let reply = {
+                let mut cluster = shared.lock();
+                crate::istioctl::remote::serve(&mut cluster, &req.body)
+            };
+            shared.changed.notify_waiters();
+            full(StatusCode::OK, "application/json", reply)
+        }
+        _ => full(
+            StatusCode::NOT_FOUND,
+            "text/plain",
+            "no such meshsim endpoint\n",
+        ),
+    }
+}

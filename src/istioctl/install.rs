@@ -1,0 +1,302 @@
+//! `istioctl install`: the objects of an installation profile created
+//! through the cluster's API (so kubectl sees them and their pods start
+//! over virtual time), then a wait for each component to be ready, printed
+//! as istioctl 1.27 prints it.
+//!
+//! The ambient profile has no ingress gateway (Istio 1.27
+//! `manifests/profiles/ambient.yaml`), whatever the course says; after an
+//! ambient install meshsim says how to add one, and
+//! `--set components.ingressGateways[0].enabled=true` does.
+
+use serde_json::Value;
+
+use crate::api::ApiCluster;
+use crate::api::resources;
+use crate::control::Profile;
+use crate::control::install::ISTIO_VERSION;
+use crate::exec::Exec;
+use crate::sim::SimDuration;
+
+/// What `istioctl install` was asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    pub profile: Profile,
+    /// `-y` / `--skip-confirmation`.
+    pub yes: bool,
+    pub ingress_gateway: Option<bool>,
+    pub egress_gateway: Option<bool>,
+}
+
+/// Parses `install` flags (after the verb). The client side uses it to
+/// ask for confirmation, the server side to install.
+pub fn parse(args: &[String]) -> Result<Request, String> {
+    let mut r = Request {
+        profile: Profile::Default,
+        yes: false,
+        ingress_gateway: None,
+        egress_gateway: None,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = |flag: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("Error: flag needs an argument: {flag}"))
+        };
+        match a.as_str() {
+            "-y" | "--skip-confirmation" => r.yes = true,
+            "--set" | "-s" => set(&mut r, &value(a)?)?,
+            s if s.starts_with("--set=") => set(&mut r, &s[6..])?,
+            "-f" | "--filename" => {
+                let file = value(a)?;
+                return Err(format!(
+                    "Error: meshsim's istioctl takes install options as --set, not IstioOperator files ({file})"
+                ));
+            }
+            s => return Err(format!("Error: unknown flag: {s}")),
+        }
+    }
+    Ok(r)
+}
+
+fn set(r: &mut Request, kv: &str) -> Result<(), String> {
+    let (key, value) = kv
+        .split_once('=')
+        .ok_or_else(|| format!("Error: --set {kv:?}: expected key=value"))?;
+    let flag = || match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(format!(
+            "Error: --set {key}: expected true or false, got {other:?}"
+        )),
+    };
+    match key {
+        "profile" => r.profile = value.parse().map_err(|e| format!("Error: {e}"))?,
+        "components.ingressGateways[0].enabled" => r.ingress_gateway = Some(flag()?),
+        "components.egressGateways[0].enabled" => r.egress_gateway = Some(flag()?),
+        "components.ingressGateways[0].name" if value == "istio-ingressgateway" => {}
+        "components.egressGateways[0].name" if value == "istio-egressgateway" => {}
+        other => {
+            return Err(format!(
+                "Error: meshsim's istioctl does not simulate --set {other}; it knows profile, components.ingressGateways[0].enabled and components.egressGateways[0].enabled"
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl Request {
+    /// The question istioctl asks without `-y`.
+    pub fn confirmation(&self) -> String {
+        format!(
+            "This will install the Istio {ISTIO_VERSION} profile \"{}\" into the cluster. Proceed? (y/N) ",
+            self.profile
+        )
+    }
+
+    fn documents(&self) -> Vec<(&'static str, &'static str)> {
+        let mut docs = self.profile.documents();
+        let has = |docs: &[(&str, &str)], f: &str| docs.iter().any(|(n, _)| n.ends_with(f));
+        let gateways = [
+            (
+                self.ingress_gateway,
+                Profile::Default,
+                "ingressgateway.yaml",
+            ),
+            (self.egress_gateway, Profile::Demo, "egressgateway.yaml"),
+        ];
+        for (wanted, from, file) in gateways {
+            match wanted {
+                Some(true) if !has(&docs, file) => {
+                    docs.extend(
+                        from.documents()
+                            .into_iter()
+                            .filter(|(n, _)| n.ends_with(file)),
+                    );
+                }
+                Some(false) => docs.retain(|(n, _)| !n.ends_with(file)),
+                _ => {}
+            }
+        }
+        docs
+    }
+}
+
+/// Components in the order istioctl reports them: (label, namespace/name
+/// of the workload that must be ready).
+const COMPONENTS: &[(&str, &str)] = &[
+    ("Istiod installed 🧠", "istiod"),
+    ("CNI installed 🪢", "istio-cni-node"),
+    ("Ztunnel installed 🔒", "ztunnel"),
+    ("Ingress gateways installed 🛬", "istio-ingressgateway"),
+    ("Egress gateways installed 🛫", "istio-egressgateway"),
+];
+
+/// How long istioctl waits for the components (its `--readiness-timeout`
+/// default).
+const READINESS_TIMEOUT: SimDuration = SimDuration::from_secs(300);
+
+/// Installs and, in virtual time, waits until every component is ready.
+pub fn run(cluster: &mut ApiCluster, args: &[String]) -> Exec {
+    let request = match parse(args) {
+        Ok(r) => r,
+        Err(e) => return Exec::fail(e, 1),
+    };
+    if request.profile == Profile::None {
+        return Exec::fail("Error: the \"none\" profile installs nothing".into(), 1);
+    }
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    for (file, text) in request.documents() {
+        let (docs, syntax) = crate::yaml::parse_documents(text);
+        if let Some(e) = syntax {
+            return Exec::fail(format!("Error: bundled {file}: {e}"), 1);
+        }
+        for doc in docs.iter().filter(|d| !d.root.is_null()) {
+            if let Err(e) = create_or_update(cluster, doc.root.to_json()) {
+                return Exec::fail(format!("Error: failed to install {file}: {e}"), 1);
+            }
+        }
+    }
+    stdout.push_str("✔ Istio core installed ⛵️\n");
+    let deadline = cluster.world.queue.now() + READINESS_TIMEOUT;
+    for (label, workload) in COMPONENTS {
+        if cluster
+            .world
+            .cluster
+            .find_workload("istio-system", workload)
+            .is_none()
+        {
+            continue;
+        }
+        while !ready(cluster, workload) {
+            if !cluster.fast_forward(deadline, &|_| true) {
+                break;
+            }
+        }
+        if !ready(cluster, workload) {
+            stderr.push_str(&format!(
+                "✘ {workload} did not become ready within {}s\n",
+                READINESS_TIMEOUT.as_secs_f64()
+            ));
+            return Exec {
+                stdout: stdout.into_bytes(),
+                stderr: stderr.into_bytes(),
+                code: 1,
+            };
+        }
+        stdout.push_str(&format!("✔ {label}\n"));
+    }
+    stdout.push_str("✔ Installation complete\n");
+    if request.profile == Profile::Ambient {
+        stdout.push_str(
+            "The ambient profile has been installed successfully, enjoy Istio without sidecars!\n",
+        );
+        if request.ingress_gateway != Some(true) {
+            stderr.push_str(
+                "meshsim: as in Istio 1.27, the ambient profile installs no ingress gateway (the course's \
+                 istio-ingressgateway Service will not exist). To add Istio's classic one: istioctl install \
+                 --set profile=ambient --set components.ingressGateways[0].enabled=true \
+                 --set components.ingressGateways[0].name=istio-ingressgateway -y\n",
+            );
+        }
+    } else {
+        stdout.push_str("Made this installation the default for cluster-wide operations.\n");
+    }
+    Exec {
+        stdout: stdout.into_bytes(),
+        stderr: stderr.into_bytes(),
+        code: 0,
+    }
+}
+
+/// Whether every pod of `istio-system/<workload>` is ready.
+fn ready(cluster: &ApiCluster, workload: &str) -> bool {
+    let c = &cluster.world.cluster;
+    c.find_workload("istio-system", workload).is_some_and(|id| {
+        let w = c.workload(id);
+        w.pods.len() as u32 == w.replicas && w.pods.iter().all(|&p| c.pod(p).ready)
+    })
+}
+
+/// Creates the object, or replaces it when it exists (a second install).
+fn create_or_update(cluster: &mut ApiCluster, obj: Value) -> Result<(), String> {
+    let api_version = obj["apiVersion"].as_str().unwrap_or("");
+    let (group, _) = crate::config::kinds::split_api_version(api_version);
+    let kind = obj["kind"].as_str().unwrap_or("");
+    let r = resources::by_kind(group, kind).ok_or_else(|| format!("no resource for {kind}"))?;
+    let ns = obj["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+    match cluster.create(r, &ns, obj.clone()) {
+        Ok(_) => Ok(()),
+        Err(e) if e.reason == "AlreadyExists" => cluster
+            .update(r, &ns, &name, obj)
+            .map(|_| ())
+            .map_err(|e| e.message),
+        Err(e) => Err(e.message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn parses_the_course_spelling() {
+        let r = parse(&args("--set profile=ambient -y")).unwrap();
+        assert_eq!(r.profile, Profile::Ambient);
+        assert!(r.yes);
+        assert_eq!(
+            r.confirmation(),
+            format!(
+                "This will install the Istio {ISTIO_VERSION} profile \"ambient\" into the cluster. Proceed? (y/N) "
+            )
+        );
+        assert_eq!(parse(&args("")).unwrap().profile, Profile::Default);
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_do() {
+        assert_eq!(
+            parse(&args("--bogus")).unwrap_err(),
+            "Error: unknown flag: --bogus"
+        );
+        assert!(
+            parse(&args("--set profile=ambiant"))
+                .unwrap_err()
+                .contains("unknown profile")
+        );
+        assert!(
+            parse(&args("--set meshConfig.accessLogFile=/dev/stdout"))
+                .unwrap_err()
+                .contains("does not simulate")
+        );
+        assert_eq!(
+            parse(&args("--set")).unwrap_err(),
+            "Error: flag needs an argument: --set"
+        );
+    }
+
+    #[test]
+    fn ambient_can_add_the_classic_ingress_gateway() {
+        let r = parse(&args(
+            "--set profile=ambient --set components.ingressGateways[0].enabled=true",
+        ))
+        .unwrap();
+        let files: Vec<&str> = r.documents().iter().map(|(f, _)| *f).collect();
+        assert!(files.contains(&"profile/ingressgateway.yaml"));
+        assert!(files.contains(&"profile/ambient.yaml"));
+        let r = parse(&args(
+            "--set profile=demo --set components.egressGateways[0].enabled=false",
+        ))
+        .unwrap();
+        assert!(!r.documents().iter().any(|(f, _)| f.contains("egress")));
+    }
+}
