@@ -4,8 +4,11 @@
 //! `facts/kubectl-api.md`; `docs/api.md` says what is served and how.
 
 pub mod cluster;
+pub mod defaults;
+pub mod events;
 pub mod handler;
 pub mod patch;
+pub mod project;
 pub mod protobuf;
 pub mod resources;
 pub mod selectors;

@@ -102,6 +102,10 @@ pub struct RunStats {
 
 pub struct World {
     pub queue: Queue<Event>,
+    /// The Unix time virtual time zero is: the fixed
+    /// [`crate::sim::time::EPOCH_UNIX_SECS`] unless a cluster that follows
+    /// the wall clock says otherwise.
+    pub epoch_unix: u64,
     pub cluster: Cluster,
     injector: SidecarInjector,
     pub costs: Costs,
@@ -218,6 +222,7 @@ impl World {
         let seed = scenario.seed;
         let mut world = World {
             queue: Queue::new(),
+            epoch_unix: crate::sim::time::EPOCH_UNIX_SECS,
             cluster: Cluster::new(&scenario.cluster_name, &scenario.nodes, seed),
             injector: SidecarInjector {
                 enabled: scenario.profile.has_istiod(),
@@ -333,7 +338,7 @@ impl World {
 
     /// The Unix time now on the simulation's calendar.
     pub fn now_unix(&self) -> u64 {
-        crate::sim::time::EPOCH_UNIX_SECS + self.queue.now().as_nanos() / 1_000_000_000
+        self.epoch_unix + self.queue.now().as_nanos() / 1_000_000_000
     }
 
     /// Interns a request so calls carry a small id.

@@ -157,8 +157,13 @@ fn serve(args: &UpArgs, dir: &Path) -> anyhow::Result<i32> {
             region: "region-1".to_string(),
         })
         .collect();
+    let epoch = match args.clock {
+        // A script's output must not depend on when it runs.
+        ClockArg::Step => crate::sim::time::EPOCH_UNIX_SECS,
+        ClockArg::Wall => wall_now(),
+    };
     let mut cluster =
-        ApiCluster::new(&args.name, nodes, args.seed).map_err(|e| anyhow::anyhow!(e))?;
+        ApiCluster::new(&args.name, nodes, args.seed, epoch).map_err(|e| anyhow::anyhow!(e))?;
     cluster.ingress_ip = args.listen.to_string();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -215,6 +220,15 @@ fn serve(args: &UpArgs, dir: &Path) -> anyhow::Result<i32> {
     let _ = std::fs::remove_file(dir.join("server.pid"));
     let _ = std::fs::remove_file(dir.join("ready"));
     Ok(0)
+}
+
+/// The wall clock's Unix time: where a wall-clock cluster's virtual time
+/// starts, so that ages kubectl computes itself (`describe`) are right.
+#[allow(clippy::disallowed_methods)] // the cluster's one wall clock
+fn wall_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(crate::sim::time::EPOCH_UNIX_SECS, |d| d.as_secs())
 }
 
 /// kind's node names: `<name>-control-plane`, `<name>-worker`,

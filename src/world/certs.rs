@@ -15,7 +15,6 @@ use std::sync::Arc;
 use crate::config::{Body, Object};
 use crate::control::ca::{Ca, WorkloadCert};
 use crate::k8s::{PodId, PodPhase};
-use crate::sim::time::EPOCH_UNIX_SECS;
 use crate::sim::{SimDuration, SimTime};
 
 use super::{Event, World};
@@ -72,7 +71,7 @@ impl World {
                 _ => false,
             });
         if !current {
-            let started = EPOCH_UNIX_SECS;
+            let started = self.epoch_unix;
             let ca = match secret.as_deref().map(|o| &o.body) {
                 Some(Body::Secret(s)) => {
                     Ca::plugged_in("cluster.local", self.seed, started, &s.data)
@@ -141,7 +140,7 @@ impl World {
             return;
         }
         let expired = SimTime::ZERO
-            + SimDuration::from_secs((cert.not_after + 1).saturating_sub(EPOCH_UNIX_SECS));
+            + SimDuration::from_secs((cert.not_after + 1).saturating_sub(self.epoch_unix));
         let at = expired.since(self.traffic_start);
         let key = self.cluster.pod(pod).key();
         self.notes.push(format!(
