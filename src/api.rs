@@ -13,6 +13,7 @@ pub mod protobuf;
 pub mod resources;
 pub mod selectors;
 pub mod server;
+pub mod snapshot;
 pub mod status;
 pub mod store;
 pub mod table;

@@ -68,7 +68,7 @@ enum Command {
     /// Start a cluster the real kubectl can drive (an API server on loopback).
     Up(up::UpArgs),
     /// Stop a cluster started with `meshsim up`.
-    Down(up::NameArgs),
+    Down(up::DownArgs),
     /// Say whether a cluster runs, where, and at what virtual time.
     Status(up::NameArgs),
     /// Print the shell lines that point kubectl and istioctl at a cluster:

@@ -76,7 +76,7 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let _ = self.meshsim(&["down", "--name", &self.name]);
+        let _ = self.meshsim(&["down", "--delete", "--name", &self.name]);
         let _ = std::fs::remove_dir_all(&self.root);
     }
 }
@@ -243,4 +243,31 @@ fn errors_read_as_a_real_apiserver_words_them() {
         "{out}"
     );
     assert!(out.contains("rc=1"), "{out}");
+}
+
+#[test]
+fn state_survives_down_and_up() {
+    let c = Cluster::start("keep", "keep");
+    let before = c.bash(
+        "kubectl create namespace shop\nkubectl label namespace shop istio-injection=enabled\nkubectl apply -f MANIFESTS/samples/httpbin.yaml -n shop\nkubectl get deploy,svc -n shop -o name"
+            .replace("MANIFESTS", concat!(env!("CARGO_MANIFEST_DIR"), "/manifests"))
+            .as_str(),
+    );
+    assert!(
+        before.contains("deployment.apps/httpbin created"),
+        "{before}"
+    );
+    let down = c.meshsim(&["down", "--name", "keep"]);
+    assert!(
+        down.status.success(),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+    let up = c.meshsim(&[
+        "up", "-d", "--clock", "step", "--port", "0", "--name", "keep",
+    ]);
+    let said = String::from_utf8_lossy(&up.stdout);
+    assert!(said.starts_with("Restored 4 objects from "), "{said}");
+    let after = c.bash("kubectl get deploy,svc -n shop -o name\nkubectl get ns shop -o jsonpath='{.metadata.labels.istio-injection}'");
+    assert_eq!(after, "deployment.apps/httpbin\nservice/httpbin\nenabled");
 }

@@ -45,7 +45,7 @@ pub struct ApiCluster {
     pub(super) pod_times: BTreeMap<PodId, project::PodTimes>,
     /// Events recorded so far (their names must be unique).
     pub(super) events_made: u64,
-    seed: u64,
+    pub(super) seed: u64,
     /// The address LoadBalancer Services get as their ingress IP: where
     /// the cluster listens.
     pub ingress_ip: String,
@@ -157,8 +157,43 @@ impl ApiCluster {
         let obj = self.server_defaults(r, ns, &name, obj);
         let now = self.now();
         let object = self.store.create(key, obj, &now)?;
+        if r.kind == "Namespace" {
+            self.namespace_created(&name);
+        }
         self.sync();
         Ok(Written { object, warnings })
+    }
+
+    /// What the serviceaccount controller does for a new namespace: its
+    /// `default` ServiceAccount.
+    fn namespace_created(&mut self, ns: &str) {
+        let sa = resources::find("", "serviceaccounts").expect("serviceaccounts are served");
+        let obj = json!({"apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"name": "default", "namespace": ns}});
+        let now = self.now();
+        let _ = self.store.create(Key::new(sa, ns, "default"), obj, &now);
+    }
+
+    /// Puts back an object from a snapshot, keeping its identity.
+    pub(super) fn restore_object(
+        &mut self,
+        r: &'static Resource,
+        mut obj: Value,
+    ) -> Result<(), ApiError> {
+        let ns = obj["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+        self.normalize(r, &ns, &mut obj)?;
+        self.admit(r, &ns, &name, &obj)?;
+        let obj = self.server_defaults(r, &ns, &name, obj);
+        self.store.restore(Key::new(r, &ns, &name), obj);
+        if r.kind == "Namespace" {
+            self.namespace_created(&name);
+        }
+        self.sync();
+        Ok(())
     }
 
     /// Replaces an object (`PUT`, or a patch's result).

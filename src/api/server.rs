@@ -53,11 +53,18 @@ pub struct Shared {
     started: std::time::Instant,
     base: SimTime,
     pub shutdown: Notify,
+    /// Where the cluster's state is kept, and the cluster's name.
+    snapshot: Option<(std::path::PathBuf, String)>,
 }
 
 impl Shared {
     #[allow(clippy::disallowed_methods)] // the cluster's one wall clock: `--clock wall`
-    pub fn new(cluster: ApiCluster, token: String, clock: Clock) -> Arc<Self> {
+    pub fn new(
+        cluster: ApiCluster,
+        token: String,
+        clock: Clock,
+        snapshot: Option<(std::path::PathBuf, String)>,
+    ) -> Arc<Self> {
         let base = cluster.world.queue.now();
         Arc::new(Shared {
             cluster: Mutex::new(cluster),
@@ -67,6 +74,20 @@ impl Shared {
             started: std::time::Instant::now(),
             base,
             shutdown: Notify::new(),
+            snapshot,
+        })
+    }
+
+    /// Saves the cluster's state, if it is kept; a failure is reported on
+    /// the server's log and in the answer's status.
+    pub fn save(&self, cluster: &ApiCluster) -> Result<(), String> {
+        let Some((path, name)) = &self.snapshot else {
+            return Ok(());
+        };
+        super::snapshot::save(path, &cluster.snapshot(name)).map_err(|e| {
+            let message = format!("cannot save the cluster's state to {}: {e}", path.display());
+            eprintln!("{message}");
+            message
         })
     }
 
@@ -108,7 +129,10 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, shared
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
-            () = shared.shutdown.notified() => return,
+            () = shared.shutdown.notified() => {
+                let _ = shared.save(&shared.lock());
+                return;
+            }
         };
         let Ok((stream, _)) = accepted else { continue };
         let shared = shared.clone();
@@ -167,7 +191,21 @@ async fn respond(
     }
     let reply = {
         let mut cluster = shared.lock();
-        handler::handle(&mut cluster, &request)
+        let reply = handler::handle(&mut cluster, &request);
+        let wrote = request.method != "GET"
+            && matches!(&reply, Reply::Full { status, .. } if *status < 300);
+        match wrote.then(|| shared.save(&cluster)) {
+            Some(Err(e)) => Reply::Full {
+                status: 500,
+                content_type: "application/json",
+                body: super::status::ApiError::internal(e)
+                    .to_status()
+                    .to_string()
+                    .into_bytes(),
+                warnings: Vec::new(),
+            },
+            _ => reply,
+        }
     };
     if request.method != "GET" {
         shared.changed.notify_waiters();
@@ -401,7 +439,9 @@ fn internal_request(shared: &Arc<Shared>, what: &str, req: &Request) -> Response
         ("POST", "istioctl") => {
             let reply = {
                 let mut cluster = shared.lock();
-                crate::istioctl::remote::serve(&mut cluster, &req.body)
+                let reply = crate::istioctl::remote::serve(&mut cluster, &req.body);
+                let _ = shared.save(&cluster);
+                reply
             };
             shared.changed.notify_waiters();
             full(StatusCode::OK, "application/json", reply)

@@ -142,6 +142,19 @@ impl Store {
         Ok(obj)
     }
 
+    /// Puts back an object saved from an earlier run with its own uid,
+    /// creationTimestamp and generation (a new resourceVersion: versions
+    /// do not survive a restart, as they would not across an etcd
+    /// restore).
+    pub fn restore(&mut self, key: Key, mut obj: Value) -> Arc<Value> {
+        self.rv += 1;
+        metadata(&mut obj).insert("resourceVersion".into(), json!(self.rv.to_string()));
+        let obj = Arc::new(obj);
+        self.objects.insert(key.clone(), obj.clone());
+        self.record(Change::Added, key, obj.clone());
+        obj
+    }
+
     /// Replaces an object, keeping what the server owns (uid,
     /// creationTimestamp) and bumping `generation` when anything but
     /// metadata and status changed. Returns the old object too; nothing is

@@ -50,6 +50,9 @@ pub struct UpArgs {
     /// Start in the background and return once the cluster is ready.
     #[arg(short = 'd', long)]
     detach: bool,
+    /// Forget the state of an earlier run of this cluster.
+    #[arg(long)]
+    fresh: bool,
     /// Internal: this process is the detached server.
     #[arg(long, hide = true)]
     serve: bool,
@@ -66,6 +69,17 @@ pub struct NameArgs {
     /// The cluster's name.
     #[arg(long, default_value = "meshsim")]
     name: String,
+}
+
+#[derive(clap::Args)]
+pub struct DownArgs {
+    /// The cluster's name.
+    #[arg(long, default_value = "meshsim")]
+    name: String,
+    /// Also delete the cluster's state (its objects), as `kind delete
+    /// cluster` does; without it the next `meshsim up` restores them.
+    #[arg(long)]
+    delete: bool,
 }
 
 /// The state directory of a cluster.
@@ -162,8 +176,23 @@ fn serve(args: &UpArgs, dir: &Path) -> anyhow::Result<i32> {
         ClockArg::Step => crate::sim::time::EPOCH_UNIX_SECS,
         ClockArg::Wall => wall_now(),
     };
-    let mut cluster =
-        ApiCluster::new(&args.name, nodes, args.seed, epoch).map_err(|e| anyhow::anyhow!(e))?;
+    let state = dir.join("snapshot.json");
+    if args.fresh {
+        let _ = std::fs::remove_file(&state);
+    }
+    let (mut cluster, restored) = match crate::api::snapshot::load(&state)
+        .map_err(|e| anyhow::anyhow!(e))?
+    {
+        Some(snapshot) => (
+            ApiCluster::restore(&snapshot)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", state.display()))?,
+            snapshot.objects.len(),
+        ),
+        None => (
+            ApiCluster::new(&args.name, nodes, args.seed, epoch).map_err(|e| anyhow::anyhow!(e))?,
+            0,
+        ),
+    };
     cluster.ingress_ip = args.listen.to_string();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -189,11 +218,21 @@ fn serve(args: &UpArgs, dir: &Path) -> anyhow::Result<i32> {
         ClockArg::Step => Clock::Step,
         ClockArg::Wall => Clock::Wall { speed: args.speed },
     };
-    let shared = Shared::new(cluster, token, clock);
+    let nodes = cluster.world.cluster.nodes.len();
+    let shared = Shared::new(
+        cluster,
+        token,
+        clock,
+        Some((state.clone(), args.name.clone())),
+    );
+    let restored = if restored > 0 {
+        format!("Restored {restored} objects from {}.\n", state.display())
+    } else {
+        String::new()
+    };
     let message = format!(
-        "Cluster {:?} is up: {} nodes, API server at {server}, {} clock.\nUse it with:\n  eval \"$(meshsim shell-env --name {})\"\n  kubectl get nodes\nStop it with: meshsim down --name {}\n",
+        "{restored}Cluster {:?} is up: {nodes} nodes, API server at {server}, {} clock.\nUse it with:\n  eval \"$(meshsim shell-env --name {})\"\n  kubectl get nodes\nStop it with: meshsim down --name {}\n",
         args.name,
-        args.nodes,
         match args.clock {
             ClockArg::Step => "step",
             ClockArg::Wall => "wall",
@@ -430,16 +469,26 @@ fn dechunk(mut body: &[u8]) -> Vec<u8> {
     out
 }
 
-pub fn down(args: NameArgs) -> anyhow::Result<i32> {
+pub fn down(args: DownArgs) -> anyhow::Result<i32> {
     let dir = state_dir(&args.name);
-    let Some(pid) = running_pid(&dir) else {
-        eprintln!("cluster {:?} is not running", args.name);
-        return Ok(1);
-    };
-    let to = endpoint(&dir.join("kubeconfig"))?;
-    call(&to, "POST", "/meshsim/v1/shutdown", b"")?;
-    wait_gone(pid);
-    outln!("Stopped cluster {:?}", args.name);
+    match running_pid(&dir) {
+        Some(pid) => {
+            let to = endpoint(&dir.join("kubeconfig"))?;
+            call(&to, "POST", "/meshsim/v1/shutdown", b"")?;
+            wait_gone(pid);
+            outln!("Stopped cluster {:?}", args.name);
+        }
+        None if !args.delete => {
+            eprintln!("cluster {:?} is not running", args.name);
+            return Ok(1);
+        }
+        None => {}
+    }
+    if args.delete && dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .with_context(|| format!("cannot delete {}", dir.display()))?;
+        outln!("Deleted cluster {:?} ({})", args.name, dir.display());
+    }
     Ok(0)
 }
 
