@@ -372,12 +372,13 @@ fn patch_request(
         Some("scale") => scale_of(&live),
         _ => at_version(&live, t.resource, &t.version),
     };
+    // Built-in kinds (core, apps) take strategic merge patches; custom
+    // resources (Istio's, Gateway API's) do not.
     let builtin = t.resource.group.is_empty() || t.resource.group == "apps";
     match content_type {
         "application/merge-patch+json" => patch::merge_patch(&mut target, &body),
         "application/json-patch+json" => {
-            patch::json_patch(&mut target, &body)
-                .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            patch::json_patch(&mut target, &body).map_err(|e| ApiError::patch_failed(&e))?;
         }
         "application/strategic-merge-patch+json" if builtin => {
             let kind = if sub == Some("scale") {
@@ -386,7 +387,10 @@ fn patch_request(
                 t.resource.kind
             };
             patch::strategic_merge_patch(&mut target, &body, kind)
-                .map_err(|e| ApiError::bad_request(e.to_string()))?;
+                .map_err(|e| ApiError::patch_failed(&e))?;
+        }
+        "application/strategic-merge-patch+json" => {
+            return Err(ApiError::strategic_patch_of_custom_resource(content_type));
         }
         "application/apply-patch+yaml" => patch::apply_merge(&mut target, &body, t.resource.kind),
         other => return Err(ApiError::unsupported_media_type(other)),

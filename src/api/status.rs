@@ -136,6 +136,41 @@ impl ApiError {
         )
     }
 
+    /// A patch that could not be applied, with the status the apiserver
+    /// gives its kind of failure (`patcher.go`): a JSON patch whose body
+    /// does not decode is 400, one with too many operations 413, one whose
+    /// operations fail 422; a strategic merge patch that is not a valid
+    /// document is 400, a list of lists 422, anything else 500.
+    pub fn patch_failed(e: &super::patch::PatchError) -> Self {
+        use super::patch::PatchError as P;
+        let message = e.to_string();
+        match e {
+            P::JsonPatchDecode { .. } | P::InvalidJsonDocument | P::InvalidPatchFormat(_) => {
+                Self::new(400, "BadRequest", message)
+            }
+            P::TooManyOperations { .. } => Self::new(413, "RequestEntityTooLarge", message),
+            P::InvalidOperation(_)
+            | P::PathNotFound { .. }
+            | P::InvalidIndex { .. }
+            | P::TestFailed { .. }
+            | P::MoveIntoChild { .. }
+            | P::ListOfLists => Self::new(422, "Invalid", message),
+            _ => Self::new(500, "InternalError", message),
+        }
+    }
+
+    /// A strategic merge patch sent for a custom resource (Istio's kinds):
+    /// the apiserver supports only merge, JSON and apply patches there.
+    pub fn strategic_patch_of_custom_resource(content_type: &str) -> Self {
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got {content_type:?})"
+            ),
+        )
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(500, "InternalError", message.into())
     }
