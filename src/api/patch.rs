@@ -115,7 +115,7 @@ const MAX_JSON_PATCH_OPS: usize = 10_000;
 /// RFC 6902 JSON patch (application/json-patch+json): add/remove/replace/move/copy/test with JSON pointers (~0 ~1 escapes, "-" appends). All-or-nothing: on error target is unchanged.
 pub fn json_patch(target: &mut Value, ops: &Value) -> Result<(), PatchError> {
     let decode = |v: &Value, target| E::JsonPatchDecode {
-        found: type_name(v),
+        found: crate::config::security::go_json_type(v),
         target,
     };
     let ops = ops.as_array().ok_or_else(|| decode(ops, "Patch"))?;
@@ -299,17 +299,6 @@ fn json_eq(a: &Value, b: &Value) -> bool {
     }
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
 /// How a list field merges, from the k8s.io/api struct tags.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum ListMeta {
@@ -483,10 +472,16 @@ fn merge_map(
                     merge_list(std::mem::take(o), p, meta, delete_list, kind, &sub)?.0
                 }
             }
-            (ov, pv) if !delete_list || type_name(ov) == type_name(&pv) => match strip(&pv) {
-                Some(v) => *ov = v,
-                None => drop(orig.shift_remove(&key)),
-            },
+            (ov, pv)
+                if !delete_list
+                    || crate::config::security::go_json_type(ov)
+                        == crate::config::security::go_json_type(&pv) =>
+            {
+                match strip(&pv) {
+                    Some(v) => *ov = v,
+                    None => drop(orig.shift_remove(&key)),
+                }
+            }
             _ => {}
         }
     }
@@ -578,7 +573,7 @@ fn as_list(v: Value) -> Result<Vec<Value>, PatchError> {
         Value::Array(a) => Ok(a),
         other => Err(E::BadArgType {
             expected: "array",
-            actual: type_name(&other),
+            actual: crate::config::security::go_json_type(&other),
         }),
     }
 }
@@ -627,7 +622,7 @@ fn key_of<'a>(item: &'a Value, key: &'static str) -> Result<&'a Value, PatchErro
     let Value::Object(m) = item else {
         return Err(E::BadArgType {
             expected: "object",
-            actual: type_name(item),
+            actual: crate::config::security::go_json_type(item),
         });
     };
     m.get(key).ok_or_else(|| E::NoMergeKey {
@@ -745,11 +740,13 @@ fn merge_list(
 /// and not lists; true if they are maps.
 fn elements_are_maps(orig: &[Value], patch: &[Value]) -> Result<bool, PatchError> {
     let mut items = orig.iter().chain(patch);
-    let first = items.next().map_or("null", type_name);
+    let first = items
+        .next()
+        .map_or("null", crate::config::security::go_json_type);
     if first == "array" {
         return Err(E::ListOfLists);
     }
-    if items.any(|v| type_name(v) != first) {
+    if items.any(|v| crate::config::security::go_json_type(v) != first) {
         return Err(E::MixedListTypes(format!(
             "{} {}",
             list_json(orig),

@@ -59,6 +59,22 @@ impl ApiCluster {
         };
     }
 
+    /// Deletes the objects of `r` the controllers no longer have (all but
+    /// `keep`, by namespace and name); returns them.
+    fn prune(
+        &mut self,
+        r: &Resource,
+        keep: &BTreeSet<(String, String)>,
+    ) -> Vec<std::sync::Arc<Value>> {
+        let gone: Vec<Key> = self
+            .store
+            .list(r, None)
+            .filter(|(k, _)| !keep.contains(&(k.namespace.clone(), k.name.clone())))
+            .map(|(k, _)| k.clone())
+            .collect();
+        gone.iter().filter_map(|k| self.store.delete(k)).collect()
+    }
+
     fn sync_nodes(&mut self) {
         let r = resources::find("", "nodes").expect("nodes are served");
         for i in 0..self.world.cluster.nodes.len() {
@@ -119,16 +135,8 @@ impl ApiCluster {
                 self.pod_started_events(&stored);
             }
         }
-        let gone: Vec<Key> = self
-            .store
-            .list(r, None)
-            .filter(|(k, _)| !keep.contains(&(k.namespace.clone(), k.name.clone())))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in gone {
-            if let Some(old) = self.store.delete(&k) {
-                self.pod_deleted_events(&old);
-            }
+        for old in self.prune(r, &keep) {
+            self.pod_deleted_events(&old);
         }
     }
 
@@ -405,15 +413,7 @@ impl ApiCluster {
             }
             self.put(r, &w.namespace, obj);
         }
-        let gone: Vec<Key> = self
-            .store
-            .list(replicasets, None)
-            .filter(|(k, _)| !live_rs.contains(&(k.namespace.clone(), k.name.clone())))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in gone {
-            self.store.delete(&k);
-        }
+        self.prune(replicasets, &live_rs);
         // A deleted Deployment forgets its revisions.
         let cluster = &self.world.cluster;
         self.revisions
@@ -509,15 +509,7 @@ impl ApiCluster {
             }
             self.put(endpoints, &s.namespace, obj);
         }
-        let gone: Vec<Key> = self
-            .store
-            .list(endpoints, None)
-            .filter(|(k, _)| !keep.contains(&(k.namespace.clone(), k.name.clone())))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in gone {
-            self.store.delete(&k);
-        }
+        self.prune(endpoints, &keep);
     }
 }
 

@@ -1210,7 +1210,7 @@ fn key_error(key: &serde_json::Value) -> Option<String> {
 }
 
 /// How Go's `encoding/json` names a JSON value's type in its errors.
-fn go_json_type(v: &serde_json::Value) -> &'static str {
+pub(crate) fn go_json_type(v: &serde_json::Value) -> &'static str {
     use serde_json::Value;
     match v {
         Value::Null => "null",

@@ -24,11 +24,16 @@ pub struct Civil {
 }
 
 impl Civil {
-    /// Howard Hinnant's `civil_from_days`.
     pub fn from_unix(unix: u64) -> Civil {
-        let days = unix / 86_400;
-        let secs = unix % 86_400;
-        let z = days as i64 + 719_468;
+        Civil::from_unix_signed(i64::try_from(unix).unwrap_or(i64::MAX))
+    }
+
+    /// Howard Hinnant's `civil_from_days`, for any second since 1970 (Go's
+    /// zero time, year 1, is before it).
+    pub fn from_unix_signed(unix: i64) -> Civil {
+        let days = unix.div_euclid(86_400);
+        let secs = unix.rem_euclid(86_400) as u64;
+        let z = days + 719_468;
         let era = z.div_euclid(146_097);
         let doe = z - era * 146_097;
         let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -43,7 +48,7 @@ impl Civil {
             hour: secs / 3600,
             minute: secs % 3600 / 60,
             second: secs % 60,
-            weekday: (days % 7) as usize,
+            weekday: days.rem_euclid(7) as usize,
         }
     }
 }
@@ -69,7 +74,12 @@ pub fn http_date(unix: u64) -> String {
 
 /// RFC 3339 in UTC, as Go's `time.RFC3339` prints it.
 pub fn rfc3339(unix: u64) -> String {
-    let c = Civil::from_unix(unix);
+    rfc3339_signed(i64::try_from(unix).unwrap_or(i64::MAX))
+}
+
+/// [`rfc3339`] for any second, before 1970 too.
+pub fn rfc3339_signed(unix: i64) -> String {
+    let c = Civil::from_unix_signed(unix);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         c.year, c.month, c.day, c.hour, c.minute, c.second
