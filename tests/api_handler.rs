@@ -434,3 +434,48 @@ fn a_watch_is_handed_to_the_server_and_deleting_a_namespace_empties_it() {
     assert_eq!(code, 404);
     assert!(c.world.cluster.live_pods().all(|p| p.namespace != "shop"));
 }
+
+#[test]
+fn logs_of_a_container_not_started_are_refused_as_the_kubelet_does() {
+    let mut c = cluster();
+    call(
+        &mut c,
+        "POST",
+        "/apis/apps/v1/namespaces/default/deployments",
+        deployment("web", "nginx:1.27"),
+    );
+    let (_, pods) = call(
+        &mut c,
+        "GET",
+        "/api/v1/namespaces/default/pods",
+        Value::Null,
+    );
+    let pod = pods["items"][0]["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (code, e) = call(
+        &mut c,
+        "GET",
+        &format!("/api/v1/namespaces/default/pods/{pod}/log"),
+        Value::Null,
+    );
+    assert_eq!(code, 400);
+    assert_eq!(
+        e["message"],
+        format!("container \"web\" in pod \"{pod}\" is waiting to start: ContainerCreating")
+    );
+    let (code, e) = call(
+        &mut c,
+        "GET",
+        &format!("/api/v1/namespaces/default/pods/{pod}/log?container=nope"),
+        Value::Null,
+    );
+    assert_eq!(
+        (code, e["message"].as_str()),
+        (
+            400,
+            Some(format!("container nope is not valid for pod {pod}").as_str())
+        )
+    );
+}

@@ -280,10 +280,7 @@ fn resource_request(
             Ok(Reply::json(200, &scale_of(&get(cluster, &t, name)?)))
         }
         ("GET", Some(name), Some("log")) => {
-            get(cluster, &t, name)?;
-            // Application logs come with the live driver; a pod has
-            // printed nothing yet.
-            Ok(Reply::text(String::new()))
+            pod_log(&get(cluster, &t, name)?, req.param("container"))
         }
         (_, Some(_), Some("exec")) => Err(ApiError::bad_request(
             "meshsim does not run commands in pods yet; use `meshsim exec` (kubectl exec comes with the live driver)",
@@ -308,6 +305,38 @@ fn resource_request(
             req.path
         ))),
     }
+}
+
+/// `GET pods/NAME/log`: the kubelet's refusals for a container that is
+/// not there or not started, else its output. Applications' output comes
+/// with the live driver; until then a started container has printed
+/// nothing.
+fn pod_log(pod: &Value, container: Option<&str>) -> Result<Reply, ApiError> {
+    let pod_name = pod["metadata"]["name"].as_str().unwrap_or("");
+    let containers: Vec<&str> = ["containers", "initContainers"]
+        .iter()
+        .flat_map(|list| pod["spec"][list].as_array().into_iter().flatten())
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    let name = match container {
+        Some(c) => c,
+        None => containers.first().copied().unwrap_or(""),
+    };
+    if !containers.contains(&name) {
+        return Err(ApiError::bad_request(format!(
+            "container {name} is not valid for pod {pod_name}"
+        )));
+    }
+    let status = ["containerStatuses", "initContainerStatuses"]
+        .iter()
+        .flat_map(|list| pod["status"][list].as_array().into_iter().flatten())
+        .find(|s| s["name"] == name);
+    if let Some(reason) = status.and_then(|s| s["state"]["waiting"]["reason"].as_str()) {
+        return Err(ApiError::bad_request(format!(
+            "container {name:?} in pod {pod_name:?} is waiting to start: {reason}"
+        )));
+    }
+    Ok(Reply::text(String::new()))
 }
 
 /// The object as the subresource presents it.

@@ -358,6 +358,25 @@ mod tests {
     }
 
     #[test]
+    fn a_version_older_than_the_log_is_gone() {
+        let mut s = Store::new(1);
+        let k = key("a", "p");
+        s.create(k.clone(), json!({"metadata": {"name": "p"}}), "t")
+            .unwrap();
+        let first = s.rv();
+        for i in 0..LOG_LEN {
+            s.update(
+                &k,
+                json!({"metadata": {"name": "p", "labels": {"i": i.to_string()}}}),
+            )
+            .unwrap();
+        }
+        let e = s.events_since(first - 1).err().unwrap();
+        assert_eq!((e.code, e.reason), (410, "Expired"));
+        assert_eq!(s.events_since(s.rv() - 1).unwrap().count(), 1);
+    }
+
+    #[test]
     fn watches_replay_changes_after_a_version() {
         let mut s = Store::new(1);
         let k = key("a", "p");
