@@ -390,3 +390,71 @@ fn lab3_step_by_step_in_one_cluster() {
         stderr(&out)
     );
 }
+
+#[test]
+fn cluster_commands_refuse_mistakes_in_one_line() {
+    let state = std::env::temp_dir().join(format!("meshsim-cli-up-{}", std::process::id()));
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_meshsim"))
+            .args(args)
+            .env("MESHSIM_STATE", &state)
+            .env_remove("KUBECONFIG")
+            .output()
+            .expect("meshsim runs");
+        (out.status.code(), stderr(&out))
+    };
+    let cases: &[(&[&str], i32, &str)] = &[
+        (
+            &["down", "--name", "none"],
+            1,
+            "cluster \"none\" is not running\n",
+        ),
+        (
+            &["shell-env", "--name", "none"],
+            1,
+            "cluster \"none\" has never been started here (",
+        ),
+        (
+            &["istioctl", "version"],
+            1,
+            "error: KUBECONFIG is not set; run eval \"$(meshsim shell-env)\" first\n",
+        ),
+        (
+            &["up", "--name", "Bad_Name"],
+            1,
+            "error: --name \"Bad_Name\" must be a DNS label (lower-case letters, digits and '-')\n",
+        ),
+        (
+            &["up", "--speed=0"],
+            1,
+            "error: --speed must be a positive number, not 0\n",
+        ),
+        (
+            &["up", "--clock", "fast"],
+            2,
+            "error: invalid value 'fast' for '--clock <CLOCK>'",
+        ),
+    ];
+    for (args, code, message) in cases {
+        let (got, err) = run(args);
+        assert_eq!(got, Some(*code), "{args:?}: {err}");
+        assert!(err.starts_with(message), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    }
+    let (code, out) = {
+        let out = Command::new(env!("CARGO_BIN_EXE_meshsim"))
+            .args(["status", "--name", "none"])
+            .env("MESHSIM_STATE", &state)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(3), "cluster \"none\": not running\n")
+    );
+    let _ = std::fs::remove_dir_all(&state);
+}
