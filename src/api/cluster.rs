@@ -43,6 +43,9 @@ pub struct ApiCluster {
     pub world: World,
     pub(super) revisions: BTreeMap<(String, String), project::Revisions>,
     pub(super) pod_times: BTreeMap<PodId, project::PodTimes>,
+    /// What the cluster looked like at the last projection
+    /// ([`project::fingerprint`]).
+    pub(super) projected: u64,
     /// Events recorded so far (their names must be unique).
     pub(super) events_made: u64,
     pub(super) seed: u64,
@@ -89,6 +92,7 @@ impl ApiCluster {
             revisions: BTreeMap::new(),
             pod_times: BTreeMap::new(),
             events_made: 0,
+            projected: 0,
             seed,
             ingress_ip: "127.0.0.1".to_string(),
         };
@@ -450,12 +454,12 @@ impl ApiCluster {
     pub fn advance_to(&mut self, until: SimTime) {
         while self.world.queue.peek_time().is_some_and(|t| t <= until) {
             self.world.step();
-            self.sync();
+            self.sync_if_changed();
         }
         self.world
             .queue
             .advance_to(until.max(self.world.queue.now()));
-        self.sync();
+        self.sync_if_changed();
     }
 
     /// Steps the world, event by event, until the store changes in a way
@@ -469,7 +473,7 @@ impl ApiCluster {
         let from = self.store.rv();
         while self.world.queue.peek_time().is_some_and(|t| t <= horizon) {
             self.world.step();
-            self.sync();
+            self.sync_if_changed();
             if self
                 .store
                 .events_since(from)

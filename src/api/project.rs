@@ -16,6 +16,38 @@ use super::store::{Key, metadata};
 use crate::k8s::cluster::WorkloadKind;
 use crate::k8s::{Pod, PodId, PodPhase};
 
+/// A digest of what the projection reads from the cluster: pods' phase,
+/// readiness and incarnation, workloads' size and template, services and
+/// their endpoints. Equal digests, equal projections.
+pub(super) fn fingerprint(c: &crate::k8s::Cluster) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut mix = |x: u64| {
+        h ^= x;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
+    for p in &c.pods {
+        mix(u64::from(p.id.0));
+        mix(p.phase as u64);
+        mix(u64::from(p.ready));
+        mix(u64::from(p.incarnation));
+        mix(u64::from(p.restarts));
+    }
+    for w in &c.workloads {
+        mix(u64::from(w.replicas));
+        mix(u64::from(w.deleted));
+        mix(w.pods.len() as u64);
+        mix(u64::from(crate::k8s::names::fnv32a(
+            w.template_hash.as_bytes(),
+        )));
+    }
+    for s in &c.services {
+        mix(u64::from(s.deleted));
+        s.endpoints.iter().for_each(|e| mix(e.len() as u64));
+    }
+    mix(c.nodes.len() as u64);
+    h
+}
+
 /// One ReplicaSet of a Deployment: a template it has had.
 #[derive(Clone)]
 pub(super) struct Revision {
@@ -46,6 +78,17 @@ impl ApiCluster {
         self.sync_pods();
         self.sync_workloads();
         self.sync_services();
+        self.projected = fingerprint(&self.world.cluster);
+    }
+
+    /// [`Self::sync`], when the world changed anything it projects since
+    /// the last time: most events (requests, timers) change nothing
+    /// kubectl can see, and rendering every pod after each would cost
+    /// more than the event.
+    pub fn sync_if_changed(&mut self) {
+        if fingerprint(&self.world.cluster) != self.projected {
+            self.sync();
+        }
     }
 
     fn put(&mut self, r: &Resource, ns: &str, obj: Value) {
