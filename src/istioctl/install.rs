@@ -25,6 +25,8 @@ pub struct Request {
     pub yes: bool,
     pub ingress_gateway: Option<bool>,
     pub egress_gateway: Option<bool>,
+    /// What meshsim says about settings it accepts without simulating.
+    pub notes: Vec<String>,
 }
 
 /// Parses `install` flags (after the verb). The client side uses it to
@@ -35,6 +37,7 @@ pub fn parse(args: &[String]) -> Result<Request, String> {
         yes: false,
         ingress_gateway: None,
         egress_gateway: None,
+        notes: Vec::new(),
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -72,10 +75,24 @@ fn set(r: &mut Request, kv: &str) -> Result<(), String> {
     };
     match key {
         "profile" => r.profile = value.parse().map_err(|e| format!("Error: {e}"))?,
+        "revision" => {
+            return Err(format!(
+                "Error: meshsim does not simulate control-plane revisions yet (--set revision={value}); install without it"
+            ));
+        }
         "components.ingressGateways[0].enabled" => r.ingress_gateway = Some(flag()?),
         "components.egressGateways[0].enabled" => r.egress_gateway = Some(flag()?),
         "components.ingressGateways[0].name" if value == "istio-ingressgateway" => {}
         "components.egressGateways[0].name" if value == "istio-egressgateway" => {}
+        // Multi-cluster identity: one simulated cluster has nothing to
+        // federate with, so these change nothing (said, not ignored).
+        "values.global.meshID"
+        | "values.global.multiCluster.clusterName"
+        | "values.global.network" => {
+            r.notes.push(format!(
+                "meshsim: --set {key}={value} is accepted; meshsim simulates one cluster, so it changes nothing"
+            ));
+        }
         other => {
             return Err(format!(
                 "Error: meshsim's istioctl does not simulate --set {other}; it knows profile, components.ingressGateways[0].enabled and components.egressGateways[0].enabled"
@@ -146,7 +163,7 @@ pub fn run(cluster: &mut ApiCluster, args: &[String]) -> Exec {
         return Exec::fail("Error: the \"none\" profile installs nothing".into(), 1);
     }
     let mut stdout = String::new();
-    let mut stderr = String::new();
+    let mut stderr: String = request.notes.iter().map(|n| format!("{n}\n")).collect();
     for (file, text) in request.documents() {
         let (docs, syntax) = crate::yaml::parse_documents(text);
         if let Some(e) = syntax {
@@ -281,6 +298,25 @@ mod tests {
         assert_eq!(
             parse(&args("--set")).unwrap_err(),
             "Error: flag needs an argument: --set"
+        );
+    }
+
+    #[test]
+    fn multi_cluster_settings_are_noted_and_revisions_refused() {
+        let r = parse(&args(
+            "--set profile=ambient --set values.global.meshID=mesh1 -y",
+        ))
+        .unwrap();
+        assert_eq!(
+            r.notes,
+            [
+                "meshsim: --set values.global.meshID=mesh1 is accepted; meshsim simulates one cluster, so it changes nothing"
+            ]
+        );
+        assert!(
+            parse(&args("--set revision=1-27-1 -y"))
+                .unwrap_err()
+                .contains("revisions")
         );
     }
 
