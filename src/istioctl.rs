@@ -7,8 +7,10 @@
 //!   columns, or the `dynamicActiveSecrets` JSON whose `inlineBytes` are
 //!   the real PEM certificates (base64), which `openssl x509` reads.
 
+pub mod analyze;
 pub mod install;
 pub mod remote;
+pub mod validate;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -22,6 +24,7 @@ use crate::world::World;
 /// Runs `istioctl ARGS`.
 pub fn run(world: &mut World, args: &[String]) -> Exec {
     match args.first().map(String::as_str) {
+        Some("analyze") => analyze::analyze(world, &args[1..]),
         Some("proxy-config" | "pc") => proxy_config(world, &args[1..]),
         Some(other) => Exec::fail(
             format!(

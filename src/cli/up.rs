@@ -600,6 +600,16 @@ pub struct IstioctlArgs {
 /// `meshsim istioctl …` (the `istioctl` on PATH after `shell-env`): runs
 /// the command in the cluster KUBECONFIG names.
 pub fn istioctl(args: IstioctlArgs) -> anyhow::Result<i32> {
+    if matches!(
+        args.args.first().map(String::as_str),
+        Some("validate" | "v")
+    ) {
+        // It reads the user's files and needs no cluster, as istioctl's.
+        let out = crate::istioctl::validate::run_local(&args.args[1..]);
+        std::io::stdout().write_all(&out.stdout)?;
+        std::io::stderr().write_all(&out.stderr)?;
+        return Ok(out.code);
+    }
     let kubeconfig = std::env::var_os("KUBECONFIG")
         .map(PathBuf::from)
         .context("KUBECONFIG is not set; run eval \"$(meshsim shell-env)\" first")?;

@@ -35,6 +35,7 @@ pub fn run(cluster: &mut ApiCluster, args: &[String]) -> Exec {
         Some("install") => super::install::run(cluster, &args[1..]),
         Some("version") => version(cluster),
         Some("x" | "experimental") => experimental(cluster, &args[1..]),
+        Some("analyze") => super::analyze::analyze(&cluster.world, &args[1..]),
         Some("proxy-config" | "pc") => super::run(&mut cluster.world, args),
         Some(other) => Exec::fail(
             format!("Error: unknown command \"{other}\" for \"istioctl\"\nRun 'istioctl --help' for usage."),
