@@ -597,6 +597,33 @@ pub struct IstioctlArgs {
     args: Vec<String>,
 }
 
+/// `install -f FILE` (or `-f -`, standard input): the IstioOperator
+/// file, read here on the user's machine, as the `--set` flags it means.
+fn read_operator_files(words: Vec<String>) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut it = words.into_iter();
+    while let Some(w) = it.next() {
+        let file = match w.as_str() {
+            "-f" | "--filename" => it
+                .next()
+                .ok_or("Error: flag needs an argument: 'f' in -f")?,
+            s if s.starts_with("--filename=") => s["--filename=".len()..].to_string(),
+            _ => {
+                out.push(w);
+                continue;
+            }
+        };
+        let text = if file == "-" {
+            std::io::read_to_string(std::io::stdin())
+        } else {
+            std::fs::read_to_string(&file)
+        }
+        .map_err(|e| format!("Error: cannot read {file}: {e}"))?;
+        out.extend(crate::istioctl::install::operator_sets(&file, &text)?);
+    }
+    Ok(out)
+}
+
 /// `meshsim istioctl …` (the `istioctl` on PATH after `shell-env`): runs
 /// the command in the cluster KUBECONFIG names.
 pub fn istioctl(args: IstioctlArgs) -> anyhow::Result<i32> {
@@ -615,8 +642,21 @@ pub fn istioctl(args: IstioctlArgs) -> anyhow::Result<i32> {
         .context("KUBECONFIG is not set; run eval \"$(meshsim shell-env)\" first")?;
     let mut words = args.args;
     if words.first().map(String::as_str) == Some("install") {
-        let request =
-            crate::istioctl::install::parse(&words[1..]).map_err(|e| anyhow::anyhow!(e))?;
+        // Mistakes are istioctl's `Error: …` lines, not meshsim's.
+        let parsed = read_operator_files(words).and_then(|w| {
+            let request = crate::istioctl::install::parse(&w[1..])?;
+            Ok((w, request))
+        });
+        let request = match parsed {
+            Ok((w, request)) => {
+                words = w;
+                request
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                return Ok(1);
+            }
+        };
         if !request.yes {
             out!("{}", request.confirmation());
             std::io::stdout().flush()?;

@@ -53,7 +53,7 @@ pub fn parse(args: &[String]) -> Result<Request, String> {
             "-f" | "--filename" => {
                 let file = value(a)?;
                 return Err(format!(
-                    "Error: meshsim's istioctl takes install options as --set, not IstioOperator files ({file})"
+                    "Error: -f {file}: the client reads IstioOperator files (see operator_sets)"
                 ));
             }
             s => return Err(format!("Error: unknown flag: {s}")),
@@ -100,6 +100,77 @@ fn set(r: &mut Request, kv: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// An IstioOperator file (`istioctl install -f FILE`) as the `--set`
+/// flags it stands for; a setting meshsim does not simulate is refused
+/// with its path.
+pub fn operator_sets(file: &str, text: &str) -> Result<Vec<String>, String> {
+    let (docs, syntax) = crate::yaml::parse_documents(text);
+    if let Some(e) = syntax {
+        return Err(format!("Error: {file}:{}: {e}", e.loc));
+    }
+    let doc = docs
+        .iter()
+        .find(|d| !d.root.is_null())
+        .map(|d| d.root.to_json())
+        .ok_or_else(|| format!("Error: {file}: no IstioOperator in it"))?;
+    if doc["kind"] != "IstioOperator" {
+        return Err(format!(
+            "Error: {file}: expected kind IstioOperator, got {}",
+            doc["kind"]
+        ));
+    }
+    let mut sets = Vec::new();
+    let mut flat = Vec::new();
+    flatten("", &doc["spec"], &mut flat);
+    for (path, value) in flat {
+        let set = match path.as_str() {
+            "profile"
+            | "values.global.meshID"
+            | "values.global.multiCluster.clusterName"
+            | "values.global.network" => {
+                format!("{path}={value}")
+            }
+            p if p.starts_with("components.ingressGateways[")
+                || p.starts_with("components.egressGateways[") =>
+            {
+                format!("{path}={value}")
+            }
+            other => {
+                return Err(format!(
+                    "Error: {file}: spec.{other} is not simulated by meshsim's istioctl (it knows profile, components.ingressGateways, components.egressGateways and values.global.meshID/multiCluster.clusterName/network)"
+                ));
+            }
+        };
+        sets.push("--set".to_string());
+        sets.push(set);
+    }
+    Ok(sets)
+}
+
+/// `a.b[0].c=v` pairs of a JSON tree's leaves.
+fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&path, v, out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                flatten(&format!("{prefix}[{i}]"), v, out);
+            }
+        }
+        serde_json::Value::String(s) => out.push((prefix.to_string(), s.clone())),
+        serde_json::Value::Null => {}
+        other => out.push((prefix.to_string(), other.to_string())),
+    }
 }
 
 impl Request {
@@ -317,6 +388,37 @@ mod tests {
             parse(&args("--set revision=1-27-1 -y"))
                 .unwrap_err()
                 .contains("revisions")
+        );
+    }
+
+    #[test]
+    fn istio_operator_files_become_set_flags() {
+        let iop = "apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  profile: ambient\n  components:\n    ingressGateways:\n    - name: istio-ingressgateway\n      enabled: true\n";
+        let sets = operator_sets("iop.yaml", iop).unwrap();
+        assert_eq!(
+            sets,
+            [
+                "--set",
+                "profile=ambient",
+                "--set",
+                "components.ingressGateways[0].name=istio-ingressgateway",
+                "--set",
+                "components.ingressGateways[0].enabled=true"
+            ]
+        );
+        let r = parse(&sets).unwrap();
+        assert_eq!(
+            (r.profile, r.ingress_gateway),
+            (Profile::Ambient, Some(true))
+        );
+        let err = operator_sets(
+            "iop.yaml",
+            "kind: IstioOperator\nspec:\n  meshConfig:\n    accessLogFile: /dev/stdout\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("spec.meshConfig.accessLogFile is not simulated"),
+            "{err}"
         );
     }
 
