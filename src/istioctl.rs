@@ -6,9 +6,14 @@
 //!   them (`istioctl/pkg/writer/compare/sds`): the table with istioctl's
 //!   columns, or the `dynamicActiveSecrets` JSON whose `inlineBytes` are
 //!   the real PEM certificates (base64), which `openssl x509` reads.
+//! - `istioctl proxy-config routes|clusters|endpoints|listeners` (see
+//!   [`proxy_config`]) and `istioctl proxy-status` (see [`proxy_status`]).
 
 pub mod analyze;
+mod go_yaml;
 pub mod install;
+pub mod proxy_config;
+pub mod proxy_status;
 pub mod remote;
 pub mod validate;
 
@@ -26,14 +31,15 @@ pub fn run(world: &mut World, args: &[String]) -> Exec {
     match args.first().map(String::as_str) {
         Some("analyze") => analyze::analyze(world, &args[1..]),
         Some("proxy-config" | "pc") => proxy_config(world, &args[1..]),
+        Some("proxy-status" | "ps") => proxy_status::run(world, &args[1..]),
         Some(other) => Exec::fail(
             format!(
-                "Error: unknown command \"{other}\" for \"istioctl\"\nmeshsim's istioctl has: proxy-config secret"
+                "Error: unknown command \"{other}\" for \"istioctl\"\nmeshsim's istioctl has: analyze, proxy-config, proxy-status"
             ),
             1,
         ),
         None => Exec::fail(
-            "Usage: istioctl proxy-config secret POD[.NAMESPACE] [-o json]".into(),
+            "Usage: istioctl proxy-config secret|routes|clusters|endpoints|listeners POD[.NAMESPACE]".into(),
             1,
         ),
     }
@@ -79,13 +85,20 @@ fn proxy_config(world: &mut World, args: &[String]) -> Exec {
             Ok(out) => out,
             Err(e) => Exec::fail(e, 1),
         },
-        Some(other) => Exec::fail(
-            format!(
-                "Error: unknown command \"{other}\" for \"istioctl proxy-config\"\nmeshsim's istioctl proxy-config has: secret"
+        Some(other) => match proxy_config::Kind::parse(other) {
+            Some(kind) => proxy_config::run(world, kind, &args[1..]),
+            None => Exec::fail(
+                format!(
+                    "Error: unknown command \"{other}\" for \"istioctl proxy-config\"\nmeshsim's istioctl proxy-config has: clusters, endpoints, listeners, routes, secret"
+                ),
+                1,
             ),
+        },
+        None => Exec::fail(
+            "Error: proxy-config needs a command: clusters, endpoints, listeners, routes, secret"
+                .into(),
             1,
         ),
-        None => Exec::fail("Error: proxy-config needs a command: secret".into(), 1),
     }
 }
 

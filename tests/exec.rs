@@ -267,3 +267,47 @@ fn curl_from_outside_goes_through_the_ingress_gateway() {
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
     assert!(head.contains("server: istio-envoy\r\n"), "{head}");
 }
+
+/// `istioctl proxy-config clusters` from the user's machine on the
+/// course's Lab 2 setup: productpage's sidecar holds a cluster per reviews
+/// subset, each carrying the DestinationRule (istioctl 1.27's columns,
+/// Go tabwriter padding 5).
+#[test]
+fn istioctl_lists_a_sidecars_clusters() {
+    let out = Command::new(env!("CARGO_BIN_EXE_meshsim"))
+        .args([
+            "exec",
+            "-n",
+            "bookinfo",
+            "-f",
+            "manifests/bookinfo/namespace.yaml",
+            "-f",
+            "manifests/bookinfo/bookinfo.yaml",
+            "-f",
+            "manifests/course/destination-rule-reviews.yaml",
+            "-f",
+            "manifests/course/virtual-service-reviews-v1.yaml",
+            "--from",
+            "external",
+            "--",
+            "istioctl",
+            "pc",
+            "clusters",
+            "deploy/productpage-v1.bookinfo",
+            "--fqdn",
+            "reviews",
+        ])
+        .output()
+        .expect("meshsim runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "\
+SERVICE FQDN                           PORT     SUBSET     DIRECTION     TYPE     DESTINATION RULE
+reviews.bookinfo.svc.cluster.local     9080     -          outbound      EDS      reviews.bookinfo
+reviews.bookinfo.svc.cluster.local     9080     v1         outbound      EDS      reviews.bookinfo
+reviews.bookinfo.svc.cluster.local     9080     v2         outbound      EDS      reviews.bookinfo
+reviews.bookinfo.svc.cluster.local     9080     v3         outbound      EDS      reviews.bookinfo
+"
+    );
+}

@@ -66,6 +66,14 @@ impl fmt::Display for Mismatch {
     }
 }
 
+/// An Envoy `RouteMatch` path specifier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathSpecifier<'a> {
+    Prefix(&'a str),
+    Path(&'a str),
+    Regex(&'a str),
+}
+
 /// A compiled `HTTPMatchRequest` (regexes compiled once).
 #[derive(Clone, Debug)]
 pub struct CompiledMatch {
@@ -179,6 +187,19 @@ impl CompiledMatch {
     /// The block's `name` (Envoy's route name is `<rule>.<name>`).
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The path part of the Envoy `RouteMatch` istiod writes for this block
+    /// (I `TranslateRouteMatch`: `path` for `exact`, `prefix`, `safe_regex`
+    /// as written, `prefix: /` without a `uri` condition), which
+    /// `istioctl proxy-config routes` shows as the MATCH column.
+    pub fn path_specifier(&self) -> PathSpecifier<'_> {
+        match self.uri.as_ref().map(|u| &u.matcher) {
+            Some(Matcher::Exact(p)) => PathSpecifier::Path(p),
+            Some(Matcher::Prefix(p)) => PathSpecifier::Prefix(p),
+            Some(Matcher::Regex(r, _)) => PathSpecifier::Regex(r),
+            Some(Matcher::Present) | None => PathSpecifier::Prefix("/"),
+        }
     }
 
     /// Whether Envoy sees this block as matching every request: path

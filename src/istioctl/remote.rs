@@ -28,7 +28,14 @@ pub fn serve(cluster: &mut ApiCluster, body: &[u8]) -> Vec<u8> {
 
 /// Commands the course spells with `experimental`/`x` that Istio has
 /// since promoted, and which `x` commands still exist.
-const PROMOTED: &[&str] = &["waypoint", "version", "proxy-config", "analyze", "install"];
+const PROMOTED: &[&str] = &[
+    "waypoint",
+    "version",
+    "proxy-config",
+    "proxy-status",
+    "analyze",
+    "install",
+];
 
 pub fn run(cluster: &mut ApiCluster, args: &[String]) -> Exec {
     match args.first().map(String::as_str) {
@@ -36,13 +43,13 @@ pub fn run(cluster: &mut ApiCluster, args: &[String]) -> Exec {
         Some("version") => version(cluster),
         Some("x" | "experimental") => experimental(cluster, &args[1..]),
         Some("analyze") => super::analyze::analyze(&cluster.world, &args[1..]),
-        Some("proxy-config" | "pc") => super::run(&mut cluster.world, args),
+        Some("proxy-config" | "pc" | "proxy-status" | "ps") => super::run(&mut cluster.world, args),
         Some(other) => Exec::fail(
             format!("Error: unknown command \"{other}\" for \"istioctl\"\nRun 'istioctl --help' for usage."),
             1,
         ),
         None => Exec::fail(
-            "Istio configuration command line utility.\n\nUsage:\n  istioctl [command]\n\nmeshsim's istioctl has: install, version, proxy-config secret".into(),
+            "Istio configuration command line utility.\n\nUsage:\n  istioctl [command]\n\nmeshsim's istioctl has: install, version, analyze, validate, proxy-config, proxy-status".into(),
             0,
         ),
     }
@@ -52,6 +59,8 @@ pub fn run(cluster: &mut ApiCluster, args: &[String]) -> Exec {
 /// spelling (course errata 1 and 2).
 fn experimental(cluster: &mut ApiCluster, args: &[String]) -> Exec {
     match args.first().map(String::as_str) {
+        // 1.27 keeps `x proxy-status` beside the stable one (istioctl/cmd/root.go).
+        Some("proxy-status" | "ps") => run(cluster, args),
         Some(cmd) if PROMOTED.contains(&cmd) => {
             let mut out = run(cluster, args);
             let note = format!(
