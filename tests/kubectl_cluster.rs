@@ -87,6 +87,7 @@ impl Drop for Cluster {
 const LAB1: &str = r#"
 istioctl install --set profile=ambient -y
 kubectl get pods -n istio-system
+istioctl proxy-status
 kubectl get daemonset -n istio-system ztunnel
 kubectl get daemonset -n istio-system istio-cni-node
 kubectl create namespace bookinfo
@@ -149,6 +150,14 @@ fn lab1_steps_2_to_5_print_what_a_cluster_prints() {
     );
     assert_eq!(
         lines_like(&out, r"^istio-cni-node-[a-z0-9]{5} +1/1 +Running +0 +\d+s$").len(),
+        3,
+        "{out}"
+    );
+    // Lab 1 step 3: istioctl 1.27's proxy-status lists the ztunnels,
+    // subscribed to the workload types only.
+    assert!(out.contains("NAME                           CLUSTER        ISTIOD                      VERSION     SUBSCRIBED TYPES\n"), "{out}");
+    assert_eq!(
+        lines_like(&out, r"^ztunnel-[a-z0-9]{5}\.istio-system +Kubernetes +istiod-[a-z0-9-]+ +1\.27\.9 +2 \(WADS,WDS\)$").len(),
         3,
         "{out}"
     );
