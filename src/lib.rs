@@ -10,6 +10,7 @@ pub mod config;
 pub mod control;
 pub mod dataplane;
 pub mod exec;
+pub mod go;
 pub mod issuer;
 pub mod istioctl;
 pub mod k8s;

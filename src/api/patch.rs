@@ -115,7 +115,7 @@ const MAX_JSON_PATCH_OPS: usize = 10_000;
 /// RFC 6902 JSON patch (application/json-patch+json): add/remove/replace/move/copy/test with JSON pointers (~0 ~1 escapes, "-" appends). All-or-nothing: on error target is unchanged.
 pub fn json_patch(target: &mut Value, ops: &Value) -> Result<(), PatchError> {
     let decode = |v: &Value, target| E::JsonPatchDecode {
-        found: crate::config::security::go_json_type(v),
+        found: crate::go::json_type(v),
         target,
     };
     let ops = ops.as_array().ok_or_else(|| decode(ops, "Patch"))?;
@@ -472,11 +472,7 @@ fn merge_map(
                     merge_list(std::mem::take(o), p, meta, delete_list, kind, &sub)?.0
                 }
             }
-            (ov, pv)
-                if !delete_list
-                    || crate::config::security::go_json_type(ov)
-                        == crate::config::security::go_json_type(&pv) =>
-            {
+            (ov, pv) if !delete_list || crate::go::json_type(ov) == crate::go::json_type(&pv) => {
                 match strip(&pv) {
                     Some(v) => *ov = v,
                     None => drop(orig.shift_remove(&key)),
@@ -573,7 +569,7 @@ fn as_list(v: Value) -> Result<Vec<Value>, PatchError> {
         Value::Array(a) => Ok(a),
         other => Err(E::BadArgType {
             expected: "array",
-            actual: crate::config::security::go_json_type(&other),
+            actual: crate::go::json_type(&other),
         }),
     }
 }
@@ -622,7 +618,7 @@ fn key_of<'a>(item: &'a Value, key: &'static str) -> Result<&'a Value, PatchErro
     let Value::Object(m) = item else {
         return Err(E::BadArgType {
             expected: "object",
-            actual: crate::config::security::go_json_type(item),
+            actual: crate::go::json_type(item),
         });
     };
     m.get(key).ok_or_else(|| E::NoMergeKey {
@@ -740,13 +736,11 @@ fn merge_list(
 /// and not lists; true if they are maps.
 fn elements_are_maps(orig: &[Value], patch: &[Value]) -> Result<bool, PatchError> {
     let mut items = orig.iter().chain(patch);
-    let first = items
-        .next()
-        .map_or("null", crate::config::security::go_json_type);
+    let first = items.next().map_or("null", crate::go::json_type);
     if first == "array" {
         return Err(E::ListOfLists);
     }
-    if items.any(|v| crate::config::security::go_json_type(v) != first) {
+    if items.any(|v| crate::go::json_type(v) != first) {
         return Err(E::MixedListTypes(format!(
             "{} {}",
             list_json(orig),

@@ -44,7 +44,7 @@ pub enum SelectorError {
     Label(String),
     /// A `matchExpressions` operator other than In, NotIn, Exists and
     /// DoesNotExist.
-    #[error("{} is not a valid label selector operator", go_quote(.0))]
+    #[error("{} is not a valid label selector operator", crate::go::quote(.0))]
     Operator(String),
     /// A stored label selector whose JSON has the wrong shape (Go's JSON
     /// decoding would already refuse it).
@@ -414,7 +414,7 @@ impl Parser {
         if !errors.is_empty() {
             return Err(format!(
                 "<nil>: Invalid value: {}: {}",
-                go_quote(&key),
+                crate::go::quote(&key),
                 errors.join("; ")
             ));
         }
@@ -514,7 +514,7 @@ fn new_requirement(key: &str, op: Op, values: Vec<String>) -> Result<Requirement
     if !key_errors.is_empty() {
         errors.push(format!(
             "key: Invalid value: {}: {}",
-            go_quote(key),
+            crate::go::quote(key),
             key_errors.join("; ")
         ));
     }
@@ -541,7 +541,7 @@ fn new_requirement(key: &str, op: Op, values: Vec<String>) -> Result<Requirement
             }
             for (i, v) in values.iter().enumerate() {
                 if v.parse::<i64>().is_err() {
-                    let v = go_quote(v);
+                    let v = crate::go::quote(v);
                     let detail = "for 'Gt', 'Lt' operators, the value must be an integer";
                     errors.push(format!("values[{i}]: Invalid value: {v}: {detail}"));
                 }
@@ -552,7 +552,7 @@ fn new_requirement(key: &str, op: Op, values: Vec<String>) -> Result<Requirement
     for (i, v) in values.iter().enumerate() {
         let value_errors = label_value(v);
         if !value_errors.is_empty() {
-            let (v, detail) = (go_quote(v), value_errors.join("; "));
+            let (v, detail) = (crate::go::quote(v), value_errors.join("; "));
             errors.push(format!("values[{i}][{key}]: Invalid value: {v}: {detail}"));
         }
     }
@@ -673,35 +673,12 @@ fn label_value(value: &str) -> Vec<String> {
     errors
 }
 
-/// Go's `%q` of a string (`strconv.Quote`), as field errors print values.
-fn go_quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{b}' => out.push_str("\\v"),
-            '\u{c}' => out.push_str("\\f"),
-            c if c.is_ascii_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// Go's `%#v` of a `[]string` built by appending to nil.
 fn go_slice(values: &[String]) -> String {
     if values.is_empty() {
         return "[]string(nil)".to_string();
     }
-    let quoted: Vec<String> = values.iter().map(|v| go_quote(v)).collect();
+    let quoted: Vec<String> = values.iter().map(|v| crate::go::quote(v)).collect();
     format!("[]string{{{}}}", quoted.join(", "))
 }
 

@@ -240,27 +240,6 @@ fn to_ns(s: f64) -> i64 {
     (s * 1e9).round() as i64
 }
 
-/// Go's `%q` for the strings fortio logs (printable text stays as is).
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 // ---------------------------------------------------------------------------
 // stats.go: Counter and Histogram
 // ---------------------------------------------------------------------------
@@ -883,14 +862,14 @@ fn parse_go_float(s: &str) -> Result<f64, String> {
     s.parse::<f64>().map_err(|_| {
         format!(
             "strconv.ParseFloat: parsing {}: invalid syntax",
-            go_quote(s)
+            crate::go::quote(s)
         )
     })
 }
 
 /// Go's `time.ParseDuration`, in nanoseconds.
 pub fn parse_go_duration(orig: &str) -> Result<i64, String> {
-    let err = || format!("time: invalid duration {}", go_quote(orig));
+    let err = || format!("time: invalid duration {}", crate::go::quote(orig));
     let mut s = orig;
     let mut neg = false;
     if let Some(c) = s.chars().next()
@@ -939,12 +918,17 @@ pub fn parse_go_duration(orig: &str) -> Result<i64, String> {
             "s" => 1_000_000_000,
             "m" => 60_000_000_000,
             "h" => 3_600_000_000_000,
-            "" => return Err(format!("time: missing unit in duration {}", go_quote(orig))),
+            "" => {
+                return Err(format!(
+                    "time: missing unit in duration {}",
+                    crate::go::quote(orig)
+                ));
+            }
             u => {
                 return Err(format!(
                     "time: unknown unit {} in duration {}",
-                    go_quote(u),
-                    go_quote(orig)
+                    crate::go::quote(u),
+                    crate::go::quote(orig)
                 ));
             }
         };
@@ -1036,7 +1020,7 @@ pub fn parse_load(args: &[String]) -> Result<LoadArgs, String> {
                 Some(s) => parse_go_bool(s).ok_or_else(|| {
                     format!(
                         "invalid boolean value {} for -{name}: parse error",
-                        go_quote(s)
+                        crate::go::quote(s)
                     )
                 })?,
             };
@@ -1061,8 +1045,12 @@ pub fn parse_load(args: &[String]) -> Result<LoadArgs, String> {
                 v.clone()
             }
         };
-        let invalid =
-            |why: &str| format!("invalid value {} for flag -{name}: {why}", go_quote(&value));
+        let invalid = |why: &str| {
+            format!(
+                "invalid value {} for flag -{name}: {why}",
+                crate::go::quote(&value)
+            )
+        };
         match name {
             "c" => a.connections = parse_go_int(&value).map_err(invalid)?,
             "n" => a.exactly = parse_go_int(&value).map_err(invalid)?,
@@ -1541,15 +1529,15 @@ impl Logger {
             "{{\"ts\":{}.{:06},\"level\":\"{level}\",\"r\":{r},\"file\":\"{file}\",\"line\":{line},\"msg\":{}",
             us.div_euclid(1_000_000),
             us.rem_euclid(1_000_000),
-            go_quote(msg)
+            crate::go::quote(msg)
         );
         for (k, v) in attrs {
             let v = match v {
                 Attr::Int(i) => i.to_string(),
                 Attr::Float(f) => go_g(*f, None),
-                Attr::Str(st) => go_quote(st),
+                Attr::Str(st) => crate::go::quote(st),
             };
-            let _ = write!(s, ",{}:{v}", go_quote(k));
+            let _ = write!(s, ",{}:{v}", crate::go::quote(k));
         }
         s.push_str("}\n");
         Some(s)

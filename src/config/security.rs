@@ -1153,7 +1153,7 @@ fn set_error(text: &str) -> Option<String> {
             }),
             Some(other) => Some(format!(
                 "failed to decode \"keys\": json: cannot unmarshal {} into Go value of type []json.RawMessage",
-                go_json_type(other)
+                crate::go::json_type(other)
             )),
         },
         Value::Array(_) => Some("expected '{', but got '['".to_string()),
@@ -1174,7 +1174,7 @@ fn key_error(key: &serde_json::Value) -> Option<String> {
         other => {
             return hint_error(format!(
                 "json: cannot unmarshal {} into Go value of type {HINT}",
-                go_json_type(other)
+                crate::go::json_type(other)
             ));
         }
     };
@@ -1184,7 +1184,7 @@ fn key_error(key: &serde_json::Value) -> Option<String> {
         Some(other) => {
             return hint_error(format!(
                 "json: cannot unmarshal {} into Go struct field .kty of type string",
-                go_json_type(other)
+                crate::go::json_type(other)
             ));
         }
     };
@@ -1207,19 +1207,6 @@ fn key_error(key: &serde_json::Value) -> Option<String> {
                 "failed to unmarshal JSON into key (*jwk.{go_type}): required field {f} is missing"
             )
         })
-}
-
-/// How Go's `encoding/json` names a JSON value's type in its errors.
-pub(crate) fn go_json_type(v: &serde_json::Value) -> &'static str {
-    use serde_json::Value;
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 /// A JSON syntax error as Go's `encoding/json` scanner words it

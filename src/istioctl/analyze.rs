@@ -31,7 +31,6 @@ mod workloads;
 use crate::exec::Exec;
 use crate::world::World;
 
-pub use message::go_quote;
 use message::{CONFIG_ANALYSIS_URL, Level, Message};
 use snapshot::Snapshot;
 
@@ -60,7 +59,7 @@ pub fn analyze(world: &World, args: &[String]) -> Exec {
         // istioctl says so and succeeds.
         let shown = flags.namespace.as_deref().unwrap_or("");
         return Exec {
-            stderr: format!("namespace {} not found\n", message::go_quote(shown)).into_bytes(),
+            stderr: format!("namespace {} not found\n", crate::go::quote(shown)).into_bytes(),
             ..Exec::default()
         };
     }
@@ -275,8 +274,8 @@ fn boolean(inline: Option<&str>, name: &str) -> Result<bool, String> {
         Some("false" | "0" | "f" | "F" | "FALSE" | "False") => Ok(false),
         Some(v) => Err(format!(
             "invalid argument {} for \"--{name}\" flag: strconv.ParseBool: parsing {}: invalid syntax",
-            message::go_quote(v),
-            message::go_quote(v)
+            crate::go::quote(v),
+            crate::go::quote(v)
         )),
     }
 }
@@ -285,7 +284,7 @@ fn threshold(v: &str, name: &str) -> Result<Level, String> {
     Level::parse(v).ok_or_else(|| {
         format!(
             "invalid argument {} for \"--{name}\" flag: invalid level option",
-            message::go_quote(v)
+            crate::go::quote(v)
         )
     })
 }

@@ -231,7 +231,7 @@ fn multierror(errors: &[String]) -> String {
 }
 
 fn quote(s: &str) -> String {
-    super::analyze::go_quote(s)
+    crate::go::quote(s)
 }
 
 /// `validateFile`: each document in turn; a document that does not parse
@@ -311,7 +311,7 @@ fn service_port_problems(svc: &Value, ns: &str) -> Vec<String> {
 
 /// `protocol.Parse` knows the name (its `DoubleHBONE` case never matches
 /// a lower-cased name).
-fn known_protocol(name: &str) -> bool {
+pub(super) fn known_protocol(name: &str) -> bool {
     matches!(
         name.to_ascii_lowercase().as_str(),
         "tcp"

@@ -161,28 +161,6 @@ pub fn sorted_deduped(mut ms: Vec<Message>) -> Vec<Message> {
     ms
 }
 
-/// Go's `%q` of a string (`strconv.Quote`) for the characters that occur
-/// in names, hosts and selectors.
-pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// Go's `%v` of a `[]string` or `[]int`: `[a b]`.
 pub fn go_list<T: fmt::Display>(items: &[T]) -> String {
     let parts: Vec<String> = items.iter().map(ToString::to_string).collect();
@@ -191,7 +169,10 @@ pub fn go_list<T: fmt::Display>(items: &[T]) -> String {
 
 /// IST0101 ReferencedResourceNotFound (Error): "Referenced %s not found: %q".
 pub fn referenced_resource_not_found(o: &Origin, reftype: &str, refval: &str) -> Message {
-    let text = format!("Referenced {reftype} not found: {}", go_quote(refval));
+    let text = format!(
+        "Referenced {reftype} not found: {}",
+        crate::go::quote(refval)
+    );
     Message::new(Level::Error, "IST0101", o, text)
 }
 
@@ -229,8 +210,8 @@ pub fn conflicting_sidecar_selectors(
     let text = format!(
         "The Sidecars {} in namespace {} select the same workload pod {}, which can lead to undefined behavior.",
         go_list(sidecars),
-        go_quote(ns),
-        go_quote(pod)
+        crate::go::quote(ns),
+        crate::go::quote(pod)
     );
     Message::new(Level::Error, "IST0110", o, text)
 }
@@ -240,7 +221,7 @@ pub fn multiple_sidecars_without_selectors(o: &Origin, sidecars: &[String], ns: 
     let text = format!(
         "The Sidecars {} in namespace {} have no workload selector, which can lead to undefined behavior.",
         go_list(sidecars),
-        go_quote(ns)
+        crate::go::quote(ns)
     );
     Message::new(Level::Error, "IST0111", o, text)
 }
@@ -249,7 +230,7 @@ pub fn multiple_sidecars_without_selectors(o: &Origin, sidecars: &[String], ns: 
 pub fn destination_port_selector_required(o: &Origin, host: &str, ports: &[u32]) -> Message {
     let text = format!(
         "This VirtualService routes to a service {} that exposes multiple ports {}. Specifying a port in the destination is required to disambiguate.",
-        go_quote(host),
+        crate::go::quote(host),
         go_list(ports)
     );
     Message::new(Level::Error, "IST0112", o, text)
@@ -345,8 +326,8 @@ pub fn conflicting_telemetry_selectors(
     let text = format!(
         "The Telemetries {} in namespace {} select the same workload pod {}, which can lead to undefined behavior.",
         go_list(telemetries),
-        go_quote(ns),
-        go_quote(pod)
+        crate::go::quote(ns),
+        crate::go::quote(pod)
     );
     Message::new(Level::Error, "IST0159", o, text)
 }
@@ -417,10 +398,5 @@ mod tests {
                 "Info [IST0102] (Namespace default) The namespace is not enabled for Istio injection. Run 'kubectl label namespace default istio-injection=enabled' to enable it, or 'kubectl label namespace default istio-injection=disabled' to explicitly mark it as not needing injection.",
             ]
         );
-    }
-
-    #[test]
-    fn go_quote_escapes_quotes_and_controls() {
-        assert_eq!(go_quote("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
     }
 }

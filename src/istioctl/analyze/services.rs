@@ -84,21 +84,7 @@ fn protocol_unknown(port: u16, name: &str, protocol: &str, app_protocol: Option<
     let prefix = name.split('-').next().unwrap_or(name);
     // `protocol.Parse` compares lower-cased names; its "DoubleHBONE" case
     // can never match, so that name is unknown too.
-    let known = matches!(
-        prefix.to_ascii_lowercase().as_str(),
-        "tcp"
-            | "udp"
-            | "grpc"
-            | "grpc-web"
-            | "http"
-            | "http_proxy"
-            | "http2"
-            | "https"
-            | "tls"
-            | "mongo"
-            | "redis"
-            | "mysql"
-    );
+    let known = crate::istioctl::validate::known_protocol(prefix);
     !known && !matches!(port, 25 | 53 | 3306 | 27017)
 }
 
