@@ -63,6 +63,25 @@ fn call(c: &mut ApiCluster, method: &str, path: &str, body: Value) -> (u16, Valu
     send(c, request(method, path, ct, body))
 }
 
+/// A cluster with namespace `shop` and a two-replica Deployment `web` in
+/// it.
+fn shop_with_web() -> ApiCluster {
+    let mut c = cluster();
+    call(
+        &mut c,
+        "POST",
+        "/api/v1/namespaces",
+        json!({"metadata": {"name": "shop"}}),
+    );
+    call(
+        &mut c,
+        "POST",
+        "/apis/apps/v1/namespaces/shop/deployments",
+        deployment("web", "nginx:1.27"),
+    );
+    c
+}
+
 fn deployment(name: &str, image: &str) -> Value {
     json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
         "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
@@ -216,19 +235,7 @@ fn discovery_and_openapi_are_what_kubectl_reads() {
 
 #[test]
 fn tables_carry_the_apiservers_columns_and_each_rows_metadata() {
-    let mut c = cluster();
-    call(
-        &mut c,
-        "POST",
-        "/api/v1/namespaces",
-        json!({"metadata": {"name": "shop"}}),
-    );
-    call(
-        &mut c,
-        "POST",
-        "/apis/apps/v1/namespaces/shop/deployments",
-        deployment("web", "nginx:1.27"),
-    );
+    let mut c = shop_with_web();
     let mut req = request("GET", "/api/v1/pods", "", Value::Null);
     req.accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json".into();
     let (_, table) = send(&mut c, req);
@@ -261,19 +268,7 @@ fn tables_carry_the_apiservers_columns_and_each_rows_metadata() {
 
 #[test]
 fn patches_of_each_kind_apply_as_kubectl_sends_them() {
-    let mut c = cluster();
-    call(
-        &mut c,
-        "POST",
-        "/api/v1/namespaces",
-        json!({"metadata": {"name": "shop"}}),
-    );
-    call(
-        &mut c,
-        "POST",
-        "/apis/apps/v1/namespaces/shop/deployments",
-        deployment("web", "nginx:1.27"),
-    );
+    let mut c = shop_with_web();
     // kubectl label: a merge patch.
     let (code, ns) = send(
         &mut c,
@@ -391,19 +386,7 @@ fn protobuf_bodies_of_kubectl_create_are_understood() {
 
 #[test]
 fn a_watch_is_handed_to_the_server_and_deleting_a_namespace_empties_it() {
-    let mut c = cluster();
-    call(
-        &mut c,
-        "POST",
-        "/api/v1/namespaces",
-        json!({"metadata": {"name": "shop"}}),
-    );
-    call(
-        &mut c,
-        "POST",
-        "/apis/apps/v1/namespaces/shop/deployments",
-        deployment("web", "nginx:1.27"),
-    );
+    let mut c = shop_with_web();
     match handle(
         &mut c,
         &request(
