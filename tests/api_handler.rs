@@ -173,7 +173,7 @@ fn invalid_objects_are_refused_by_the_apiserver_or_istiods_webhook() {
     let (code, e) = call(
         &mut c,
         "POST",
-        "/api/v1/namespaces/default/services",
+        "/api/v1/namespaces/default/services?fieldValidation=Strict",
         json!({"metadata": {"name": "s"}, "spec": {"bogus": 1, "ports": [{"port": 80}]}}),
     );
     assert_eq!(code, 400);
@@ -461,4 +461,237 @@ fn logs_of_a_container_not_started_are_refused_as_the_kubelet_does() {
             Some(format!("container nope is not valid for pod {pod}").as_str())
         )
     );
+}
+
+#[test]
+fn unknown_fields_are_dropped_with_a_warning_unless_strict() {
+    let mut c = cluster();
+    let body = json!({"metadata": {"name": "s"}, "spec": {"bogus": 1, "ports": [{"port": 80}]}});
+    let mut req = request(
+        "POST",
+        "/api/v1/namespaces/default/services",
+        "application/json",
+        body,
+    );
+    match handle(&mut c, &req) {
+        Reply::Full {
+            status,
+            body,
+            warnings,
+            ..
+        } => {
+            assert_eq!(status, 201);
+            assert_eq!(warnings, ["unknown field \"spec.bogus\""]);
+            let svc: Value = serde_json::from_slice(&body).unwrap();
+            assert!(svc["spec"].get("bogus").is_none(), "{svc}");
+        }
+        Reply::Watch(_) => panic!("not a watch"),
+    }
+    req.path = "/api/v1/namespaces/default/services".into();
+    req.query = vec![("fieldValidation".into(), "Ignore".into())];
+    req.body = json!({"metadata": {"name": "t"}, "spec": {"bogus": 1, "ports": [{"port": 80}]}})
+        .to_string()
+        .into_bytes();
+    match handle(&mut c, &req) {
+        Reply::Full {
+            status, warnings, ..
+        } => assert_eq!((status, warnings.len()), (201, 0)),
+        Reply::Watch(_) => panic!("not a watch"),
+    }
+}
+
+#[test]
+fn dry_runs_answer_without_changing_anything() {
+    let mut c = shop_with_web();
+    let rv = c.store.rv();
+    let (code, ns) = call(
+        &mut c,
+        "POST",
+        "/api/v1/namespaces?dryRun=All",
+        json!({"metadata": {"name": "dry"}}),
+    );
+    assert_eq!((code, &ns["metadata"]["name"]), (201, &json!("dry")));
+    let (code, _) = send(
+        &mut c,
+        request(
+            "PATCH",
+            "/apis/apps/v1/namespaces/shop/deployments/web/scale?dryRun=All",
+            "application/merge-patch+json",
+            json!({"spec": {"replicas": 5}}),
+        ),
+    );
+    assert_eq!(code, 200);
+    let (code, _) = call(
+        &mut c,
+        "DELETE",
+        "/apis/apps/v1/namespaces/shop/deployments/web?dryRun=All",
+        Value::Null,
+    );
+    assert_eq!(code, 200);
+    assert_eq!(c.store.rv(), rv);
+    let (code, _) = call(&mut c, "GET", "/api/v1/namespaces/dry", Value::Null);
+    assert_eq!(code, 404);
+    assert_eq!(c.world.cluster.live_pods().count(), 2);
+}
+
+#[test]
+fn labelling_a_pod_changes_its_labels_not_the_pod() {
+    let mut c = shop_with_web();
+    let (_, pods) = call(&mut c, "GET", "/api/v1/namespaces/shop/pods", Value::Null);
+    let name = pods["items"][0]["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let before = c.world.cluster.live_pods().count();
+    let path = format!("/api/v1/namespaces/shop/pods/{name}");
+    let (code, pod) = send(
+        &mut c,
+        request(
+            "PATCH",
+            &path,
+            "application/merge-patch+json",
+            json!({"metadata": {"labels": {"team": "a"}, "annotations": {"note": "x"}}}),
+        ),
+    );
+    assert_eq!(
+        (code, &pod["metadata"]["labels"]["team"]),
+        (200, &json!("a"))
+    );
+    assert_eq!(c.world.cluster.live_pods().count(), before);
+    let (_, again) = call(&mut c, "GET", &path, Value::Null);
+    assert_eq!(again["metadata"]["annotations"]["note"], "x");
+    // The spec, but for images, may not change.
+    let (code, e) = send(
+        &mut c,
+        request(
+            "PATCH",
+            &path,
+            "application/merge-patch+json",
+            json!({"spec": {"hostname": "h"}}),
+        ),
+    );
+    assert_eq!(code, 422);
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("pod updates may not change fields"),
+        "{e}"
+    );
+}
+
+#[test]
+fn what_controllers_own_and_immortal_namespaces_are_refused() {
+    let mut c = shop_with_web();
+    let (code, e) = call(&mut c, "DELETE", "/api/v1/namespaces/default", Value::Null);
+    assert_eq!(
+        (code, e["message"].as_str()),
+        (
+            403,
+            Some("namespaces \"default\" is forbidden: this namespace may not be deleted")
+        )
+    );
+    let (_, rs) = call(
+        &mut c,
+        "GET",
+        "/apis/apps/v1/namespaces/shop/replicasets",
+        Value::Null,
+    );
+    let rs = rs["items"][0]["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (code, _) = call(
+        &mut c,
+        "DELETE",
+        &format!("/apis/apps/v1/namespaces/shop/replicasets/{rs}"),
+        Value::Null,
+    );
+    assert_eq!(code, 405);
+    let (code, e) = send(
+        &mut c,
+        request(
+            "PATCH",
+            "/apis/apps/v1/namespaces/shop/deployments/web",
+            "application/merge-patch+json",
+            json!({"spec": {"selector": {"matchLabels": {"app": "other"}}}}),
+        ),
+    );
+    assert_eq!(code, 422);
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("field is immutable"),
+        "{e}"
+    );
+}
+
+#[test]
+fn watches_see_objects_enter_and_leave_their_selection() {
+    let mut c = shop_with_web();
+    let rv = c.store.rv();
+    let watch = match handle(
+        &mut c,
+        &request(
+            "GET",
+            &format!(
+                "/api/v1/namespaces/shop/pods?watch=true&labelSelector=team=a&resourceVersion={rv}"
+            ),
+            "",
+            Value::Null,
+        ),
+    ) {
+        Reply::Watch(w) => w,
+        Reply::Full { status, .. } => panic!("a watch, not {status}"),
+    };
+    let (_, pods) = call(&mut c, "GET", "/api/v1/namespaces/shop/pods", Value::Null);
+    let path = format!(
+        "/api/v1/namespaces/shop/pods/{}",
+        pods["items"][0]["metadata"]["name"].as_str().unwrap()
+    );
+    send(
+        &mut c,
+        request(
+            "PATCH",
+            &path,
+            "application/merge-patch+json",
+            json!({"metadata": {"labels": {"team": "a"}}}),
+        ),
+    );
+    send(
+        &mut c,
+        request(
+            "PATCH",
+            &path,
+            "application/merge-patch+json",
+            json!({"metadata": {"labels": {"team": null}}}),
+        ),
+    );
+    let types: Vec<String> = c
+        .store
+        .events_since(watch.from)
+        .unwrap()
+        .filter_map(|e| watch.line(&c, e))
+        .map(|l| {
+            serde_json::from_slice::<Value>(&l).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(types, ["ADDED", "DELETED"]);
+    // Without a resourceVersion, what exists comes first, as ADDED.
+    match handle(
+        &mut c,
+        &request(
+            "GET",
+            "/api/v1/namespaces/shop/pods?watch=true",
+            "",
+            Value::Null,
+        ),
+    ) {
+        Reply::Watch(w) => assert_eq!(w.initial_lines(&c).len(), 2),
+        Reply::Full { status, .. } => panic!("a watch, not {status}"),
+    }
 }

@@ -258,7 +258,9 @@ fn errors_read_as_a_real_apiserver_words_them() {
 fn state_survives_down_and_up() {
     let c = Cluster::start("keep", "keep");
     let before = c.bash(
-        "kubectl create namespace shop\nkubectl label namespace shop istio-injection=enabled\nkubectl apply -f MANIFESTS/samples/httpbin.yaml -n shop\nkubectl get deploy,svc -n shop -o name"
+        // Labelled after its contents were made (the injection flow), and
+        // the `default` namespace changed too: both must come back.
+        "kubectl create namespace shop\nkubectl apply -f MANIFESTS/samples/httpbin.yaml -n shop\nkubectl label namespace shop istio-injection=enabled\nkubectl label namespace default team=a\nkubectl get deploy,svc -n shop -o name"
             .replace("MANIFESTS", concat!(env!("CARGO_MANIFEST_DIR"), "/manifests"))
             .as_str(),
     );
@@ -277,6 +279,6 @@ fn state_survives_down_and_up() {
     ]);
     let said = String::from_utf8_lossy(&up.stdout);
     assert!(said.starts_with("Restored 4 objects from "), "{said}");
-    let after = c.bash("kubectl get deploy,svc -n shop -o name\nkubectl get ns shop -o jsonpath='{.metadata.labels.istio-injection}'");
-    assert_eq!(after, "deployment.apps/httpbin\nservice/httpbin\nenabled");
+    let after = c.bash("kubectl get deploy,svc -n shop -o name\nkubectl get ns shop -o jsonpath='{.metadata.labels.istio-injection}'\nkubectl get ns default -o jsonpath=' {.metadata.labels.team}'");
+    assert_eq!(after, "deployment.apps/httpbin\nservice/httpbin\nenabled a");
 }

@@ -2,10 +2,10 @@
 //! joined to the simulated [`World`] that runs the controllers, istiod and
 //! the data path.
 //!
-//! Writes go store-first: an object is decoded and validated by the same
-//! loader as `meshsim validate` (the apiserver's and istiod's webhook
-//! checks), applied to the world, given the fields the server defaults
-//! (a Service's clusterIP), then stored. Objects the controllers own —
+//! A write is decoded and validated by the same loader as `meshsim
+//! validate` (the apiserver's and istiod's webhook checks), applied to the
+//! world, given the fields the server defaults (a Service's clusterIP from
+//! the world's allocator), then stored. Objects the controllers own —
 //! pods, ReplicaSets, Endpoints, Nodes, and the `status` of Deployments,
 //! DaemonSets and Services — are projected from the world into the store
 //! after every change, so watches see the world move.
@@ -30,6 +30,14 @@ use crate::world::World;
 /// kubectl is a dispatcher that picks its binary by the server's minor).
 pub const KUBE_VERSION: &str = "v1.32.4";
 
+/// What to do with fields the server does not know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldValidation {
+    Strict,
+    Warn,
+    Ignore,
+}
+
 /// What a write did.
 pub struct Written {
     pub object: Arc<Value>,
@@ -43,6 +51,18 @@ pub struct ApiCluster {
     pub world: World,
     pub(super) revisions: BTreeMap<(String, String), project::Revisions>,
     pub(super) pod_times: BTreeMap<PodId, project::PodTimes>,
+    /// What each pod looked like when it was last projected.
+    pub(super) pod_digests: BTreeMap<PodId, u64>,
+    /// The clock moves only when asked (`--clock step`): what would depend
+    /// on the wall is pinned to virtual time.
+    pub step_clock: bool,
+    /// The request's `fieldValidation`: `Strict` (kubectl's default)
+    /// refuses unknown fields, `Warn` drops them with a warning, `Ignore`
+    /// drops them silently (`kubectl apply --validate=false`).
+    pub field_validation: FieldValidation,
+    /// The request being handled is a dry run (`dryRun=All`): validate
+    /// and default, change nothing.
+    pub dry_run: bool,
     /// What the cluster looked like at the last projection
     /// ([`project::fingerprint`]).
     pub(super) projected: u64,
@@ -91,7 +111,11 @@ impl ApiCluster {
             world,
             revisions: BTreeMap::new(),
             pod_times: BTreeMap::new(),
+            pod_digests: BTreeMap::new(),
             events_made: 0,
+            dry_run: false,
+            field_validation: FieldValidation::Strict,
+            step_clock: false,
             projected: 0,
             seed,
             ingress_ip: "127.0.0.1".to_string(),
@@ -157,9 +181,17 @@ impl ApiCluster {
         if self.store.get(&key).is_some() {
             return Err(ApiError::already_exists(&r.qualified(), &name));
         }
-        let warnings = self.admit(r, ns, &name, &obj)?;
+        let warnings = self.admit(r, ns, &name, &mut obj)?;
         let obj = self.server_defaults(r, ns, &name, obj);
         let now = self.now();
+        if self.dry_run {
+            let mut obj = obj;
+            metadata(&mut obj).insert("creationTimestamp".into(), json!(now));
+            return Ok(Written {
+                object: Arc::new(obj),
+                warnings,
+            });
+        }
         let object = self.store.create(key, obj, &now)?;
         if r.kind == "Namespace" {
             self.namespace_created(&name);
@@ -178,26 +210,36 @@ impl ApiCluster {
         let _ = self.store.create(Key::new(sa, ns, "default"), obj, &now);
     }
 
-    /// Puts back an object from a snapshot, keeping its identity.
+    /// Puts back an object from a snapshot, keeping its identity; false
+    /// when it updated one every cluster starts with.
     pub(super) fn restore_object(
         &mut self,
         r: &'static Resource,
         mut obj: Value,
-    ) -> Result<(), ApiError> {
+    ) -> Result<bool, ApiError> {
         let ns = obj["metadata"]["namespace"]
             .as_str()
             .unwrap_or("")
             .to_string();
         let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+        // What every cluster starts with (the default namespace, its
+        // ServiceAccount) is there already: the saved one updates it.
+        if let Some(live) = self.store.get(&Key::new(r, &ns, &name)) {
+            metadata(&mut obj).insert(
+                "resourceVersion".into(),
+                live["metadata"]["resourceVersion"].clone(),
+            );
+            return self.update(r, &ns, &name, obj).map(|_| false);
+        }
         self.normalize(r, &ns, &mut obj)?;
-        self.admit(r, &ns, &name, &obj)?;
+        self.admit(r, &ns, &name, &mut obj)?;
         let obj = self.server_defaults(r, &ns, &name, obj);
         self.store.restore(Key::new(r, &ns, &name), obj);
         if r.kind == "Namespace" {
             self.namespace_created(&name);
         }
         self.sync();
-        Ok(())
+        Ok(true)
     }
 
     /// Replaces an object (`PUT`, or a patch's result).
@@ -241,11 +283,109 @@ impl ApiCluster {
                 }
             }
         }
-        let warnings = self.admit(r, ns, name, &obj)?;
+        if r.kind == "Pod" {
+            return self.update_pod(&key, &old, obj);
+        }
+        if self.step_clock {
+            pin_restarted_at(&old, &mut obj, &self.now());
+        }
+        immutable_fields(r, name, &old, &mut obj)?;
+        let warnings = self.admit(r, ns, name, &mut obj)?;
         let obj = self.server_defaults(r, ns, name, obj);
+        if self.dry_run {
+            return Ok(Written {
+                object: Arc::new(obj),
+                warnings,
+            });
+        }
+        if r.kind == "Node" {
+            self.relabel_node(name, &obj);
+        }
         let object = self.store.update(&key, obj)?;
         self.sync();
         Ok(Written { object, warnings })
+    }
+
+    /// `kubectl label node`: the scheduler places pods by the new labels.
+    fn relabel_node(&mut self, name: &str, obj: &Value) {
+        if let Some(node) = self.world.cluster.nodes.iter_mut().find(|n| n.name == name) {
+            node.labels = obj["metadata"]["labels"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                        .collect()
+                })
+                .unwrap_or_default();
+        }
+    }
+
+    /// A pod's update: its labels and annotations change in place (a
+    /// Service may start or stop selecting it); its spec may not change
+    /// but for images, as the apiserver's `ValidatePodUpdate` allows. The
+    /// running pod is not restarted.
+    fn update_pod(&mut self, key: &Key, old: &Value, obj: Value) -> Result<Written, ApiError> {
+        let without_images = |spec: &Value| {
+            let mut spec = spec.clone();
+            for list in ["containers", "initContainers"] {
+                if let Some(cs) = spec.get_mut(list).and_then(Value::as_array_mut) {
+                    cs.iter_mut()
+                        .filter_map(Value::as_object_mut)
+                        .for_each(|c| {
+                            c.remove("image");
+                        });
+                }
+            }
+            for ignored in [
+                "activeDeadlineSeconds",
+                "tolerations",
+                "terminationGracePeriodSeconds",
+            ] {
+                spec.as_object_mut().map(|s| s.remove(ignored));
+            }
+            spec
+        };
+        if without_images(&obj["spec"]) != without_images(&old["spec"]) {
+            return Err(ApiError::invalid(
+                "Pod",
+                &key.name,
+                vec![(
+                    "spec".into(),
+                    "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)".into(),
+                )],
+            ));
+        }
+        if self.dry_run {
+            return Ok(Written {
+                object: Arc::new(obj),
+                warnings: Vec::new(),
+            });
+        }
+        let map = |v: &Value| -> std::collections::BTreeMap<String, String> {
+            v.as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        if let Some(pod) = self.world.find_pod(&key.namespace, &key.name)
+            && self.world.cluster.pod(pod).name == key.name
+        {
+            let effects = self.world.cluster.relabel_pod(
+                pod,
+                map(&obj["metadata"]["labels"]),
+                map(&obj["metadata"]["annotations"]),
+            );
+            self.world.handle_effects(effects);
+        }
+        let object = self.store.update(key, obj)?;
+        self.sync();
+        Ok(Written {
+            object,
+            warnings: Vec::new(),
+        })
     }
 
     /// Deletes an object (and, for a namespace, everything in it).
@@ -259,7 +399,16 @@ impl ApiCluster {
         let Some(old) = self.store.get(&key).cloned() else {
             return Err(ApiError::not_found(&r.qualified(), name));
         };
+        if self.dry_run {
+            return Ok(old);
+        }
         if r.kind == "Namespace" {
+            // The NamespaceLifecycle admission plugin's immortal namespaces.
+            if ["default", "kube-system", "kube-public"].contains(&name) {
+                return Err(ApiError::forbidden(&format!(
+                    "namespaces {name:?} is forbidden: this namespace may not be deleted"
+                )));
+            }
             self.delete_namespace_contents(name);
         }
         if r.kind == "Pod" {
@@ -400,23 +549,52 @@ impl ApiCluster {
         r: &Resource,
         ns: &str,
         name: &str,
-        obj: &Value,
+        obj: &mut Value,
     ) -> Result<Vec<String>, ApiError> {
         if r.info.is_none() {
             return Ok(Vec::new());
         }
-        let text = serde_json::to_string(obj).map_err(|e| ApiError::internal(e.to_string()))?;
-        let loaded = load_str(
-            &format!("{} {name}", r.kind),
-            &text,
-            r.namespaced.then_some(ns),
-        );
+        let load = |obj: &Value| -> Result<crate::config::Loaded, ApiError> {
+            let text = serde_json::to_string(obj).map_err(|e| ApiError::internal(e.to_string()))?;
+            Ok(load_str(
+                &format!("{} {name}", r.kind),
+                &text,
+                r.namespaced.then_some(ns),
+            ))
+        };
+        let mut loaded = load(obj)?;
+        let mut dropped = Vec::new();
+        if self.field_validation != FieldValidation::Strict {
+            let unknown: Vec<String> = loaded
+                .errors()
+                .filter(|d| d.message.starts_with("unknown field"))
+                .map(|d| d.path.clone())
+                .collect();
+            if !unknown.is_empty() {
+                let mut trimmed = obj.clone();
+                for path in &unknown {
+                    remove_path(&mut trimmed, path);
+                }
+                loaded = load(&trimmed)?;
+                *obj = trimmed;
+                if self.field_validation == FieldValidation::Warn {
+                    dropped = unknown
+                        .iter()
+                        .map(|p| format!("unknown field {p:?}"))
+                        .collect();
+                }
+            }
+        }
         let errors: Vec<&crate::config::Diagnostic> = loaded.errors().collect();
         if !errors.is_empty() {
             return Err(rejection(r, name, &errors));
         }
+        if self.dry_run {
+            dropped.extend(loaded.diagnostics.into_iter().map(|d| d.message));
+            return Ok(dropped);
+        }
         let diagnostics = self.world.apply_loaded(loaded);
-        let mut warnings = Vec::new();
+        let mut warnings = dropped;
         for d in diagnostics {
             match d.severity {
                 Severity::Error => return Err(ApiError::internal(d.message)),
@@ -483,6 +661,94 @@ impl ApiCluster {
             }
         }
         false
+    }
+}
+
+/// Fields an update may not change: a workload's selector
+/// (`ValidateDeploymentUpdate`, `ValidateDaemonSetUpdate`) and a
+/// Service's cluster IP, which an update that leaves it out keeps
+/// (`PrepareForUpdate`).
+fn immutable_fields(
+    r: &Resource,
+    name: &str,
+    old: &Value,
+    obj: &mut Value,
+) -> Result<(), ApiError> {
+    let field = match (r.group, r.kind) {
+        ("apps", "Deployment" | "DaemonSet" | "ReplicaSet") => "selector",
+        ("", "Service") => "clusterIP",
+        _ => return Ok(()),
+    };
+    let was = &old["spec"][field];
+    match obj.pointer(&format!("/spec/{field}")) {
+        None | Some(Value::Null) if field == "clusterIP" => {
+            obj["spec"]["clusterIP"] = was.clone();
+            obj["spec"]["clusterIPs"] = old["spec"]["clusterIPs"].clone();
+            Ok(())
+        }
+        Some(now) if now != was => Err(ApiError::invalid(
+            r.kind,
+            name,
+            vec![(
+                format!("spec.{field}"),
+                format!("Invalid value: {now}: field is immutable"),
+            )],
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Removes the field at a diagnostic's path (`spec.ports[0].bogus`).
+fn remove_path(obj: &mut Value, path: &str) {
+    let mut segments: Vec<String> = Vec::new();
+    for part in path.split('.') {
+        let mut rest = part;
+        while let Some(open) = rest.find('[') {
+            if open > 0 {
+                segments.push(rest[..open].to_string());
+            }
+            let close = rest[open..].find(']').map_or(rest.len(), |c| open + c);
+            segments.push(rest[open..close].to_string());
+            rest = rest.get(close + 1..).unwrap_or("");
+        }
+        if !rest.is_empty() {
+            segments.push(rest.to_string());
+        }
+    }
+    let Some((last, parents)) = segments.split_last() else {
+        return;
+    };
+    let mut at = obj;
+    for s in parents {
+        let next = match s.strip_prefix('[') {
+            Some(i) => i.parse::<usize>().ok().and_then(|i| at.get_mut(i)),
+            None => at.get_mut(s.as_str()),
+        };
+        match next {
+            Some(v) => at = v,
+            None => return,
+        }
+    }
+    if let Some(m) = at.as_object_mut() {
+        m.remove(last.as_str());
+    }
+}
+
+/// `kubectl rollout restart` stamps the pod template with the wall clock's
+/// time; a step-clock cluster stamps virtual time instead, so that the
+/// template hash, and the pods' names, are the same on every run.
+fn pin_restarted_at(old: &Value, obj: &mut Value, now: &str) {
+    const KEY: &str = "kubectl.kubernetes.io/restartedAt";
+    let before = old
+        .pointer("/spec/template/metadata/annotations")
+        .and_then(|a| a.get(KEY))
+        .cloned();
+    if let Some(stamp) = obj
+        .pointer_mut("/spec/template/metadata/annotations")
+        .and_then(|a| a.get_mut(KEY))
+        && Some(&*stamp) != before.as_ref()
+    {
+        *stamp = json!(now);
     }
 }
 

@@ -30,7 +30,7 @@ pub fn service(mut obj: Value, ns: &str, name: &str, cluster_ip: Option<Ipv4Addr
     if spec["sessionAffinity"].is_null() {
         spec["sessionAffinity"] = json!("None");
     }
-    if let Some(ports) = spec["ports"].as_array_mut() {
+    if let Some(ports) = spec.get_mut("ports").and_then(Value::as_array_mut) {
         for p in ports {
             if p["protocol"].is_null() {
                 p["protocol"] = json!("TCP");
@@ -53,7 +53,7 @@ pub fn service(mut obj: Value, ns: &str, name: &str, cluster_ip: Option<Ipv4Addr
     if spec["type"] == "LoadBalancer" || spec["type"] == "NodePort" {
         let mut next =
             30000 + (crate::k8s::names::fnv32a(format!("{ns}/{name}").as_bytes()) % 2000);
-        if let Some(ports) = spec["ports"].as_array_mut() {
+        if let Some(ports) = spec.get_mut("ports").and_then(Value::as_array_mut) {
             for p in ports {
                 if p["nodePort"].is_null() {
                     p["nodePort"] = json!(next);
@@ -76,6 +76,21 @@ pub fn workload(kind: &str, mut obj: Value) -> Value {
         "Deployment" | "DaemonSet" | "ReplicaSet" => {
             if kind != "DaemonSet" && obj["spec"]["replicas"].is_null() {
                 obj["spec"]["replicas"] = json!(1);
+            }
+            if kind == "DaemonSet" {
+                // `SetDefaults_DaemonSet`.
+                let spec = &mut obj["spec"];
+                for (k, v) in [
+                    ("revisionHistoryLimit", json!(10)),
+                    (
+                        "updateStrategy",
+                        json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}}),
+                    ),
+                ] {
+                    if spec[k].is_null() {
+                        spec[k] = v;
+                    }
+                }
             }
             if kind == "Deployment" {
                 let spec = &mut obj["spec"];
@@ -116,7 +131,7 @@ fn pod_spec(spec: &mut Value) {
         }
     }
     for list in ["initContainers", "containers"] {
-        let Some(containers) = spec[list].as_array_mut() else {
+        let Some(containers) = spec.get_mut(list).and_then(Value::as_array_mut) else {
             continue;
         };
         for c in containers {
@@ -142,7 +157,7 @@ fn pod_spec(spec: &mut Value) {
                     c[k] = v;
                 }
             }
-            if let Some(ports) = c["ports"].as_array_mut() {
+            if let Some(ports) = c.get_mut("ports").and_then(Value::as_array_mut) {
                 for p in ports {
                     if p["protocol"].is_null() {
                         p["protocol"] = json!("TCP");

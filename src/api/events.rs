@@ -84,6 +84,28 @@ impl ApiCluster {
             .create(Key::new(r, namespace, &event_name), event, &now);
     }
 
+    /// Forgets events last seen more than an hour ago, as the apiserver's
+    /// `--event-ttl` (1 h) does.
+    pub(super) fn expire_events(&mut self) {
+        const TTL_SECS: i64 = 3600;
+        let r = resources::find("", "events").expect("events are served");
+        let now = i64::try_from(self.now_unix()).unwrap_or(i64::MAX);
+        let old: Vec<Key> = self
+            .store
+            .list(r, None)
+            .filter(|(_, e)| {
+                e["lastTimestamp"]
+                    .as_str()
+                    .and_then(super::table::parse_rfc3339)
+                    .is_some_and(|t| now - t > TTL_SECS)
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in old {
+            self.store.delete(&k);
+        }
+    }
+
     /// The object that owns a pod (its ReplicaSet or DaemonSet), as stored.
     pub(super) fn owner_of(&self, pod: &Value) -> Option<Value> {
         let owner = &pod["metadata"]["ownerReferences"][0];

@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::cluster::{ApiCluster, KUBE_VERSION};
+use super::cluster::{ApiCluster, FieldValidation, KUBE_VERSION};
 use super::patch;
 use super::resources::{self, Resource, gv};
 use super::selectors::{FieldSelector, LabelSelector};
 use super::status::ApiError;
-use super::store::{Event, Key};
+use super::store::{Change, Event, Key};
 use super::table;
 
 /// An HTTP request, as far as the API cares.
@@ -100,36 +100,83 @@ pub struct Watch {
     pub table: bool,
     /// `timeoutSeconds`: the server ends the stream after this long.
     pub timeout_seconds: Option<u64>,
+    /// The objects to send first as ADDED (a watch without a
+    /// resourceVersion starts from the current state).
+    pub initial: Vec<Arc<Value>>,
 }
 
 impl Watch {
     /// Whether a change concerns this watch.
     pub fn wants(&self, e: &Event) -> bool {
-        e.key.group == self.resource.group
+        self.seen_as(e).is_some()
+    }
+
+    fn selects(&self, obj: &Value) -> bool {
+        self.labels.matches(&labels_of(obj)) && self.fields.matches(obj)
+    }
+
+    /// What a change is to this watch: an object that starts to match its
+    /// selectors is ADDED, one that stops matching is DELETED, as the
+    /// apiserver's watch cache reports them.
+    fn seen_as(&self, e: &Event) -> Option<Change> {
+        let here = e.key.group == self.resource.group
             && e.key.plural == self.resource.plural
             && self
                 .namespace
                 .as_deref()
-                .is_none_or(|ns| e.key.namespace == ns)
-            && self.labels.matches(&labels_of(&e.object))
-            && self.fields.matches(&e.object)
+                .is_none_or(|ns| e.key.namespace == ns);
+        if !here {
+            return None;
+        }
+        let now = self.selects(&e.object);
+        match (e.change, e.previous.as_deref().map(|p| self.selects(p))) {
+            (Change::Modified, Some(true)) if !now => Some(Change::Deleted),
+            (Change::Modified, Some(false)) if now => Some(Change::Added),
+            (change, _) if now => Some(change),
+            _ => None,
+        }
     }
 
-    /// One event as the line the stream sends.
-    pub fn line(&self, cluster: &ApiCluster, e: &Event) -> Vec<u8> {
-        let object = at_version(&e.object, self.resource, &self.version);
+    /// One change as the line the stream sends.
+    pub fn line(&self, cluster: &ApiCluster, e: &Event) -> Option<Vec<u8>> {
+        let change = self.seen_as(e)?;
+        // An object leaving the selection is reported as it was.
+        let object = match (change, e.change, &e.previous) {
+            (Change::Deleted, Change::Modified, Some(previous)) => previous,
+            _ => &e.object,
+        };
+        Some(self.object_line(cluster, change, object, e.rv))
+    }
+
+    /// The lines of the objects that exist when a watch starts without a
+    /// resourceVersion: the apiserver sends each as ADDED.
+    pub fn initial_lines(&self, cluster: &ApiCluster) -> Vec<Vec<u8>> {
+        self.initial
+            .iter()
+            .map(|o| self.object_line(cluster, Change::Added, o, cluster.store.rv()))
+            .collect()
+    }
+
+    fn object_line(
+        &self,
+        cluster: &ApiCluster,
+        change: Change,
+        object: &Value,
+        rv: u64,
+    ) -> Vec<u8> {
+        let object = at_version(object, self.resource, &self.version);
         let object = if self.table {
             table::render(
                 self.resource.group,
                 self.resource.kind,
                 &[&object],
                 cluster.now_unix(),
-                &e.rv.to_string(),
+                &rv.to_string(),
             )
         } else {
             object
         };
-        let mut line = json!({"type": e.change.as_str(), "object": object}).to_string();
+        let mut line = json!({"type": change.as_str(), "object": object}).to_string();
         line.push('\n');
         line.into_bytes()
     }
@@ -137,10 +184,20 @@ impl Watch {
 
 /// Handles one request.
 pub fn handle(cluster: &mut ApiCluster, req: &Request) -> Reply {
-    match route(cluster, req) {
+    cluster.dry_run = req.param("dryRun") == Some("All");
+    // Without the parameter the apiserver warns (kubectl sends Strict).
+    cluster.field_validation = match req.param("fieldValidation") {
+        Some("Ignore") => FieldValidation::Ignore,
+        Some("Strict") => FieldValidation::Strict,
+        _ => FieldValidation::Warn,
+    };
+    let reply = match route(cluster, req) {
         Ok(reply) => reply,
         Err(e) => Reply::error(&e),
-    }
+    };
+    cluster.dry_run = false;
+    cluster.field_validation = FieldValidation::Strict;
+    reply
 }
 
 fn route(cluster: &mut ApiCluster, req: &Request) -> Result<Reply, ApiError> {
@@ -165,7 +222,9 @@ fn route(cluster: &mut ApiCluster, req: &Request) -> Result<Reply, ApiError> {
     }
 }
 
-fn version() -> Value {
+/// `/version`: kubectl's dispatcher asks it, with a 5 s timeout, before
+/// every command, so the server answers it without waiting for the world.
+pub fn version() -> Value {
     let minor = KUBE_VERSION.split('.').nth(1).unwrap_or("32");
     json!({"major": "1", "minor": minor, "emulationMajor": "1", "emulationMinor": minor,
         "minCompatibilityMajor": "1", "minCompatibilityMinor": "31",
@@ -249,6 +308,21 @@ fn resource_request(
 ) -> Result<Reply, ApiError> {
     let t = parse_target(group, version, rest, &req.path)?;
     let ns = t.namespace.clone().unwrap_or_default();
+    let verb = match (req.method.as_str(), &t.name) {
+        ("POST", _) => "create",
+        ("PUT", _) => "update",
+        ("PATCH", _) => "patch",
+        ("DELETE", _) => "delete",
+        _ => "get",
+    };
+    // Subresources keep their own rules (a Deployment's scale is the
+    // user's); a resource only controllers write is read-only.
+    if verb != "get" && t.sub.is_none() && !t.resource.verbs.contains(&verb) {
+        return Err(ApiError::method_not_allowed(format!(
+            "{} are written by meshsim's controllers and cannot be {verb}d; change what owns them",
+            t.resource.qualified()
+        )));
+    }
     let watching = matches!(req.param("watch"), Some("true" | "1"));
     match (req.method.as_str(), &t.name, t.sub.as_deref()) {
         ("GET", None, _) if watching => watch(cluster, req, &t),
@@ -283,7 +357,7 @@ fn resource_request(
             pod_log(&get(cluster, &t, name)?, req.param("container"))
         }
         (_, Some(_), Some("exec")) => Err(ApiError::bad_request(
-            "meshsim does not run commands in pods yet; use `meshsim exec` (kubectl exec comes with the live driver)",
+            "meshsim does not run commands in the pods of a running cluster yet; `meshsim exec -f MANIFESTS --from NS/WORKLOAD -- CMD` runs them in a simulated copy of those manifests",
         )),
         ("PUT", Some(name), sub) => {
             let mut obj = decode_body(req)?;
@@ -357,6 +431,10 @@ fn write(
 ) -> Result<super::cluster::Written, ApiError> {
     let ns = t.namespace.clone().unwrap_or_default();
     match sub {
+        Some("status") if cluster.dry_run => Ok(super::cluster::Written {
+            object: std::sync::Arc::new(get(cluster, t, name)?),
+            warnings: Vec::new(),
+        }),
         Some("status") => {
             // Only the status changes; the controllers may overwrite it.
             let mut live = Value::clone(&get(cluster, t, name)?);
@@ -495,14 +573,20 @@ fn list(cluster: &mut ApiCluster, req: &Request, t: &Target) -> Result<Reply, Ap
 
 fn watch(cluster: &ApiCluster, req: &Request, t: &Target) -> Result<Reply, ApiError> {
     let (labels, fields) = selectors(req)?;
-    let from = match req.param("resourceVersion") {
-        None | Some("" | "0") => cluster.store.rv(),
-        Some(rv) => rv
-            .parse()
-            .map_err(|_| ApiError::bad_request(format!("invalid resource version {rv:?}")))?,
+    // No resourceVersion, or "0": the current state first, then changes.
+    // A version the log no longer holds is reported in the stream, as an
+    // ERROR event (410 Expired), as the apiserver's watch cache does.
+    let (from, initial) = match req.param("resourceVersion") {
+        None | Some("" | "0") => {
+            let initial = selected(cluster, t, &labels, &fields).cloned().collect();
+            (cluster.store.rv(), initial)
+        }
+        Some(rv) => (
+            rv.parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version {rv:?}")))?,
+            Vec::new(),
+        ),
     };
-    // A version the log no longer reaches is 410 Gone at once.
-    cluster.store.events_since(from).map(|_| ())?;
     Ok(Reply::Watch(Watch {
         resource: t.resource,
         version: t.version.clone(),
@@ -512,6 +596,7 @@ fn watch(cluster: &ApiCluster, req: &Request, t: &Target) -> Result<Reply, ApiEr
         from,
         table: req.wants_table(),
         timeout_seconds: req.param("timeoutSeconds").and_then(|s| s.parse().ok()),
+        initial,
     }))
 }
 

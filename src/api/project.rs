@@ -48,6 +48,15 @@ pub(super) fn fingerprint(c: &crate::k8s::Cluster) -> u64 {
     h
 }
 
+/// What a pod's projection reads from the world pod.
+fn pod_digest(p: &Pod) -> u64 {
+    let text = format!(
+        "{:?}{}{}{}{}{:?}{:?}",
+        p.phase, p.ready, p.incarnation, p.restarts, p.sidecar, p.labels, p.annotations
+    );
+    crate::k8s::names::fnv64(text.as_bytes())
+}
+
 /// One ReplicaSet of a Deployment: a template it has had.
 #[derive(Clone)]
 pub(super) struct Revision {
@@ -74,10 +83,12 @@ pub(super) struct PodTimes {
 impl ApiCluster {
     /// Writes what the world's controllers own into the store.
     pub fn sync(&mut self) {
+        // Workloads first: their ReplicaSets own the pods projected next.
         self.sync_nodes();
-        self.sync_pods();
         self.sync_workloads();
+        self.sync_pods();
         self.sync_services();
+        self.expire_events();
         self.projected = fingerprint(&self.world.cluster);
     }
 
@@ -157,10 +168,17 @@ impl ApiCluster {
         let live: Vec<PodId> = self.world.cluster.live_pods().map(|p| p.id).collect();
         let mut keep = BTreeSet::new();
         for id in live {
-            let obj = self.pod_object(id);
             let pod = self.world.cluster.pod(id);
             keep.insert((pod.namespace.clone(), pod.name.clone()));
             let (ns, name) = (pod.namespace.clone(), pod.name.clone());
+            // A pod the world left alone projects as it did.
+            let digest = pod_digest(pod);
+            let stored = self.store.get(&Key::new(r, &ns, &name)).is_some();
+            if stored && self.pod_digests.get(&id) == Some(&digest) {
+                continue;
+            }
+            self.pod_digests.insert(id, digest);
+            let obj = self.pod_object(id);
             let before = self
                 .store
                 .get(&Key::new(r, &ns, &name))
@@ -187,6 +205,13 @@ impl ApiCluster {
     fn pod_object(&mut self, id: PodId) -> Value {
         let now = self.now();
         let pod = self.world.cluster.pod(id).clone();
+        let w = self.world.cluster.workload(pod.workload);
+        let (kind, w_name, w_namespace, hash) = (
+            w.kind,
+            w.name.clone(),
+            w.namespace.clone(),
+            w.template_hash.clone(),
+        );
         let times = self.pod_times.entry(id).or_default();
         if times.incarnation != pod.incarnation {
             *times = PodTimes {
@@ -204,21 +229,20 @@ impl ApiCluster {
             times.ready = None;
         }
         let times = times.clone();
-        let w = self.world.cluster.workload(pod.workload).clone();
         let created = crate::sim::time::rfc3339(
             self.world.epoch_unix + pod.created.as_nanos() / 1_000_000_000,
         );
-        let (owner_kind, owner_group, owner_plural, owner_name) = match w.kind {
+        let (owner_kind, owner_group, owner_plural, owner_name) = match kind {
             WorkloadKind::Deployment => (
                 "ReplicaSet",
                 "apps",
                 "replicasets",
-                format!("{}-{}", w.name, w.template_hash),
+                format!("{w_name}-{hash}"),
             ),
-            WorkloadKind::DaemonSet => ("DaemonSet", "apps", "daemonsets", w.name.clone()),
+            WorkloadKind::DaemonSet => ("DaemonSet", "apps", "daemonsets", w_name.clone()),
             WorkloadKind::Pod => ("", "", "", String::new()),
         };
-        let mut base = match w.kind {
+        let mut base = match kind {
             WorkloadKind::Pod => self
                 .store
                 .get(&Key::new(
@@ -229,7 +253,7 @@ impl ApiCluster {
                 .map(|o| Value::clone(o))
                 .unwrap_or_else(|| json!({"metadata": {"name": pod.name}, "spec": {}})),
             _ => {
-                let plural = if w.kind == WorkloadKind::Deployment {
+                let plural = if kind == WorkloadKind::Deployment {
                     "deployments"
                 } else {
                     "daemonsets"
@@ -238,8 +262,8 @@ impl ApiCluster {
                     .store
                     .get(&Key::new(
                         resources::find("apps", plural).expect("served"),
-                        &w.namespace,
-                        &w.name,
+                        &w_namespace,
+                        &w_name,
                     ))
                     .map(|o| o["spec"]["template"].clone())
                     .unwrap_or_else(|| json!({}));
@@ -248,15 +272,26 @@ impl ApiCluster {
                     meta = json!({});
                 }
                 meta["name"] = json!(pod.name);
-                meta["generateName"] = json!(match w.kind {
+                // Its own annotations: the template's, or what `kubectl
+                // annotate pod` made of them.
+                match meta.as_object_mut() {
+                    Some(m) if pod.annotations.is_empty() => {
+                        m.remove("annotations");
+                    }
+                    Some(m) => {
+                        m.insert("annotations".into(), json!(pod.annotations));
+                    }
+                    None => {}
+                }
+                meta["generateName"] = json!(match kind {
                     WorkloadKind::Deployment => format!("{owner_name}-"),
-                    _ => format!("{}-", w.name),
+                    _ => format!("{w_name}-"),
                 });
                 let owner_uid = self
                     .store
                     .get(&Key::new(
                         resources::find(owner_group, owner_plural).expect("served"),
-                        &w.namespace,
+                        &w_namespace,
                         &owner_name,
                     ))
                     .map(|o| o["metadata"]["uid"].clone())

@@ -25,7 +25,14 @@ pub struct Resource {
     /// How meshsim's config layer parses and validates it; `None` for the
     /// kinds only controllers write.
     pub info: Option<&'static KindInfo>,
+    /// What clients may do with it.
+    pub verbs: &'static [&'static str],
 }
+
+/// What controllers alone write, users only read.
+const READ_VERBS: &[&str] = &["get", "list", "watch"];
+/// Nodes are the kubelet's, but their labels and taints are the user's.
+const NODE_VERBS: &[&str] = &["get", "list", "patch", "update", "watch"];
 
 const VERBS: &[&str] = &[
     "create",
@@ -122,6 +129,7 @@ pub fn all() -> &'static [Resource] {
                 categories: categories(k.group, written_kind(k)),
                 subresources: subresources(k.group, written_kind(k)),
                 info: Some(k),
+                verbs: VERBS,
             })
             .collect();
         for &(group, kind, plural, short_names, namespaced) in CONTROLLED {
@@ -135,6 +143,11 @@ pub fn all() -> &'static [Resource] {
                 categories: categories(group, kind),
                 subresources: subresources(group, kind),
                 info: None,
+                verbs: if kind == "Node" {
+                    NODE_VERBS
+                } else {
+                    READ_VERBS
+                },
             });
         }
         out
@@ -225,7 +238,7 @@ fn discovery_resource(r: &Resource, version: &str) -> Value {
         "responseKind": response_kind,
         "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
         "singularResource": r.singular(),
-        "verbs": VERBS,
+        "verbs": r.verbs,
     });
     if !r.short_names.is_empty() {
         out["shortNames"] = json!(r.short_names);
@@ -270,7 +283,7 @@ pub fn legacy_resources(group: &str, version: &str) -> Option<Value> {
         .filter(|r| r.group == group && r.serves_version(version))
     {
         let mut one = json!({"name": r.plural, "singularName": r.singular(),
-            "namespaced": r.namespaced, "kind": r.kind, "verbs": VERBS});
+            "namespaced": r.namespaced, "kind": r.kind, "verbs": r.verbs});
         if !r.short_names.is_empty() {
             one["shortNames"] = json!(r.short_names);
         }

@@ -2,9 +2,9 @@
 //! token checks, the clock, and watch streams. What requests mean is
 //! [`super::handler`]'s.
 //!
-//! One mutex guards the cluster; every request holds it only while it is
-//! handled. Watches wait on a [`Notify`] that every write and every clock
-//! tick wakes.
+//! One mutex guards the cluster; a request holds it while it is handled,
+//! and a watch in step mode while it fast-forwards the world. Watches wait
+//! on a [`Notify`] that every write and every clock tick wakes.
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -194,6 +194,13 @@ async fn respond(
             e.to_status().to_string(),
         ));
     }
+    if public && req.uri().path() == "/version" {
+        return Ok(full(
+            StatusCode::OK,
+            "application/json",
+            handler::version().to_string(),
+        ));
+    }
     let request = match read_request(req).await {
         Ok(r) => r,
         Err(response) => return Ok(response),
@@ -322,11 +329,24 @@ fn watch_response(shared: Arc<Shared>, mut w: Watch) -> Response<Body> {
     tokio::spawn(async move {
         let deadline = w
             .timeout_seconds
-            .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
-        let horizon = {
+            .and_then(|s| tokio::time::Instant::now().checked_add(Duration::from_secs(s)));
+        let (horizon, initial) = {
             let c = shared.lock();
-            c.world.queue.now() + STEP_HORIZON
+            (c.world.queue.now() + STEP_HORIZON, w.initial_lines(&c))
         };
+        let sent_initial = !initial.is_empty();
+        for line in initial {
+            if tx.send(Bytes::from(line)).await.is_err() {
+                return;
+            }
+        }
+        if shared.clock == Clock::Step && sent_initial {
+            // As below: the current state may be all the client wanted.
+            tokio::select! {
+                () = tx.closed() => return,
+                () = tokio::time::sleep(STEP_GRACE) => {}
+            }
+        }
         loop {
             // Register interest before looking, so a change between the
             // look and the wait is not missed.
@@ -395,9 +415,7 @@ fn collect(c: &ApiCluster, w: &mut Watch) -> Result<Vec<Vec<u8>>, super::status:
     let mut last = w.from;
     for e in c.store.events_since(w.from)? {
         last = e.rv;
-        if w.wants(e) {
-            lines.push(w.line(c, e));
-        }
+        lines.extend(w.line(c, e));
     }
     w.from = last;
     Ok(lines)

@@ -26,14 +26,13 @@ pub struct Snapshot {
     pub now_nanos: u64,
     /// User-written objects, oldest first.
     pub objects: Vec<Value>,
+    /// Made by a step-clock cluster.
+    pub step: bool,
 }
 
 /// The format's version; an older or newer file is refused with a clear
 /// message rather than half read.
 const FORMAT: u64 = 1;
-
-/// The namespaces every cluster starts with (made anew, not restored).
-const BUILT_IN_NAMESPACES: &[&str] = &["default", "kube-node-lease", "kube-public", "kube-system"];
 
 impl ApiCluster {
     /// The objects users wrote (everything a controller did not make).
@@ -41,19 +40,14 @@ impl ApiCluster {
         let mut objects: Vec<(u64, Value)> = Vec::new();
         for r in resources::all().iter().filter(|r| r.info.is_some()) {
             for (k, obj) in self.store.list(r, None) {
-                let controlled = r.kind == "Pod" && !obj["metadata"]["ownerReferences"].is_null();
-                let built_in = (r.kind == "Namespace"
-                    && BUILT_IN_NAMESPACES.contains(&k.name.as_str()))
-                    || (r.kind == "ServiceAccount" && k.name == "default")
-                    || (r.kind == "Service" && k.namespace == "default" && k.name == "kubernetes");
-                if controlled || built_in {
+                if r.kind == "Pod" && !obj["metadata"]["ownerReferences"].is_null() {
                     continue;
                 }
                 let mut obj = Value::clone(obj);
                 if let Some(o) = obj.as_object_mut() {
                     o.remove("status");
                 }
-                objects.push((creation_order(&obj), obj));
+                objects.push((self.store.creation(k), obj));
             }
         }
         objects.sort_by_key(|(order, _)| *order);
@@ -74,14 +68,20 @@ impl ApiCluster {
             epoch_unix: self.world.epoch_unix,
             now_nanos: self.world.queue.now().as_nanos(),
             objects: objects.into_iter().map(|(_, o)| o).collect(),
+            step: self.step_clock,
         }
     }
 
     /// A cluster rebuilt from a snapshot: each object created again at the
     /// virtual time it was first created, then the clock run on to where
     /// the snapshot was taken.
-    pub fn restore(s: &Snapshot) -> Result<ApiCluster, String> {
+    /// Also says how many objects it made (the rest updated what every
+    /// cluster starts with) and which it could not restore.
+    pub fn restore(s: &Snapshot) -> Result<(ApiCluster, usize, Vec<String>), String> {
         let mut c = ApiCluster::new(&s.name, s.nodes.clone(), s.seed, s.epoch_unix)?;
+        c.step_clock = s.step;
+        let mut problems = Vec::new();
+        let mut made = 0;
         for obj in &s.objects {
             let created = obj["metadata"]["creationTimestamp"]
                 .as_str()
@@ -90,27 +90,24 @@ impl ApiCluster {
                 .unwrap_or(s.epoch_unix);
             let at = crate::sim::SimTime::ZERO
                 + crate::sim::SimDuration::from_secs(created.saturating_sub(s.epoch_unix));
-            c.advance_to(at);
+            c.advance_to(at.max(c.world.queue.now()));
             let group =
                 crate::config::kinds::split_api_version(obj["apiVersion"].as_str().unwrap_or("")).0;
             let kind = obj["kind"].as_str().unwrap_or("");
-            let r = resources::by_kind(group, kind)
-                .ok_or_else(|| format!("the snapshot has an object of unknown kind {kind}"))?;
-            c.restore_object(r, obj.clone())
-                .map_err(|e| format!("restoring {kind} {}: {e}", obj["metadata"]["name"]))?;
+            let name = obj["metadata"]["name"].as_str().unwrap_or("");
+            let restored = match resources::by_kind(group, kind) {
+                Some(r) => c.restore_object(r, obj.clone()).map_err(|e| e.message),
+                None => Err(format!("unknown kind {kind}")),
+            };
+            // One object that no longer loads must not lose the others.
+            match restored {
+                Ok(created) => made += usize::from(created),
+                Err(e) => problems.push(format!("{kind} {name}: {e}")),
+            }
         }
-        c.advance_to(crate::sim::SimTime(s.now_nanos));
-        Ok(c)
+        c.advance_to(crate::sim::SimTime(s.now_nanos).max(c.world.queue.now()));
+        Ok((c, made, problems))
     }
-}
-
-/// Objects are replayed in creation order; the resourceVersion breaks
-/// ties within a second.
-fn creation_order(obj: &Value) -> u64 {
-    obj["metadata"]["resourceVersion"]
-        .as_str()
-        .and_then(|rv| rv.parse().ok())
-        .unwrap_or(0)
 }
 
 /// Writes the snapshot atomically: a temporary file, flushed to disk,
@@ -123,9 +120,19 @@ pub fn save(path: &Path, s: &Snapshot) -> std::io::Result<()> {
         .map(|n| json!({"name": n.name, "zone": n.zone, "region": n.region}))
         .collect();
     let doc = json!({"format": FORMAT, "name": s.name, "seed": s.seed, "nodes": nodes,
-        "epochUnix": s.epoch_unix, "nowNanos": s.now_nanos, "objects": s.objects});
+        "epochUnix": s.epoch_unix, "nowNanos": s.now_nanos, "objects": s.objects,
+        "clock": if s.step { "step" } else { "wall" }});
     let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp)?;
+    // Secrets are in it: only the owner may read it.
+    let mut f = {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?
+    };
     f.write_all(doc.to_string().as_bytes())?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)
@@ -169,6 +176,7 @@ pub fn load(path: &Path) -> Result<Option<Snapshot>, String> {
         epoch_unix: field("epochUnix")?,
         now_nanos: field("nowNanos")?,
         objects: doc["objects"].as_array().cloned().unwrap_or_default(),
+        step: doc["clock"] == "step",
     }))
 }
 
@@ -201,12 +209,15 @@ mod tests {
         .unwrap();
         c.advance_to(crate::sim::SimTime::ZERO + crate::sim::SimDuration::from_secs(30));
         let s = c.snapshot("t");
-        assert_eq!(s.objects.len(), 2, "{:?}", s.objects);
+        // The two objects written, and what every cluster starts with.
+        assert_eq!(s.objects.len(), 12, "{:?}", s.objects);
         let dir = std::env::temp_dir().join(format!("meshsim-snapshot-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("snapshot.json");
         save(&path, &s).unwrap();
-        let back = ApiCluster::restore(&load(&path).unwrap().unwrap()).unwrap();
+        let (back, made, problems) = ApiCluster::restore(&load(&path).unwrap().unwrap()).unwrap();
+        assert_eq!(made, 2);
+        assert!(problems.is_empty(), "{problems:?}");
         std::fs::remove_dir_all(&dir).unwrap();
         let names = |c: &ApiCluster, plural| {
             let r = resources::find(if plural == "pods" { "" } else { "apps" }, plural).unwrap();

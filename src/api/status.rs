@@ -100,6 +100,10 @@ impl ApiError {
         )
     }
 
+    pub fn forbidden(message: &str) -> Self {
+        Self::new(403, "Forbidden", message.to_string())
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", message.into())
     }

@@ -68,6 +68,9 @@ pub struct Event {
     /// The object after the change (before it, for a deletion, with the
     /// deletion's resourceVersion).
     pub object: Arc<Value>,
+    /// The object before a modification, so that a watch can tell an
+    /// object entering or leaving its selection.
+    pub previous: Option<Arc<Value>>,
 }
 
 /// How many changes watches can replay; older resourceVersions get 410.
@@ -75,18 +78,25 @@ const LOG_LEN: usize = 20_000;
 
 pub struct Store {
     objects: BTreeMap<Key, Arc<Value>>,
+    /// When each object was created, as the version counter then: the
+    /// order a snapshot replays them in (updates leave it alone).
+    created: BTreeMap<Key, u64>,
     rv: u64,
     log: VecDeque<Event>,
     uids: Rng,
+    /// Every uid given out or restored, so none is given twice.
+    uids_used: std::collections::BTreeSet<String>,
 }
 
 impl Store {
     pub fn new(seed: u64) -> Self {
         Store {
             objects: BTreeMap::new(),
+            created: BTreeMap::new(),
             rv: 1,
             log: VecDeque::new(),
             uids: Rng::stream(seed, "api-uid"),
+            uids_used: std::collections::BTreeSet::new(),
         }
     }
 
@@ -137,8 +147,9 @@ impl Store {
         meta.insert("creationTimestamp".into(), json!(now));
         meta.remove("deletionTimestamp");
         let obj = Arc::new(obj);
+        self.created.insert(key.clone(), self.rv);
         self.objects.insert(key.clone(), obj.clone());
-        self.record(Change::Added, key, obj.clone());
+        self.record(Change::Added, key, obj.clone(), None);
         Ok(obj)
     }
 
@@ -148,17 +159,27 @@ impl Store {
     /// restore).
     pub fn restore(&mut self, key: Key, mut obj: Value) -> Arc<Value> {
         self.rv += 1;
-        metadata(&mut obj).insert("resourceVersion".into(), json!(self.rv.to_string()));
+        let meta = metadata(&mut obj);
+        meta.insert("resourceVersion".into(), json!(self.rv.to_string()));
+        if let Some(uid) = meta.get("uid").and_then(Value::as_str) {
+            self.uids_used.insert(uid.to_string());
+        }
         let obj = Arc::new(obj);
+        self.created.insert(key.clone(), self.rv);
         self.objects.insert(key.clone(), obj.clone());
-        self.record(Change::Added, key, obj.clone());
+        self.record(Change::Added, key, obj.clone(), None);
         obj
+    }
+
+    /// The order objects were created in (a version number).
+    pub fn creation(&self, key: &Key) -> u64 {
+        self.created.get(key).copied().unwrap_or(u64::MAX)
     }
 
     /// Replaces an object, keeping what the server owns (uid,
     /// creationTimestamp) and bumping `generation` when anything but
-    /// metadata and status changed. Returns the old object too; nothing is
-    /// recorded when the object did not change.
+    /// metadata and status changed. Nothing is recorded when the object did
+    /// not change.
     pub fn update(&mut self, key: &Key, mut obj: Value) -> Result<Arc<Value>, ApiError> {
         let Some(old) = self.objects.get(key).cloned() else {
             return Err(ApiError::not_found(&qualified(key), &key.name));
@@ -187,16 +208,17 @@ impl Store {
         metadata(&mut obj).insert("resourceVersion".into(), json!(self.rv.to_string()));
         let obj = Arc::new(obj);
         self.objects.insert(key.clone(), obj.clone());
-        self.record(Change::Modified, key.clone(), obj.clone());
+        self.record(Change::Modified, key.clone(), obj.clone(), Some(old));
         Ok(obj)
     }
 
     pub fn delete(&mut self, key: &Key) -> Option<Arc<Value>> {
         let old = self.objects.remove(key)?;
+        self.created.remove(key);
         self.rv += 1;
         let mut gone = Value::clone(&old);
         metadata(&mut gone).insert("resourceVersion".into(), json!(self.rv.to_string()));
-        self.record(Change::Deleted, key.clone(), Arc::new(gone));
+        self.record(Change::Deleted, key.clone(), Arc::new(gone), None);
         Some(old)
     }
 
@@ -204,7 +226,7 @@ impl Store {
     /// longer reaches back that far.
     pub fn events_since(&self, rv: u64) -> Result<impl Iterator<Item = &Event>, ApiError> {
         if let Some(first) = self.log.front()
-            && rv + 1 < first.rv
+            && rv.saturating_add(1) < first.rv
         {
             return Err(ApiError::gone(rv));
         }
@@ -212,7 +234,13 @@ impl Store {
         Ok(self.log.range(start..))
     }
 
-    fn record(&mut self, change: Change, key: Key, object: Arc<Value>) {
+    fn record(
+        &mut self,
+        change: Change,
+        key: Key,
+        object: Arc<Value>,
+        previous: Option<Arc<Value>>,
+    ) {
         if self.log.len() == LOG_LEN {
             self.log.pop_front();
         }
@@ -221,12 +249,22 @@ impl Store {
             change,
             key,
             object,
+            previous,
         });
     }
 
     /// A version-4 UUID from the seeded stream: unique, and the same on
     /// every run.
     fn uid(&mut self) -> String {
+        loop {
+            let uid = self.draw_uid();
+            if self.uids_used.insert(uid.clone()) {
+                return uid;
+            }
+        }
+    }
+
+    fn draw_uid(&mut self) -> String {
         let (a, b) = (self.uids.next_u64(), self.uids.next_u64());
         format!(
             "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",

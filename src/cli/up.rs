@@ -112,6 +112,11 @@ pub fn up(args: UpArgs) -> anyhow::Result<i32> {
         );
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    {
+        // The token and the Secrets in the snapshot are the owner's alone.
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+    }
     if args.detach {
         return detach(&dir);
     }
@@ -180,20 +185,38 @@ fn serve(args: &UpArgs, dir: &Path) -> anyhow::Result<i32> {
     if args.fresh {
         let _ = std::fs::remove_file(&state);
     }
+    let step = args.clock == ClockArg::Step;
     let (mut cluster, restored) = match crate::api::snapshot::load(&state)
         .map_err(|e| anyhow::anyhow!(e))?
     {
-        Some(snapshot) => (
-            ApiCluster::restore(&snapshot)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", state.display()))?,
-            snapshot.objects.len(),
-        ),
+        Some(snapshot) => {
+            if snapshot.step != step {
+                bail!(
+                    "cluster {:?} was made with --clock {}; start it with that clock, or with --fresh to start afresh",
+                    args.name,
+                    if snapshot.step { "step" } else { "wall" }
+                );
+            }
+            let (mut c, made, problems) = ApiCluster::restore(&snapshot)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", state.display()))?;
+            for p in &problems {
+                eprintln!("meshsim: not restored: {p}");
+            }
+            if !step {
+                // The cluster ran on while it was down, as a real one would.
+                let down_for = wall_now().saturating_sub(c.now_unix());
+                let now = c.world.queue.now() + crate::sim::SimDuration::from_secs(down_for);
+                c.advance_to(now);
+            }
+            (c, made)
+        }
         None => (
             ApiCluster::new(&args.name, nodes, args.seed, epoch).map_err(|e| anyhow::anyhow!(e))?,
             0,
         ),
     };
     cluster.ingress_ip = args.listen.to_string();
+    cluster.step_clock = step;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -208,7 +231,8 @@ fn serve(args: &UpArgs, dir: &Path) -> anyhow::Result<i32> {
         addr.ip(),
         random_bytes::<32>()?,
         random_bytes::<32>()?,
-        cluster.now_unix(),
+        // Real time, whatever the cluster's clock: the client checks it.
+        wall_now(),
     )
     .map_err(|e| anyhow::anyhow!(e))?;
     let tls = cert.server_config().map_err(|e| anyhow::anyhow!(e))?;
@@ -292,9 +316,18 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Writes a file only its owner can read (the kubeconfig holds the
+/// token), through a temporary file and a rename.
 fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    f.write_all(text.as_bytes())?;
     std::fs::rename(&tmp, path)?;
     Ok(())
 }
@@ -413,8 +446,13 @@ pub fn call(
         .server
         .strip_prefix("https://")
         .with_context(|| format!("meshsim's clusters serve https, not {}", to.server))?;
-    let tcp = std::net::TcpStream::connect(host)
+    let address: std::net::SocketAddr = host
+        .parse()
+        .with_context(|| format!("{}: not an IP address and port", to.server))?;
+    let tcp = std::net::TcpStream::connect_timeout(&address, Duration::from_secs(5))
         .with_context(|| format!("cannot reach the cluster at {}", to.server))?;
+    // A cluster busy for minutes is as good as gone.
+    tcp.set_read_timeout(Some(Duration::from_secs(300)))?;
     let ip: std::net::IpAddr = host
         .rsplit_once(':')
         .and_then(|(h, _)| h.trim_matches(['[', ']']).parse().ok())

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::kinds::Validate;
 use super::meta::{ObjectMeta, validate_labels};
 use super::types::{IntOrString, Quantity};
-use super::validate::{Validator, dns1035_label, dns1123_label, port_number};
+use super::validate::{Validator, dns1123_label, port_number};
 use crate::spec_resources;
 
 type Opaque = Option<serde_json::Value>;
@@ -314,7 +314,9 @@ impl Validate for ServiceSpec {
                 match p.name.as_deref() {
                     None | Some("") if multiple => v.required_field("name"),
                     Some(name) if !name.is_empty() => {
-                        if let Some(msg) = dns1035_label(name) {
+                        // `validateServicePort` checks port names as
+                        // DNS-1123 labels (they may start with a digit).
+                        if let Some(msg) = dns1123_label(name) {
                             v.field("name", |v| v.invalid(name, &msg));
                         } else if names.contains(&name) {
                             v.field("name", |v| v.duplicate(name));

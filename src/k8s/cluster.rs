@@ -789,6 +789,22 @@ impl Cluster {
         }
     }
 
+    /// Sets a pod's labels and annotations (`kubectl label pod`): the
+    /// Services that select it before or after change their endpoints.
+    pub fn relabel_pod(
+        &mut self,
+        id: PodId,
+        labels: BTreeMap<String, String>,
+        annotations: BTreeMap<String, String>,
+    ) -> Vec<Effect> {
+        let mut effects = self.endpoints_for_pod(id);
+        let p = &mut self.pods[id.0 as usize];
+        p.labels = labels;
+        p.annotations = annotations;
+        effects.extend(self.endpoints_for_pod(id));
+        effects
+    }
+
     /// Changes a Deployment's replica count (`kubectl scale`).
     pub fn scale(
         &mut self,

@@ -20,6 +20,16 @@ pub fn fnv32a(bytes: &[u8]) -> u32 {
     h
 }
 
+/// 64-bit FNV-1a, for digests that only need to tell states apart.
+pub fn fnv64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
 /// `rand.SafeEncodeString(fmt.Sprint(hash))`.
 pub fn safe_encode(hash: u32) -> String {
     hash.to_string()
