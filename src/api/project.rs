@@ -177,7 +177,8 @@ impl ApiCluster {
             if stored && self.pod_digests.get(&id) == Some(&digest) {
                 continue;
             }
-            self.pod_digests.insert(id, digest);
+            // A bare pod is in the store before it is first projected.
+            let first = self.pod_digests.insert(id, digest).is_none();
             let obj = self.pod_object(id);
             let before = self
                 .store
@@ -187,7 +188,7 @@ impl ApiCluster {
             let Some(stored) = self.store.get(&Key::new(r, &ns, &name)).cloned() else {
                 continue;
             };
-            if before.is_none() {
+            if first {
                 self.pod_created_events(&stored);
             }
             if stored["status"]["phase"] == "Running"
