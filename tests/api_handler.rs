@@ -82,6 +82,15 @@ fn shop_with_web() -> ApiCluster {
     c
 }
 
+/// The name of the first object a list returns.
+fn first_name(c: &mut ApiCluster, path: &str) -> String {
+    let (_, list) = call(c, "GET", path, Value::Null);
+    list["items"][0]["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 fn deployment(name: &str, image: &str) -> Value {
     json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
         "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
@@ -427,16 +436,7 @@ fn logs_of_a_container_not_started_are_refused_as_the_kubelet_does() {
         "/apis/apps/v1/namespaces/default/deployments",
         deployment("web", "nginx:1.27"),
     );
-    let (_, pods) = call(
-        &mut c,
-        "GET",
-        "/api/v1/namespaces/default/pods",
-        Value::Null,
-    );
-    let pod = pods["items"][0]["metadata"]["name"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let pod = first_name(&mut c, "/api/v1/namespaces/default/pods");
     let (code, e) = call(
         &mut c,
         "GET",
@@ -537,11 +537,7 @@ fn dry_runs_answer_without_changing_anything() {
 #[test]
 fn labelling_a_pod_changes_its_labels_not_the_pod() {
     let mut c = shop_with_web();
-    let (_, pods) = call(&mut c, "GET", "/api/v1/namespaces/shop/pods", Value::Null);
-    let name = pods["items"][0]["metadata"]["name"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let name = first_name(&mut c, "/api/v1/namespaces/shop/pods");
     let before = c.world.cluster.live_pods().count();
     let path = format!("/api/v1/namespaces/shop/pods/{name}");
     let (code, pod) = send(
@@ -591,16 +587,7 @@ fn what_controllers_own_and_immortal_namespaces_are_refused() {
             Some("namespaces \"default\" is forbidden: this namespace may not be deleted")
         )
     );
-    let (_, rs) = call(
-        &mut c,
-        "GET",
-        "/apis/apps/v1/namespaces/shop/replicasets",
-        Value::Null,
-    );
-    let rs = rs["items"][0]["metadata"]["name"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let rs = first_name(&mut c, "/apis/apps/v1/namespaces/shop/replicasets");
     let (code, _) = call(
         &mut c,
         "DELETE",
@@ -645,10 +632,9 @@ fn watches_see_objects_enter_and_leave_their_selection() {
         Reply::Watch(w) => w,
         Reply::Full { status, .. } => panic!("a watch, not {status}"),
     };
-    let (_, pods) = call(&mut c, "GET", "/api/v1/namespaces/shop/pods", Value::Null);
     let path = format!(
         "/api/v1/namespaces/shop/pods/{}",
-        pods["items"][0]["metadata"]["name"].as_str().unwrap()
+        first_name(&mut c, "/api/v1/namespaces/shop/pods")
     );
     send(
         &mut c,
