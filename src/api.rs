@@ -6,6 +6,7 @@
 pub mod cluster;
 pub mod defaults;
 pub mod events;
+pub mod exec;
 pub mod handler;
 pub mod patch;
 pub mod project;

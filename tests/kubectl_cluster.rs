@@ -282,3 +282,37 @@ fn state_survives_down_and_up() {
     let after = c.bash("kubectl get deploy,svc -n shop -o name\nkubectl get ns shop -o jsonpath='{.metadata.labels.istio-injection}'\nkubectl get ns default -o jsonpath=' {.metadata.labels.team}'");
     assert_eq!(after, "deployment.apps/httpbin\nservice/httpbin\nenabled a");
 }
+
+#[test]
+fn kubectl_exec_runs_in_the_simulated_pod() {
+    let c = Cluster::start("exec", "exec");
+    let out = c.bash(
+        &"istioctl install --set profile=default -y >/dev/null
+kubectl create namespace bookinfo >/dev/null
+kubectl label namespace bookinfo istio-injection=enabled >/dev/null
+kubectl apply -f MANIFESTS/bookinfo/bookinfo.yaml -n bookinfo >/dev/null
+kubectl wait --for=condition=ready pod --all -n bookinfo >/dev/null
+kubectl exec -n bookinfo deploy/productpage-v1 -- curl -s http://details:9080/details/0
+echo
+kubectl exec -n bookinfo deploy/productpage-v1 -- curl -s -o /dev/null -w '%{http_code}' http://nowhere:9080/
+echo \" rc=$?\"
+kubectl exec -n bookinfo deploy/ratings-v1 -- nosuch
+echo \"rc=$?\""
+            .replace("MANIFESTS", concat!(env!("CARGO_MANIFEST_DIR"), "/manifests")),
+    );
+    // Through productpage's sidecar to details, as Lab 1 step 6 does.
+    assert!(
+        out.contains("{\"id\":0,\"author\":\"William Shakespeare\",\"year\":1595,"),
+        "{out}"
+    );
+    // curl's own exit code for a name that does not resolve (6) is
+    // kubectl's, through the status stream.
+    assert!(
+        out.contains("000 rc=6\n") || out.contains("command terminated with exit code 6\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("command terminated with exit code 126\nrc=126"),
+        "{out}"
+    );
+}

@@ -357,7 +357,7 @@ fn resource_request(
             pod_log(&get(cluster, &t, name)?, req.param("container"))
         }
         (_, Some(_), Some("exec")) => Err(ApiError::bad_request(
-            "meshsim does not run commands in the pods of a running cluster yet; `meshsim exec -f MANIFESTS --from NS/WORKLOAD -- CMD` runs them in a simulated copy of those manifests",
+            "pods/exec is a WebSocket upgrade (v5.channel.k8s.io), which the server answers itself",
         )),
         ("PUT", Some(name), sub) => {
             let mut obj = decode_body(req)?;

@@ -157,6 +157,7 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, shared
             let service = hyper::service::service_fn(move |req| respond(shared.clone(), req));
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(io, service)
+                .with_upgrades()
                 .await;
         });
     }
@@ -193,6 +194,9 @@ async fn respond(
             "application/json",
             e.to_status().to_string(),
         ));
+    }
+    if req.uri().path().ends_with("/exec") {
+        return Ok(exec_request(shared, req));
     }
     if public && req.uri().path() == "/version" {
         return Ok(full(
@@ -280,23 +284,140 @@ async fn read_request(req: hyper::Request<Incoming>) -> Result<Request, Response
     Ok(Request {
         method: parts.method.to_string(),
         path: percent_decode(parts.uri.path()),
-        query: parts
-            .uri
-            .query()
-            .map(|q| {
-                q.split('&')
-                    .filter(|kv| !kv.is_empty())
-                    .map(|kv| {
-                        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                        (percent_decode(k), percent_decode(&v.replace('+', " ")))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
+        query: parse_query(parts.uri.query()),
         accept: header("accept"),
         content_type: header("content-type"),
         body,
     })
+}
+
+/// `kubectl exec`: the WebSocket upgrade (101), then, on the upgraded
+/// connection, the command run in the simulated pod and its output,
+/// status and close sent as `v5.channel.k8s.io` frames.
+fn exec_request(shared: Arc<Shared>, mut req: hyper::Request<Incoming>) -> Response<Body> {
+    use super::exec::{Command, PROTOCOL};
+    let fail = |e: super::status::ApiError| {
+        full(
+            StatusCode::from_u16(e.code).unwrap_or(StatusCode::BAD_REQUEST),
+            "application/json",
+            e.to_status().to_string(),
+        )
+    };
+    let path = percent_decode(req.uri().path());
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let ["api", "v1", "namespaces", ns, "pods", name, "exec"] = segments.as_slice() else {
+        return fail(super::status::ApiError::no_route(&path));
+    };
+    let (ns, name) = (ns.to_string(), name.to_string());
+    let query = parse_query(req.uri().query());
+    let command = match Command::from_query(&query) {
+        Ok(c) => c,
+        Err(e) => return fail(super::status::ApiError::bad_request(e)),
+    };
+    let Some(key) = req
+        .headers()
+        .get("sec-websocket-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+    else {
+        return fail(super::status::ApiError::bad_request(format!(
+            "meshsim runs commands over WebSocket ({PROTOCOL}); this request is not an upgrade to it"
+        )));
+    };
+    let pod = {
+        let c = shared.lock();
+        c.world
+            .find_pod(&ns, &name)
+            .filter(|&p| c.world.cluster.pod(p).name == name)
+    };
+    let Some(pod) = pod else {
+        return fail(super::status::ApiError::not_found("pods", &name));
+    };
+    let upgrade = hyper::upgrade::on(&mut req);
+    tokio::spawn(async move {
+        let Ok(upgraded) = upgrade.await else {
+            return;
+        };
+        let mut io = hyper_util::rt::TokioIo::new(upgraded);
+        if command.stdin {
+            read_stdin(&mut io).await;
+        }
+        let out = {
+            let mut c = shared.lock();
+            let out = crate::exec::exec(
+                &mut c.world,
+                pod,
+                command.container.as_deref(),
+                &command.words,
+            );
+            c.sync_if_changed();
+            out
+        };
+        shared.changed.notify_waiters();
+        let mut bytes = Vec::new();
+        if !out.stdout.is_empty() {
+            bytes.extend(super::exec::frame(1, &out.stdout));
+        }
+        if !out.stderr.is_empty() {
+            bytes.extend(super::exec::frame(2, &out.stderr));
+        }
+        bytes.extend(super::exec::frame(
+            3,
+            &super::exec::status(&command.words, out.code),
+        ));
+        bytes.extend(super::exec::close_frame());
+        use tokio::io::AsyncWriteExt as _;
+        let _ = io.write_all(&bytes).await;
+        let _ = io.shutdown().await;
+    });
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header("Upgrade", "websocket")
+        .header("Connection", "Upgrade")
+        .header("Sec-WebSocket-Accept", super::exec::accept_key(&key))
+        .header("Sec-WebSocket-Protocol", PROTOCOL)
+        .body(Full::new(Bytes::new()).boxed())
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).boxed()))
+}
+
+/// Reads what `kubectl exec -i` sends until it closes stdin (stream 255
+/// with 0), closes the connection, or sends more than 1 MiB. meshsim's
+/// in-pod programs read no input, so it is read only to let the client
+/// finish sending.
+async fn read_stdin<T: tokio::io::AsyncRead + Unpin>(io: &mut T) {
+    use tokio::io::AsyncReadExt as _;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        while let Some((f, used)) = super::exec::parse_client_frame(&buf) {
+            buf.drain(..used);
+            if f.opcode == 0x8 || f.payload.first() == Some(&255) {
+                return;
+            }
+        }
+        if buf.len() > 1 << 20 {
+            return;
+        }
+        match tokio::time::timeout(Duration::from_secs(30), io.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+            _ => return,
+        }
+    }
+}
+
+/// A query string as decoded (key, value) pairs, in order.
+fn parse_query(query: Option<&str>) -> Vec<(String, String)> {
+    query
+        .map(|q| {
+            q.split('&')
+                .filter(|kv| !kv.is_empty())
+                .map(|kv| {
+                    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                    (percent_decode(k), percent_decode(&v.replace('+', " ")))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `%XX` escapes decoded; invalid escapes are kept as they are.
