@@ -12,6 +12,8 @@ use crate::k8s::PodId;
 use crate::sim::SimDuration;
 use crate::sim::time::http_date;
 use crate::world::World;
+
+mod shell;
 use crate::world::flow::Dialled;
 use crate::world::load::{LoadOutcome, LoadPlan, LoadSpec, Shot};
 use crate::world::probe::{ProbeFrom, ProbeRequest, ProbeResult};
@@ -75,8 +77,21 @@ pub fn exec(world: &mut World, pod: PodId, container: Option<&str>, words: &[Str
             }
         },
     };
+    pipeline(
+        world,
+        Place::Container {
+            pod,
+            image: &image,
+            shell: false,
+        },
+        words,
+    )
+}
+
+/// `A | B | C`: the program, then the filters after it.
+fn pipeline(world: &mut World, place: Place<'_>, words: &[String]) -> Exec {
     let stages: Vec<&[String]> = words.split(|w| w == "|").collect();
-    let out = run_program(world, Place::Container { pod, image: &image }, stages[0]);
+    let out = run_program(world, place, stages[0]);
     piped(out, &stages[1..])
 }
 
@@ -98,16 +113,19 @@ fn piped(mut out: Exec, filters: &[&[String]]) -> Exec {
 /// and `fortio` reach it through the ingress gateway (a name that is no
 /// Service is sent there, as to the gateway's address with that Host).
 pub fn exec_outside(world: &mut World, words: &[String]) -> Exec {
-    let stages: Vec<&[String]> = words.split(|w| w == "|").collect();
-    let out = run_program(world, Place::Outside, stages[0]);
-    piped(out, &stages[1..])
+    pipeline(world, Place::Outside, words)
 }
 
 /// Where a program runs: a pod's container (its image decides which
-/// programs exist), or the user's machine (curl and fortio installed).
+/// programs exist; `shell` when a script in it runs the program), or the
+/// user's machine (curl and fortio installed).
 #[derive(Clone, Copy)]
 enum Place<'a> {
-    Container { pod: PodId, image: &'a str },
+    Container {
+        pod: PodId,
+        image: &'a str,
+        shell: bool,
+    },
     Outside,
 }
 
@@ -121,7 +139,7 @@ fn run_program(world: &mut World, place: Place<'_>, words: &[String]) -> Exec {
     };
     let name = program.rsplit('/').next().unwrap_or(program);
     let (pod, has_fortio, has_curl, proxy) = match place {
-        Place::Container { pod, image } => {
+        Place::Container { pod, image, .. } => {
             let fortio = image.contains("fortio");
             (
                 Some(pod),
@@ -142,7 +160,20 @@ fn run_program(world: &mut World, place: Place<'_>, words: &[String]) -> Exec {
         ("pilot-agent", Some(proxy)) => pilot_agent(world, proxy, &words[1..]),
         ("istioctl", _) if pod.is_none() => crate::istioctl::run(world, &words[1..]),
         ("kubectl", _) if pod.is_none() => crate::kubectl::run(world, &words[1..]),
+        // Every image but fortio's (built from scratch) has a shell.
+        ("sh" | "bash" | "ash", _) if has_curl => match place {
+            Place::Container { pod, image, .. } => shell::sh(world, pod, image, &words[1..]),
+            Place::Outside => Exec::fail(format!("{program}: not simulated outside pods"), 127),
+        },
+        (_, _) if has_curl && pod.is_some() && shell::is_builtin(name) => match place {
+            Place::Container { pod, .. } => shell::builtin(world, pod, name, &words[1..])
+                .unwrap_or_else(|| Exec::fail(format!("sh: {program}: not found"), 127)),
+            Place::Outside => Exec::fail(format!("{program}: command not found"), 127),
+        },
         _ if pod.is_none() => Exec::fail(format!("{program}: command not found"), 127),
+        _ if matches!(place, Place::Container { shell: true, .. }) => {
+            Exec::fail(format!("sh: {program}: not found"), 127)
+        }
         _ => Exec::fail(
             format!(
                 "error: Internal error occurred: exec: \"{program}\": executable file not found in $PATH"

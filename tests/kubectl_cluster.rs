@@ -297,6 +297,8 @@ echo
 kubectl exec -n bookinfo deploy/productpage-v1 -- curl -s -o /dev/null -w '%{http_code}' http://nowhere:9080/
 echo \" rc=$?\"
 kubectl exec -n bookinfo deploy/ratings-v1 -- nosuch
+echo \"rc=$?\"
+kubectl exec -n bookinfo deploy/productpage-v1 -- sh -c 'curl -s http://productpage:9080/productpage | grep -o \"<title>.*</title>\"; nosuch; exit 3'
 echo \"rc=$?\""
             .replace("MANIFESTS", concat!(env!("CARGO_MANIFEST_DIR"), "/manifests")),
     );
@@ -308,11 +310,16 @@ echo \"rc=$?\""
     // curl's own exit code for a name that does not resolve (6) is
     // kubectl's, through the status stream.
     assert!(
-        out.contains("000 rc=6\n") || out.contains("command terminated with exit code 6\n"),
+        out.contains("000command terminated with exit code 6\n rc=6\n"),
         "{out}"
     );
     assert!(
         out.contains("command terminated with exit code 126\nrc=126"),
+        "{out}"
+    );
+    // A script in the pod's shell: pipes, a missing program, exit codes.
+    assert!(
+        out.contains("<title>Simple Bookstore App</title>\nsh: nosuch: not found\ncommand terminated with exit code 3\nrc=3"),
         "{out}"
     );
 }
