@@ -15,6 +15,7 @@ pub mod issuer;
 pub mod istioctl;
 pub mod k8s;
 pub mod kubectl;
+pub mod live;
 pub mod scenario;
 pub mod sim;
 pub mod telemetry;

@@ -323,3 +323,36 @@ echo \"rc=$?\""
         "{out}"
     );
 }
+
+#[test]
+fn the_real_curl_reaches_bookinfo_through_the_gateway() {
+    let c = Cluster::start("live", "live");
+    // Lab 1 step 7 (with the default profile, which has the ingress
+    // gateway the ambient one lacks), then malformed HTTP, then again.
+    let out = c.bash(
+        r#"istioctl install -y >/dev/null 2>&1
+kubectl create namespace bookinfo >/dev/null
+kubectl label namespace bookinfo istio-injection=enabled >/dev/null
+kubectl apply -f https://raw.githubusercontent.com/istio/istio/release-1.27/samples/bookinfo/platform/kube/bookinfo.yaml -n bookinfo >/dev/null
+kubectl wait --for=condition=ready pod --all -n bookinfo >/dev/null
+kubectl apply -f https://raw.githubusercontent.com/istio/istio/release-1.27/samples/bookinfo/networking/bookinfo-gateway.yaml -n bookinfo
+export INGRESS_HOST=$(kubectl get svc -n istio-system istio-ingressgateway -o jsonpath='{.status.loadBalancer.ingress[0].ip}')
+export INGRESS_PORT=$(kubectl get svc -n istio-system istio-ingressgateway -o jsonpath='{.spec.ports[?(@.name=="http2")].port}')
+export GATEWAY_URL=$INGRESS_HOST:$INGRESS_PORT
+for i in 1 2 3 4 5 6 7 8 9 10; do curl -s -o /dev/null http://${GATEWAY_URL}/ && break; sleep 0.2; done
+curl -s http://${GATEWAY_URL}/productpage | grep -o "<title>.*</title>"
+exec 3<>/dev/tcp/$INGRESS_HOST/$INGRESS_PORT
+printf 'GARBAGE\r\n\r\n' >&3
+head -1 <&3
+curl -s -o /dev/null -w '%{http_code}\n' http://${GATEWAY_URL}/productpage
+"#,
+    );
+    assert!(
+        out.contains("virtualservice.networking.istio.io/bookinfo created\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("<title>Simple Bookstore App</title>\nHTTP/1.1 400 Bad Request\r\n200\n"),
+        "{out}"
+    );
+}

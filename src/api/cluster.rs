@@ -72,6 +72,9 @@ pub struct ApiCluster {
     /// The address LoadBalancer Services get as their ingress IP: where
     /// the cluster listens.
     pub ingress_ip: String,
+    /// Where the live driver serves each LoadBalancer Service, when not
+    /// at `ingress_ip` (its port was taken there).
+    pub(super) ingress: BTreeMap<(String, String), String>,
 }
 
 impl ApiCluster {
@@ -119,6 +122,7 @@ impl ApiCluster {
             projected: 0,
             seed,
             ingress_ip: "127.0.0.1".to_string(),
+            ingress: BTreeMap::new(),
         };
         c.seed_objects();
         c.sync();
@@ -626,6 +630,13 @@ impl ApiCluster {
             ("", "Service") => defaults::service(obj, ns, name, cluster_ip()),
             (_, kind) => defaults::workload(kind, obj),
         }
+    }
+
+    /// Records where a LoadBalancer Service is served, for its status.
+    pub fn set_ingress(&mut self, namespace: &str, name: &str, ip: &str) {
+        self.ingress
+            .insert((namespace.to_string(), name.to_string()), ip.to_string());
+        self.sync();
     }
 
     /// Lets virtual time run to `until`, projecting after every event.

@@ -521,7 +521,11 @@ impl ApiCluster {
             };
             if s.type_ == "LoadBalancer" {
                 let mut obj = Value::clone(&stored);
-                obj["status"] = json!({"loadBalancer": {"ingress": [{"ip": self.ingress_ip.as_str(), "ipMode": "VIP"}]}});
+                let ip = self
+                    .ingress
+                    .get(&(s.namespace.clone(), s.name.clone()))
+                    .unwrap_or(&self.ingress_ip);
+                obj["status"] = json!({"loadBalancer": {"ingress": [{"ip": ip, "ipMode": "VIP"}]}});
                 self.put(services, &s.namespace, obj);
             }
             if s.selector.is_none() && s.name != "kubernetes" {

@@ -46,7 +46,8 @@ const MAX_BODY: usize = 3 * 1024 * 1024;
 
 pub struct Shared {
     cluster: Mutex<ApiCluster>,
-    changed: Notify,
+    /// Woken by every write and every clock tick that changed something.
+    pub changed: Notify,
     token: String,
     clock: Clock,
     /// The wall instant virtual time zero maps to (wall clock mode).

@@ -271,6 +271,7 @@ fn serve(args: &UpArgs, dir: &Path) -> anyhow::Result<i32> {
         out!("{message}");
         std::io::stdout().flush()?;
     }
+    let listen = args.listen;
     runtime.block_on(async {
         let stop = shared.clone();
         tokio::spawn(async move {
@@ -278,6 +279,7 @@ fn serve(args: &UpArgs, dir: &Path) -> anyhow::Result<i32> {
                 stop.shutdown.notify_waiters();
             }
         });
+        tokio::spawn(crate::live::run(shared.clone(), listen));
         crate::api::server::serve(listener, tls, shared).await;
     });
     let _ = std::fs::remove_file(dir.join("server.pid"));

@@ -1,0 +1,266 @@
+//! The live driver: real sockets for the LoadBalancer Services of a
+//! `meshsim up` cluster, so the user's own curl (or browser) reaches the
+//! simulated mesh. Each Service port is served on the cluster's listen
+//! address at the Service's declared port when it is free, else on the
+//! next loopback address (127.0.0.2, …) at that port, and the Service's
+//! `status.loadBalancer.ingress[0].ip` says where — so the course's
+//! `INGRESS_HOST`/`INGRESS_PORT` recipe gives a `GATEWAY_URL` curl can
+//! reach. A request is parsed by hyper and enters the Service's gateway
+//! pod as a simulated request does ([`crate::world::World::probe`]): the
+//! same routing, policy, resilience and application models, on the
+//! cluster's clock.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Response, StatusCode};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::api::server::Shared;
+use crate::world::probe::{ProbeFrom, ProbeRequest};
+
+/// Connections served at once, over all listeners; more wait.
+const MAX_CONNECTIONS: usize = 512;
+/// The largest request body accepted.
+const MAX_BODY: usize = 1 << 20;
+/// How long one request may take, wall time.
+const DEADLINE: Duration = Duration::from_secs(120);
+/// Loopback addresses tried after the listen address, when a port is
+/// taken there.
+const SPARE_ADDRESSES: u8 = 16;
+
+/// A Service port to serve: namespace, name and port.
+type Want = (String, String, u16);
+
+/// Keeps one listener per LoadBalancer Service port, opening and closing
+/// them as Services come and go; runs until shutdown.
+pub async fn run(shared: Arc<Shared>, listen: IpAddr) {
+    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let mut open: BTreeMap<Want, tokio::task::JoinHandle<()>> = BTreeMap::new();
+    loop {
+        let notified = shared.changed.notified();
+        let wanted = wanted_ports(&shared);
+        open.retain(|want, task| {
+            let keep = wanted.contains(want);
+            if !keep {
+                task.abort();
+            }
+            keep
+        });
+        let mut bound = Vec::new();
+        for want in wanted {
+            if open.contains_key(&want) {
+                continue;
+            }
+            match bind(listen, want.2).await {
+                Ok(listener) => {
+                    let ip = listener.local_addr().map(|a| a.ip()).unwrap_or(listen);
+                    bound.push((want.0.clone(), want.1.clone(), ip));
+                    let task = tokio::spawn(serve(
+                        listener,
+                        want.clone(),
+                        shared.clone(),
+                        permits.clone(),
+                    ));
+                    open.insert(want, task);
+                }
+                Err(e) => eprintln!(
+                    "meshsim: cannot serve Service {}/{} port {} on any loopback address: {e}",
+                    want.0, want.1, want.2
+                ),
+            }
+        }
+        if !bound.is_empty() {
+            let mut c = shared.lock();
+            for (ns, name, ip) in bound {
+                c.set_ingress(&ns, &name, &ip.to_string());
+            }
+            drop(c);
+            shared.changed.notify_waiters();
+        }
+        tokio::select! {
+            () = notified => {}
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            () = shared.shutdown.notified() => {
+                open.values().for_each(|t| t.abort());
+                return;
+            }
+        }
+    }
+}
+
+/// The ports of every LoadBalancer Service in the cluster.
+fn wanted_ports(shared: &Shared) -> Vec<Want> {
+    let c = shared.lock();
+    c.world
+        .cluster
+        .services
+        .iter()
+        .filter(|s| !s.deleted && s.type_ == "LoadBalancer")
+        .flat_map(|s| {
+            s.ports
+                .iter()
+                .map(|p| (s.namespace.clone(), s.name.clone(), p.port))
+        })
+        .collect()
+}
+
+/// The listen address at `port`, or the first spare loopback address
+/// where it is free.
+async fn bind(listen: IpAddr, port: u16) -> std::io::Result<TcpListener> {
+    let mut last = match TcpListener::bind(SocketAddr::new(listen, port)).await {
+        Ok(l) => return Ok(l),
+        Err(e) => e,
+    };
+    if listen.is_loopback() {
+        for n in 2..2 + SPARE_ADDRESSES {
+            match TcpListener::bind(SocketAddr::new(
+                IpAddr::V4(Ipv4Addr::new(127, 0, 0, n)),
+                port,
+            ))
+            .await
+            {
+                Ok(l) => return Ok(l),
+                Err(e) => last = e,
+            }
+        }
+    }
+    Err(last)
+}
+
+async fn serve(listener: TcpListener, want: Want, shared: Arc<Shared>, permits: Arc<Semaphore>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
+        };
+        let (shared, want) = (shared.clone(), want.clone());
+        tokio::spawn(async move {
+            let io = hyper_util::rt::TokioIo::new(stream);
+            let service =
+                hyper::service::service_fn(move |req| answer(shared.clone(), want.clone(), req));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .max_buf_size(64 * 1024)
+                .serve_connection(io, service)
+                .await;
+            drop(permit);
+        });
+    }
+}
+
+type Body = http_body_util::combinators::BoxBody<Bytes, Infallible>;
+
+fn plain(status: StatusCode, text: &str) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::from(text.to_string())).boxed());
+    *r.status_mut() = status;
+    r
+}
+
+/// One real request through the simulated gateway.
+async fn answer(
+    shared: Arc<Shared>,
+    want: Want,
+    req: hyper::Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    let (parts, body) = req.into_parts();
+    if http_body_util::Limited::new(body, MAX_BODY)
+        .collect()
+        .await
+        .is_err()
+    {
+        return Ok(plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large\n",
+        ));
+    }
+    let host = parts
+        .headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .filter(|(k, _)| *k != "host")
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("/".to_string(), |p| p.as_str().to_string());
+    let run = {
+        let shared = shared.clone();
+        let method = parts.method.to_string();
+        tokio::task::spawn_blocking(move || {
+            let mut c = shared.lock();
+            let (ns, name, port) = &want;
+            let gateway = c.world.cluster.find_service(ns, name).and_then(|id| {
+                let svc = c.world.cluster.service(id);
+                let i = svc.port_index(*port)?;
+                svc.endpoints.get(i)?.first().map(|e| e.pod)
+            });
+            let Some(gateway) = gateway else {
+                return Err("no endpoint".to_string());
+            };
+            let probe = ProbeRequest {
+                from: ProbeFrom::Gateway(gateway),
+                host: crate::dataplane::xds::strip_port(&host).to_string(),
+                port: *port,
+                method,
+                path,
+                headers,
+            };
+            let result = c.world.probe(&probe, false).map(|(r, _)| r);
+            c.sync_if_changed();
+            result
+        })
+    };
+    let result = match tokio::time::timeout(DEADLINE, run).await {
+        Ok(Ok(r)) => r,
+        _ => {
+            return Ok(plain(
+                StatusCode::GATEWAY_TIMEOUT,
+                "meshsim: the simulated request took too long\n",
+            ));
+        }
+    };
+    shared.changed.notify_waiters();
+    let r = match result {
+        Ok(r) => r,
+        // Nothing serves the Service: as kube-proxy with no endpoint.
+        Err(_) => {
+            return Ok(plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "no healthy upstream",
+            ));
+        }
+    };
+    let Some(status) = r.status.and_then(|s| StatusCode::from_u16(s).ok()) else {
+        // The gateway reset the connection (no HTTP answer).
+        return Ok(plain(StatusCode::BAD_GATEWAY, ""));
+    };
+    let mut response = Response::new(Full::new(Bytes::from(r.body)).boxed());
+    *response.status_mut() = status;
+    for (k, v) in &r.response_headers {
+        if k == "content-length" || k == "transfer-encoding" {
+            continue;
+        }
+        if let (Ok(k), Ok(v)) = (
+            hyper::header::HeaderName::from_bytes(k.as_bytes()),
+            hyper::header::HeaderValue::from_str(v),
+        ) {
+            response.headers_mut().append(k, v);
+        }
+    }
+    Ok(response)
+}
