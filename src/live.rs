@@ -245,6 +245,14 @@ async fn answer(
             ));
         }
     };
+    // On a wall clock the answer takes its simulated time (a 7 s fault
+    // delay is 7 s at --speed 1); on a step clock it is immediate.
+    if let Some(speed) = shared.wall_speed() {
+        let secs = r.latency_ms / 1000.0 / speed;
+        if secs.is_finite() && secs > 0.0 {
+            tokio::time::sleep(Duration::from_secs_f64(secs.min(DEADLINE.as_secs_f64()))).await;
+        }
+    }
     let Some(status) = r.status.and_then(|s| StatusCode::from_u16(s).ok()) else {
         // The gateway reset the connection (no HTTP answer).
         return Ok(plain(StatusCode::BAD_GATEWAY, ""));

@@ -82,6 +82,14 @@ impl Shared {
         })
     }
 
+    /// How much faster than the wall the clock runs, for a wall clock.
+    pub fn wall_speed(&self) -> Option<f64> {
+        match self.clock {
+            Clock::Wall { speed } => Some(speed),
+            Clock::Step => None,
+        }
+    }
+
     /// Saves the cluster's state, if it is kept; a failure is reported on
     /// the server's log and in the answer's status.
     pub fn save(&self, cluster: &ApiCluster) -> Result<(), String> {
