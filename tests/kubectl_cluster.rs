@@ -324,18 +324,23 @@ echo \"rc=$?\""
     );
 }
 
+/// Istio's default profile (with its ingress gateway) and Bookinfo with
+/// sidecars, ready.
+const INJECTED_BOOKINFO: &str = "istioctl install -y >/dev/null 2>&1
+kubectl create namespace bookinfo >/dev/null
+kubectl label namespace bookinfo istio-injection=enabled >/dev/null
+kubectl apply -f https://raw.githubusercontent.com/istio/istio/release-1.27/samples/bookinfo/platform/kube/bookinfo.yaml -n bookinfo >/dev/null
+kubectl wait --for=condition=ready pod --all -n bookinfo >/dev/null
+";
+
 #[test]
 fn the_real_curl_reaches_bookinfo_through_the_gateway() {
     let c = Cluster::start("live", "live");
     // Lab 1 step 7 (with the default profile, which has the ingress
     // gateway the ambient one lacks), then malformed HTTP, then again.
-    let out = c.bash(
-        r#"istioctl install -y >/dev/null 2>&1
-kubectl create namespace bookinfo >/dev/null
-kubectl label namespace bookinfo istio-injection=enabled >/dev/null
-kubectl apply -f https://raw.githubusercontent.com/istio/istio/release-1.27/samples/bookinfo/platform/kube/bookinfo.yaml -n bookinfo >/dev/null
-kubectl wait --for=condition=ready pod --all -n bookinfo >/dev/null
-kubectl apply -f https://raw.githubusercontent.com/istio/istio/release-1.27/samples/bookinfo/networking/bookinfo-gateway.yaml -n bookinfo
+    let out = c.bash(&format!(
+        "{INJECTED_BOOKINFO}{}",
+        r#"kubectl apply -f https://raw.githubusercontent.com/istio/istio/release-1.27/samples/bookinfo/networking/bookinfo-gateway.yaml -n bookinfo
 export INGRESS_HOST=$(kubectl get svc -n istio-system istio-ingressgateway -o jsonpath='{.status.loadBalancer.ingress[0].ip}')
 export INGRESS_PORT=$(kubectl get svc -n istio-system istio-ingressgateway -o jsonpath='{.spec.ports[?(@.name=="http2")].port}')
 export GATEWAY_URL=$INGRESS_HOST:$INGRESS_PORT
@@ -345,8 +350,8 @@ exec 3<>/dev/tcp/$INGRESS_HOST/$INGRESS_PORT
 printf 'GARBAGE\r\n\r\n' >&3
 head -1 <&3
 curl -s -o /dev/null -w '%{http_code}\n' http://${GATEWAY_URL}/productpage
-"#,
-    );
+"#
+    ));
     assert!(
         out.contains("virtualservice.networking.istio.io/bookinfo created\n"),
         "{out}"
@@ -400,15 +405,11 @@ fn rss_kib(pid: &str) -> u64 {
 #[test]
 fn ten_thousand_requests_through_the_gateway_keep_memory_flat() {
     let c = Cluster::start("soak", "soak");
-    let host = c.bash(
-        r#"istioctl install -y >/dev/null 2>&1
-kubectl create namespace bookinfo >/dev/null
-kubectl label namespace bookinfo istio-injection=enabled >/dev/null
-kubectl apply -f https://raw.githubusercontent.com/istio/istio/release-1.27/samples/bookinfo/platform/kube/bookinfo.yaml -n bookinfo >/dev/null
-kubectl apply -f https://raw.githubusercontent.com/istio/istio/release-1.27/samples/bookinfo/networking/bookinfo-gateway.yaml -n bookinfo >/dev/null
-kubectl wait --for=condition=ready pod --all -n bookinfo >/dev/null
-kubectl get svc -n istio-system istio-ingressgateway -o jsonpath='{.status.loadBalancer.ingress[0].ip}'"#,
-    );
+    let host = c.bash(&format!(
+        "{INJECTED_BOOKINFO}{}",
+        r#"kubectl apply -f https://raw.githubusercontent.com/istio/istio/release-1.27/samples/bookinfo/networking/bookinfo-gateway.yaml -n bookinfo >/dev/null
+kubectl get svc -n istio-system istio-ingressgateway -o jsonpath='{.status.loadBalancer.ingress[0].ip}'"#
+    ));
     let pid = std::fs::read_to_string(c.root.join("state/soak/server.pid")).unwrap();
     let mut stream = (0..50)
         .find_map(|_| {
