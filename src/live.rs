@@ -138,6 +138,8 @@ async fn bind(listen: IpAddr, port: u16) -> std::io::Result<TcpListener> {
 async fn serve(listener: TcpListener, want: Want, shared: Arc<Shared>, permits: Arc<Semaphore>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
+            // Out of descriptors, say: wait rather than spin.
+            tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
         let Ok(permit) = permits.clone().acquire_owned().await else {

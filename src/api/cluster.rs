@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::resources::{self, Resource};
 use super::status::ApiError;
-use super::store::{Key, Store, metadata};
+use super::store::{Key, Store, metadata, string_map};
 use super::{defaults, project};
 use crate::config::{Severity, load_str};
 use crate::k8s::cluster::WorkloadKind;
@@ -313,14 +313,7 @@ impl ApiCluster {
     /// `kubectl label node`: the scheduler places pods by the new labels.
     fn relabel_node(&mut self, name: &str, obj: &Value) {
         if let Some(node) = self.world.cluster.nodes.iter_mut().find(|n| n.name == name) {
-            node.labels = obj["metadata"]["labels"]
-                .as_object()
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
-                        .collect()
-                })
-                .unwrap_or_default();
+            node.labels = string_map(&obj["metadata"]["labels"]);
         }
     }
 
@@ -365,22 +358,13 @@ impl ApiCluster {
                 warnings: Vec::new(),
             });
         }
-        let map = |v: &Value| -> std::collections::BTreeMap<String, String> {
-            v.as_object()
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
         if let Some(pod) = self.world.find_pod(&key.namespace, &key.name)
             && self.world.cluster.pod(pod).name == key.name
         {
             let effects = self.world.cluster.relabel_pod(
                 pod,
-                map(&obj["metadata"]["labels"]),
-                map(&obj["metadata"]["annotations"]),
+                string_map(&obj["metadata"]["labels"]),
+                string_map(&obj["metadata"]["annotations"]),
             );
             self.world.handle_effects(effects);
         }

@@ -12,7 +12,7 @@ use super::patch;
 use super::resources::{self, Resource, gv};
 use super::selectors::{FieldSelector, LabelSelector};
 use super::status::ApiError;
-use super::store::{Change, Event, Key};
+use super::store::{Change, Event, Key, string_map};
 use super::table;
 
 /// An HTTP request, as far as the API cares.
@@ -112,7 +112,7 @@ impl Watch {
     }
 
     fn selects(&self, obj: &Value) -> bool {
-        self.labels.matches(&labels_of(obj)) && self.fields.matches(obj)
+        self.labels.matches(&string_map(&obj["metadata"]["labels"])) && self.fields.matches(obj)
     }
 
     /// What a change is to this watch: an object that starts to match its
@@ -542,7 +542,7 @@ fn selected<'a>(
         .store
         .list(t.resource, t.namespace.as_deref())
         .map(|(_, o)| o)
-        .filter(move |o| labels.matches(&labels_of(o)) && fields.matches(o))
+        .filter(move |o| labels.matches(&string_map(&o["metadata"]["labels"])) && fields.matches(o))
 }
 
 fn list(cluster: &mut ApiCluster, req: &Request, t: &Target) -> Result<Reply, ApiError> {
@@ -642,18 +642,6 @@ fn at_version(obj: &Value, r: &Resource, version: &str) -> Value {
     let mut obj = obj.clone();
     obj["apiVersion"] = json!(gv(r.group, version));
     obj
-}
-
-/// The object's labels as a map.
-fn labels_of(obj: &Value) -> std::collections::BTreeMap<String, String> {
-    obj["metadata"]["labels"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The autoscaling/v1 Scale of a Deployment or ReplicaSet.

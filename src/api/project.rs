@@ -20,32 +20,34 @@ use crate::k8s::{Pod, PodId, PodPhase};
 /// readiness and incarnation, workloads' size and template, services and
 /// their endpoints. Equal digests, equal projections.
 pub(super) fn fingerprint(c: &crate::k8s::Cluster) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut mix = |x: u64| {
-        h ^= x;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    };
+    let mut h = crate::k8s::names::Fnv64::default();
     for p in &c.pods {
-        mix(u64::from(p.id.0));
-        mix(p.phase as u64);
-        mix(u64::from(p.ready));
-        mix(u64::from(p.incarnation));
-        mix(u64::from(p.restarts));
+        for n in [
+            u64::from(p.id.0),
+            p.phase as u64,
+            u64::from(p.ready),
+            u64::from(p.incarnation),
+            u64::from(p.restarts),
+        ] {
+            h.number(n);
+        }
     }
     for w in &c.workloads {
-        mix(u64::from(w.replicas));
-        mix(u64::from(w.deleted));
-        mix(w.pods.len() as u64);
-        mix(u64::from(crate::k8s::names::fnv32a(
-            w.template_hash.as_bytes(),
-        )));
+        for n in [
+            u64::from(w.replicas),
+            u64::from(w.deleted),
+            w.pods.len() as u64,
+        ] {
+            h.number(n);
+        }
+        h.bytes(w.template_hash.as_bytes());
     }
     for s in &c.services {
-        mix(u64::from(s.deleted));
-        s.endpoints.iter().for_each(|e| mix(e.len() as u64));
+        h.number(u64::from(s.deleted));
+        s.endpoints.iter().for_each(|e| h.number(e.len() as u64));
     }
-    mix(c.nodes.len() as u64);
-    h
+    h.number(c.nodes.len() as u64);
+    h.finish()
 }
 
 /// What a pod's projection reads from the world pod.
@@ -538,12 +540,7 @@ impl ApiCluster {
                 .world
                 .cluster
                 .live_pods()
-                .filter(|p| {
-                    p.namespace == s.namespace
-                        && s.selector.as_ref().is_some_and(|sel| {
-                            !sel.is_empty() && sel.iter().all(|(k, v)| p.labels.get(k) == Some(v))
-                        })
-                })
+                .filter(|p| s.selects(p))
                 .collect();
             pods.sort_by(|a, b| a.name.cmp(&b.name));
             for p in pods {

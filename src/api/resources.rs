@@ -59,11 +59,7 @@ impl Resource {
     /// `deployments.apps`, or `pods` for the core group: how the apiserver
     /// names the resource in its messages.
     pub fn qualified(&self) -> String {
-        if self.group.is_empty() {
-            self.plural.to_string()
-        } else {
-            format!("{}.{}", self.plural, self.group)
-        }
+        qualified(self.group, self.plural)
     }
 
     /// Whether `version` is one of the served versions.
@@ -72,12 +68,15 @@ impl Resource {
     }
 }
 
-/// `g/v`, or `v` for the core group.
-pub fn gv(group: &str, version: &str) -> String {
+pub use crate::config::kinds::join_api_version as gv;
+
+/// `deployments.apps`, or `pods` for the core group: how the apiserver
+/// names a resource in its messages.
+pub fn qualified(group: &str, plural: &str) -> String {
     if group.is_empty() {
-        version.to_string()
+        plural.to_string()
     } else {
-        format!("{group}/{version}")
+        format!("{plural}.{group}")
     }
 }
 

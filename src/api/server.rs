@@ -155,7 +155,11 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, shared
                 return;
             }
         };
-        let Ok((stream, _)) = accepted else { continue };
+        let Ok((stream, _)) = accepted else {
+            // Out of descriptors, say: wait rather than spin.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
         let shared = shared.clone();
         let acceptor = acceptor.clone();
         tokio::spawn(async move {

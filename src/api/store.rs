@@ -136,7 +136,10 @@ impl Store {
     /// creationTimestamp (`now`, RFC 3339).
     pub fn create(&mut self, key: Key, mut obj: Value, now: &str) -> Result<Arc<Value>, ApiError> {
         if self.objects.contains_key(&key) {
-            return Err(ApiError::already_exists(&qualified(&key), &key.name));
+            return Err(ApiError::already_exists(
+                &super::resources::qualified(key.group, key.plural),
+                &key.name,
+            ));
         }
         self.rv += 1;
         let uid = self.uid();
@@ -182,7 +185,10 @@ impl Store {
     /// not change.
     pub fn update(&mut self, key: &Key, mut obj: Value) -> Result<Arc<Value>, ApiError> {
         let Some(old) = self.objects.get(key).cloned() else {
-            return Err(ApiError::not_found(&qualified(key), &key.name));
+            return Err(ApiError::not_found(
+                &super::resources::qualified(key.group, key.plural),
+                &key.name,
+            ));
         };
         let old_meta = old.get("metadata").cloned().unwrap_or(Value::Null);
         let generation = old_meta["generation"].as_i64().unwrap_or(1);
@@ -277,32 +283,31 @@ impl Store {
     }
 }
 
-/// `pods` or `deployments.apps`, for messages.
-pub fn qualified(key: &Key) -> String {
-    if key.group.is_empty() {
-        key.plural.to_string()
-    } else {
-        format!("{}.{}", key.plural, key.group)
-    }
-}
-
-/// The object's `metadata` map, made if missing.
+/// The object's `metadata` map, made (and the object made a map) if
+/// missing.
 pub fn metadata(obj: &mut Value) -> &mut serde_json::Map<String, Value> {
     if !obj.is_object() {
         *obj = json!({});
     }
-    let meta = obj
-        .as_object_mut()
-        .map(|o| o.entry("metadata").or_insert_with(|| json!({})));
-    match meta {
-        Some(m) => {
-            if !m.is_object() {
-                *m = json!({});
-            }
-            m.as_object_mut().expect("made an object above")
-        }
-        None => unreachable!("made an object above"),
+    if !obj["metadata"].is_object() {
+        obj["metadata"] = json!({});
     }
+    match &mut obj["metadata"] {
+        Value::Object(m) => m,
+        _ => unreachable!("made a map just above"),
+    }
+}
+
+/// A JSON map of strings (labels, annotations) as a map; values that are
+/// not strings count as empty.
+pub fn string_map(v: &Value) -> std::collections::BTreeMap<String, String> {
+    v.as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Everything but metadata and status: what `generation` counts.

@@ -487,26 +487,8 @@ pub fn call(
         .nth(1)
         .and_then(|s| s.parse().ok())
         .context("the cluster sent a malformed status line")?;
-    let chunked = head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked");
-    let body = reply[split + 4..].to_vec();
-    Ok((status, if chunked { dechunk(&body) } else { body }))
-}
-
-/// The payload of a chunked body.
-fn dechunk(mut body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(eol) = body.windows(2).position(|w| w == b"\r\n") {
-        let size =
-            usize::from_str_radix(String::from_utf8_lossy(&body[..eol]).trim(), 16).unwrap_or(0);
-        if size == 0 || eol + 2 + size > body.len() {
-            break;
-        }
-        out.extend_from_slice(&body[eol + 2..eol + 2 + size]);
-        body = &body[(eol + 4 + size).min(body.len())..];
-    }
-    out
+    // meshsim's own endpoints answer whole bodies with a Content-Length.
+    Ok((status, reply[split + 4..].to_vec()))
 }
 
 pub fn down(args: DownArgs) -> anyhow::Result<i32> {

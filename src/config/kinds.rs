@@ -77,16 +77,21 @@ pub struct KindInfo {
 impl KindInfo {
     /// `apiVersion` for the given version: `apps/v1`, or `v1` for core.
     pub fn api_version(&self, version: &str) -> String {
-        if self.group.is_empty() {
-            version.to_string()
-        } else {
-            format!("{}/{version}", self.group)
-        }
+        join_api_version(self.group, version)
     }
 
     pub fn serves(&self, api_version: &str) -> bool {
         let (group, version) = split_api_version(api_version);
         group == self.group && self.versions.contains(&version)
+    }
+}
+
+/// (`apps`, `v1`) → `apps/v1`; (``, `v1`) → `v1`.
+pub fn join_api_version(group: &str, version: &str) -> String {
+    if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
     }
 }
 

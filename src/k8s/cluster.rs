@@ -188,7 +188,8 @@ impl Service {
         self.ports.iter().position(|p| p.port == port)
     }
 
-    fn selects(&self, pod: &Pod) -> bool {
+    /// Whether its selector picks `pod` (ready or not).
+    pub fn selects(&self, pod: &Pod) -> bool {
         pod.namespace == self.namespace
             && self.selector.as_ref().is_some_and(|s| {
                 !s.is_empty() && s.iter().all(|(k, v)| pod.labels.get(k) == Some(v))
