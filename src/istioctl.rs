@@ -10,7 +10,7 @@
 //!   [`proxy_config`]) and `istioctl proxy-status` (see [`proxy_status`]).
 
 pub mod analyze;
-mod go_yaml;
+pub(crate) mod go_yaml;
 pub mod install;
 pub mod proxy_config;
 pub mod proxy_status;

@@ -2,7 +2,8 @@
 //! `JSONToYAML`, which decodes the JSON into Go maps and encodes them with
 //! go-yaml v2: keys sorted (go-yaml's `keyList.Less`: non-letters before
 //! letters, runs of digits by value), sequences at their key's indentation,
-//! strings quoted with `'` when plain would read as something else.
+//! strings plain, single- or double-quoted as go-yaml's emitter picks, long
+//! ones folded past column 80.
 
 use std::cmp::Ordering;
 
@@ -15,7 +16,7 @@ pub fn to_yaml(v: &Value) -> String {
         Value::Object(m) if !m.is_empty() => write_map(&mut out, m, 0),
         Value::Array(a) if !a.is_empty() => write_seq(&mut out, a, 0),
         other => {
-            out.push_str(&scalar(other));
+            out.push_str(&scalar(other, 0));
             out.push('\n');
         }
     }
@@ -34,9 +35,10 @@ fn write_map(out: &mut String, m: &serde_json::Map<String, Value>, level: usize)
         if i > 0 || !out.ends_with("- ") {
             indent(out, level);
         }
-        out.push_str(&quote(k));
+        let key = string(k, level);
+        out.push_str(&key);
         out.push(':');
-        write_value(out, &m[k], level);
+        write_value(out, &m[k], level, level + key.len() + 1);
     }
 }
 
@@ -50,16 +52,16 @@ fn write_seq(out: &mut String, a: &[Value], level: usize) {
             Value::Object(m) if !m.is_empty() => write_map(out, m, level + 2),
             Value::Array(inner) if !inner.is_empty() => write_seq(out, inner, level + 2),
             other => {
-                out.push_str(&scalar(other));
+                out.push_str(&scalar(other, level + 2));
                 out.push('\n');
             }
         }
     }
 }
 
-/// A value after `key:`; maps nest two deeper, sequences stay at the
-/// key's indentation.
-fn write_value(out: &mut String, v: &Value, level: usize) {
+/// A value after `key:` (which ends at `column`); maps nest two deeper,
+/// sequences stay at the key's indentation.
+fn write_value(out: &mut String, v: &Value, level: usize, column: usize) {
     match v {
         Value::Object(m) if !m.is_empty() => {
             out.push('\n');
@@ -71,50 +73,136 @@ fn write_value(out: &mut String, v: &Value, level: usize) {
         }
         other => {
             out.push(' ');
-            out.push_str(&scalar(other));
+            out.push_str(&scalar(other, column));
             out.push('\n');
         }
     }
 }
 
-fn scalar(v: &Value) -> String {
+/// A scalar starting at `column` (after `key:` or `- `).
+fn scalar(v: &Value, column: usize) -> String {
     match v {
         Value::Null => "null".to_string(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        Value::String(s) => quote(s),
+        Value::String(s) => string(s, column),
         Value::Object(_) => "{}".to_string(),
         Value::Array(_) => "[]".to_string(),
     }
 }
 
-/// go-yaml's choice between a plain and a single-quoted string.
-fn quote(s: &str) -> String {
-    if needs_quotes(s) {
-        format!("'{}'", s.replace('\'', "''"))
-    } else {
-        s.to_string()
+/// A string in the style go-yaml picks: plain when the text allows it,
+/// else single quotes, else double quotes; long ones folded.
+fn string(v: &str, column: usize) -> String {
+    match style(v) {
+        Style::Plain => fold(v, column + 1, false),
+        Style::Single => format!("'{}'", fold(&v.replace('\'', "''"), column + 2, true)),
+        Style::Double => Value::String(v.to_string()).to_string(),
     }
 }
 
-fn needs_quotes(s: &str) -> bool {
-    const INDICATORS: &str = "-?:,[]{}#&*!|>'\"%@`";
-    const RESERVED: [&str; 22] = [
-        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
-        "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
-    ];
-    let Some(first) = s.chars().next() else {
-        return true;
-    };
-    INDICATORS.contains(first)
-        || s.starts_with(' ')
-        || s.ends_with(' ')
-        || s.ends_with(':')
-        || s.contains(": ")
-        || s.contains(" #")
-        || RESERVED.contains(&s)
-        || matches!(s, "null" | "Null" | "NULL" | "~")
-        || s.parse::<f64>().is_ok()
+/// Width past which go-yaml breaks a line at the next single space.
+const BEST_WIDTH: usize = 80;
+/// The indentation of a folded value's continuation lines.
+const CONTINUATION: &str = "\n    ";
+
+enum Style {
+    Plain,
+    Single,
+    Double,
+}
+
+/// `yaml_emitter_analyze_scalar` and `select_scalar_style`, for
+/// single-line strings in block context.
+fn style(v: &str) -> Style {
+    let special = v.chars().any(|c| c.is_control());
+    if special || v.contains('\n') {
+        return Style::Double;
+    }
+    if v.is_empty() || v.starts_with(' ') || v.ends_with(' ') || resolves_to_non_string(v) {
+        return if v.is_empty() || resolves_to_non_string(v) {
+            Style::Double
+        } else {
+            Style::Single
+        };
+    }
+    let first = v.chars().next().unwrap_or(' ');
+    let followed_by_space = |i: usize| v[i + 1..].starts_with(' ') || i + 1 == v.len();
+    let indicator_first = "#,[]{}&*!|>'\"%@`".contains(first)
+        || ((first == '?' || first == ':' || first == '-') && followed_by_space(0))
+        || v.starts_with("---")
+        || v.starts_with("...");
+    let indicator_inside = v
+        .char_indices()
+        .skip(1)
+        .any(|(i, c)| (c == ':' && followed_by_space(i)) || (c == '#' && v[..i].ends_with(' ')));
+    if indicator_first || indicator_inside {
+        Style::Single
+    } else {
+        Style::Plain
+    }
+}
+
+/// Strings go-yaml would read back as something else (booleans, null,
+/// numbers) and so double-quotes.
+fn resolves_to_non_string(v: &str) -> bool {
+    matches!(
+        v,
+        "~" | "null"
+            | "Null"
+            | "NULL"
+            | "true"
+            | "True"
+            | "TRUE"
+            | "false"
+            | "False"
+            | "FALSE"
+            | "y"
+            | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "on"
+            | "On"
+            | "ON"
+            | "off"
+            | "Off"
+            | "OFF"
+    ) || v.parse::<f64>().is_ok()
+}
+
+/// go-yaml's line breaking inside a scalar: at a single space (not the
+/// first or last character of a quoted scalar) once the column is past
+/// the best width, the space becomes the break.
+fn fold(v: &str, start: usize, quoted: bool) -> String {
+    let chars: Vec<char> = v.chars().collect();
+    let mut out = String::new();
+    let mut column = start;
+    let mut spaces = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let next_is_space = chars.get(i + 1) == Some(&' ');
+            let edge = quoted && (i == 0 || i + 1 == chars.len());
+            if !spaces && column > BEST_WIDTH && !next_is_space && !edge {
+                out.push_str(CONTINUATION);
+                column = CONTINUATION.len() - 1;
+            } else {
+                out.push(c);
+                column += 1;
+            }
+            spaces = true;
+        } else {
+            out.push(c);
+            column += 1;
+            spaces = false;
+        }
+    }
+    out
 }
 
 /// go-yaml v2 `keyList.Less` for string keys.
@@ -150,13 +238,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// A string that reads as a number is double-quoted, as go-yaml v2's
+    /// `stringv` does (kubectl prints `prometheus.io/port: "15020"`); one
+    /// that starts with an indicator is single-quoted by the emitter.
     #[test]
     fn sequences_stay_at_their_keys_indentation() {
         let v = json!([{"name": "9080", "virtualHosts": [{"domains": ["*"], "name": "a"}]}]);
         assert_eq!(
             to_yaml(&v),
-            "- name: \"9080\"\n".replace('"', "'")
-                + "  virtualHosts:\n  - domains:\n    - '*'\n    name: a\n"
+            "- name: \"9080\"\n  virtualHosts:\n  - domains:\n    - '*'\n    name: a\n"
         );
     }
 

@@ -19,6 +19,19 @@ fn fields(m: &Message) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The messages as JSON objects.
+fn list(ms: &[Message]) -> Vec<Value> {
+    ms.iter()
+        .map(|m| {
+            let map: Map<String, Value> = fields(m)
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), Value::String(v)))
+                .collect();
+            Value::Object(map)
+        })
+        .collect()
+}
+
 /// The `log` format: one line per message, uncoloured (meshsim's output
 /// is never a terminal).
 pub fn log(ms: &[Message]) -> String {
@@ -29,16 +42,7 @@ pub fn log(ms: &[Message]) -> String {
 /// `json.MarshalIndent(ms, "", "\t")`, with Go's escaping of `<`, `>`, `&`
 /// and the line separators; no trailing newline.
 pub fn json(ms: &[Message]) -> String {
-    let list: Vec<Value> = ms
-        .iter()
-        .map(|m| {
-            let map: Map<String, Value> = fields(m)
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), Value::String(v)))
-                .collect();
-            Value::Object(map)
-        })
-        .collect();
+    let list = list(ms);
     let mut out = Vec::new();
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
     let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
@@ -52,139 +56,9 @@ pub fn json(ms: &[Message]) -> String {
         .replace('\u{2029}', "\\u2029")
 }
 
-/// go-yaml v2's emitter for a sequence of flat string maps: `- ` items,
-/// keys at column 2, long values folded past column 80 onto lines
-/// indented 4.
+/// `sigs.k8s.io/yaml` of the JSON form.
 pub fn yaml(ms: &[Message]) -> String {
-    if ms.is_empty() {
-        return "[]\n".to_string();
-    }
-    let mut out = String::new();
-    for m in ms {
-        for (i, (k, v)) in fields(m).into_iter().enumerate() {
-            out.push_str(if i == 0 { "- " } else { "  " });
-            out.push_str(k);
-            out.push(':');
-            out.push_str(&yaml_scalar(&v, 2 + k.len() + 1));
-            out.push('\n');
-        }
-    }
-    out
-}
-
-/// Width past which go-yaml breaks a line at the next single space.
-const BEST_WIDTH: usize = 80;
-/// The indentation of a folded value's continuation lines.
-const CONTINUATION: &str = "\n    ";
-
-/// A block mapping value starting at `column` (after the `:`), in the
-/// style go-yaml picks: plain when the text allows it, else single
-/// quotes, else double quotes.
-fn yaml_scalar(v: &str, column: usize) -> String {
-    match style(v) {
-        Style::Plain => format!(" {}", fold(v, column + 1, false)),
-        Style::Single => format!(" '{}'", fold(&v.replace('\'', "''"), column + 2, true)),
-        Style::Double => format!(" {}", serde_json::Value::String(v.to_string())),
-    }
-}
-
-enum Style {
-    Plain,
-    Single,
-    Double,
-}
-
-/// `yaml_emitter_analyze_scalar` and `select_scalar_style`, for
-/// single-line strings in block context.
-fn style(v: &str) -> Style {
-    let special = v.chars().any(|c| c.is_control());
-    if special || v.contains('\n') {
-        return Style::Double;
-    }
-    if v.is_empty() || v.starts_with(' ') || v.ends_with(' ') || resolves_to_non_string(v) {
-        return if v.is_empty() || resolves_to_non_string(v) {
-            Style::Double
-        } else {
-            Style::Single
-        };
-    }
-    let first = v.chars().next().unwrap_or(' ');
-    let followed_by_space = |i: usize| v[i + 1..].starts_with(' ') || i + 1 == v.len();
-    let indicator_first = "#,[]{}&*!|>'\"%@`".contains(first)
-        || ((first == '?' || first == ':' || first == '-') && followed_by_space(0))
-        || v.starts_with("---")
-        || v.starts_with("...");
-    let indicator_inside = v
-        .char_indices()
-        .skip(1)
-        .any(|(i, c)| (c == ':' && followed_by_space(i)) || (c == '#' && v[..i].ends_with(' ')));
-    if indicator_first || indicator_inside {
-        Style::Single
-    } else {
-        Style::Plain
-    }
-}
-
-/// Strings go-yaml would read back as something else (booleans, null,
-/// numbers) and so double-quotes.
-fn resolves_to_non_string(v: &str) -> bool {
-    matches!(
-        v,
-        "~" | "null"
-            | "Null"
-            | "NULL"
-            | "true"
-            | "True"
-            | "TRUE"
-            | "false"
-            | "False"
-            | "FALSE"
-            | "y"
-            | "Y"
-            | "yes"
-            | "Yes"
-            | "YES"
-            | "n"
-            | "N"
-            | "no"
-            | "No"
-            | "NO"
-            | "on"
-            | "On"
-            | "ON"
-            | "off"
-            | "Off"
-            | "OFF"
-    ) || v.parse::<f64>().is_ok()
-}
-
-/// go-yaml's line breaking inside a scalar: at a single space (not the
-/// first or last character of a quoted scalar) once the column is past
-/// the best width, the space becomes the break.
-fn fold(v: &str, start: usize, quoted: bool) -> String {
-    let chars: Vec<char> = v.chars().collect();
-    let mut out = String::new();
-    let mut column = start;
-    let mut spaces = false;
-    for (i, &c) in chars.iter().enumerate() {
-        if c == ' ' {
-            let next_is_space = chars.get(i + 1) == Some(&' ');
-            let edge = quoted && (i == 0 || i + 1 == chars.len());
-            if !spaces && column > BEST_WIDTH && !next_is_space && !edge {
-                out.push_str(CONTINUATION);
-                column = CONTINUATION.len() - 1;
-            } else {
-                out.push(c);
-                column += 1;
-            }
-            spaces = true;
-        } else {
-            out.push(c);
-            column += 1;
-            spaces = false;
-        }
-    }
-    out
+    crate::istioctl::go_yaml::to_yaml(&Value::Array(list(ms)))
 }
 
 #[cfg(test)]
