@@ -69,11 +69,8 @@ pub struct ApiCluster {
     /// Events recorded so far (their names must be unique).
     pub(super) events_made: u64,
     pub(super) seed: u64,
-    /// The address LoadBalancer Services get as their ingress IP: where
-    /// the cluster listens.
-    pub ingress_ip: String,
-    /// Where the live driver serves each LoadBalancer Service, when not
-    /// at `ingress_ip` (its port was taken there).
+    /// Where the live driver serves each LoadBalancer Service (the
+    /// Service's ingress IP); a Service not in it is pending.
     pub(super) ingress: BTreeMap<(String, String), String>,
 }
 
@@ -121,7 +118,6 @@ impl ApiCluster {
             step_clock: false,
             projected: 0,
             seed,
-            ingress_ip: "127.0.0.1".to_string(),
             ingress: BTreeMap::new(),
         };
         c.seed_objects();

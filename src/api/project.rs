@@ -523,11 +523,12 @@ impl ApiCluster {
             };
             if s.type_ == "LoadBalancer" {
                 let mut obj = Value::clone(&stored);
-                let ip = self
-                    .ingress
-                    .get(&(s.namespace.clone(), s.name.clone()))
-                    .unwrap_or(&self.ingress_ip);
-                obj["status"] = json!({"loadBalancer": {"ingress": [{"ip": ip, "ipMode": "VIP"}]}});
+                // Pending (no ingress) until the live driver serves it, as
+                // a cloud's load balancer is until it is provisioned.
+                obj["status"] = match self.ingress.get(&(s.namespace.clone(), s.name.clone())) {
+                    Some(ip) => json!({"loadBalancer": {"ingress": [{"ip": ip, "ipMode": "VIP"}]}}),
+                    None => json!({"loadBalancer": {}}),
+                };
                 self.put(services, &s.namespace, obj);
             }
             if s.selector.is_none() && s.name != "kubernetes" {

@@ -215,7 +215,6 @@ fn serve(args: &UpArgs, dir: &Path) -> anyhow::Result<i32> {
             0,
         ),
     };
-    cluster.ingress_ip = args.listen.to_string();
     cluster.step_clock = step;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
