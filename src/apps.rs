@@ -15,6 +15,7 @@ pub mod bookinfo;
 pub mod echo;
 pub mod generic;
 pub mod http;
+pub mod logs;
 pub mod model;
 pub mod server;
 

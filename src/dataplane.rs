@@ -7,6 +7,7 @@
 //! of the Service it names (round robin, per proxy), or fails it as Envoy
 //! does when there is none; the cost model says what each hop adds.
 
+pub mod access_log;
 pub mod authz;
 pub mod cost;
 pub mod flags;

@@ -11,7 +11,7 @@ use crate::clients::{curl, fortio};
 use crate::k8s::PodId;
 use crate::sim::SimDuration;
 use crate::sim::time::http_date;
-use crate::world::World;
+use crate::world::{PROXY_CONTAINER, World};
 
 mod shell;
 use crate::world::flow::Dialled;
@@ -35,9 +35,6 @@ impl Exec {
         }
     }
 }
-
-/// The sidecar's container, where `pilot-agent` lives.
-const PROXY_CONTAINER: &str = "istio-proxy";
 
 /// fortio's `GOMAXPROCS`: the CPUs of the node it runs on (kind nodes on
 /// an 8-core machine, as in Istio's published task output).

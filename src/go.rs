@@ -27,6 +27,19 @@ pub fn quote(s: &str) -> String {
     out
 }
 
+/// `strconv.FormatFloat(x, 'g', -1, 64)`, as slog writes a float: the
+/// shortest digits, in exponent form (`1.2e-05`) below 1e-4 and from 1e6.
+pub fn format_float_g(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() || (1e-4..1e6).contains(&x.abs()) {
+        return format!("{x}");
+    }
+    let e = format!("{x:e}");
+    let (mantissa, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let sign = if exp < 0 { '-' } else { '+' };
+    format!("{mantissa}e{sign}{:02}", exp.abs())
+}
+
 /// How Go's `encoding/json` names a JSON value's type in its errors.
 pub fn json_type(v: &serde_json::Value) -> &'static str {
     use serde_json::Value;
@@ -43,6 +56,14 @@ pub fn json_type(v: &serde_json::Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floats_print_as_strconv_g_shortest() {
+        assert_eq!(format_float_g(0.213417), "0.213417");
+        assert_eq!(format_float_g(12.0), "12");
+        assert_eq!(format_float_g(0.000012), "1.2e-05");
+        assert_eq!(format_float_g(1234567.0), "1.234567e+06");
+    }
 
     #[test]
     fn quotes_as_strconv_does() {

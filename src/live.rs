@@ -5,7 +5,9 @@
 //! next loopback address (127.0.0.2, …) at that port, and the Service's
 //! `status.loadBalancer.ingress[0].ip` says where — so the course's
 //! `INGRESS_HOST`/`INGRESS_PORT` recipe gives a `GATEWAY_URL` curl can
-//! reach. A request is parsed by hyper and enters the Service's gateway
+//! reach. Where the user may not bind a port below 1024, the port is
+//! served at port + 10000 instead; the Service's `meshsim.io/served-at`
+//! annotation and `meshsim status` always say where each port is. A request is parsed by hyper and enters the Service's gateway
 //! pod as a simulated request does ([`crate::world::World::probe`]): the
 //! same routing, policy, resilience and application models, on the
 //! cluster's clock.
@@ -61,8 +63,20 @@ pub async fn run(shared: Arc<Shared>, listen: IpAddr) {
             }
             match bind(listen, want.2).await {
                 Ok(listener) => {
-                    let ip = listener.local_addr().map(|a| a.ip()).unwrap_or(listen);
-                    bound.push((want.0.clone(), want.1.clone(), ip));
+                    let at = listener
+                        .local_addr()
+                        .unwrap_or(SocketAddr::new(listen, want.2));
+                    if at.port() != want.2 {
+                        eprintln!(
+                            "meshsim: binding port {} needs privileges here; Service {}/{} port {} is served at {at} (`meshsim status`, annotation {})",
+                            want.2,
+                            want.0,
+                            want.1,
+                            want.2,
+                            crate::api::project::SERVED_AT
+                        );
+                    }
+                    bound.push((want.clone(), at));
                     let task = tokio::spawn(serve(
                         listener,
                         want.clone(),
@@ -79,8 +93,8 @@ pub async fn run(shared: Arc<Shared>, listen: IpAddr) {
         }
         if !bound.is_empty() {
             let mut c = shared.lock();
-            for (ns, name, ip) in bound {
-                c.set_ingress(&ns, &name, &ip.to_string());
+            for ((ns, name, port), at) in bound {
+                c.set_served(&ns, &name, port, at);
             }
             drop(c);
             shared.changed.notify_waiters();
@@ -113,10 +127,19 @@ fn wanted_ports(shared: &Shared) -> Vec<Want> {
 }
 
 /// The listen address at `port`, or the first spare loopback address
-/// where it is free.
+/// where it is free. A port below 1024 this user may not bind is served
+/// at port + 10000 (or any free port) instead: the Service's annotation
+/// and `meshsim status` say where.
 async fn bind(listen: IpAddr, port: u16) -> std::io::Result<TcpListener> {
     let mut last = match TcpListener::bind(SocketAddr::new(listen, port)).await {
         Ok(l) => return Ok(l),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            let instead = SocketAddr::new(listen, port + 10_000);
+            return match TcpListener::bind(instead).await {
+                Ok(l) => Ok(l),
+                Err(_) => TcpListener::bind(SocketAddr::new(listen, 0)).await,
+            };
+        }
         Err(e) => e,
     };
     if listen.is_loopback() {
@@ -167,12 +190,26 @@ fn plain(status: StatusCode, text: &str) -> Response<Body> {
     r
 }
 
+/// The gateway reset the connection instead of answering (no listener for
+/// the port, a reset upstream): hyper drops the connection, and the client
+/// sees no response ("Empty reply from server").
+#[derive(Debug)]
+struct Reset;
+
+impl std::fmt::Display for Reset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the simulated gateway reset the connection")
+    }
+}
+
+impl std::error::Error for Reset {}
+
 /// One real request through the simulated gateway.
 async fn answer(
     shared: Arc<Shared>,
     want: Want,
     req: hyper::Request<Incoming>,
-) -> Result<Response<Body>, Infallible> {
+) -> Result<Response<Body>, Reset> {
     let (parts, body) = req.into_parts();
     if http_body_util::Limited::new(body, MAX_BODY)
         .collect()
@@ -256,8 +293,7 @@ async fn answer(
         }
     }
     let Some(status) = r.status.and_then(|s| StatusCode::from_u16(s).ok()) else {
-        // The gateway reset the connection (no HTTP answer).
-        return Ok(plain(StatusCode::BAD_GATEWAY, ""));
+        return Err(Reset);
     };
     let mut response = Response::new(Full::new(Bytes::from(r.body)).boxed());
     *response.status_mut() = status;

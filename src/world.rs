@@ -17,6 +17,7 @@ pub mod inbound;
 pub mod interner;
 pub mod kube;
 pub mod load;
+pub mod logs;
 pub mod mesh;
 pub mod pods;
 pub mod pools;
@@ -139,7 +140,13 @@ pub struct World {
     load: Option<Box<load::LoadRun>>,
     /// istiod's CA, made when the first proxy asks.
     authority: Option<Box<certs::Authority>>,
+    /// Whether containers' output is kept for `kubectl logs` (a world
+    /// behind the Kubernetes API); see [`logs`].
+    pub keep_logs: bool,
 }
+
+/// The container of a pod's Envoy: the sidecar's, or a gateway's only one.
+pub const PROXY_CONTAINER: &str = "istio-proxy";
 
 /// Whether meshsim's simulation acts on objects of this kind yet.
 fn simulated(obj: &Object) -> bool {
@@ -153,6 +160,7 @@ fn simulated(obj: &Object) -> bool {
                 | "PeerAuthentication"
                 | "AuthorizationPolicy"
                 | "RequestAuthentication"
+                | "Telemetry"
         )
         || (obj.kind() == "Gateway" && obj.info.group == "networking.istio.io")
 }
@@ -204,6 +212,33 @@ fn unsimulated_fields(obj: &Object) -> Vec<String> {
                 }
             }
         }
+        // Of Telemetry, the Envoy access log is simulated (who logs, which
+        // side, `disabled`), for `kubectl logs`.
+        crate::config::Body::Telemetry(t) => {
+            let set = [
+                ("tracing", !t.tracing.is_empty()),
+                ("metrics", !t.metrics.is_empty()),
+                (
+                    "targetRef",
+                    t.target_ref.is_some() || !t.target_refs.is_empty(),
+                ),
+            ];
+            out.extend(
+                set.iter()
+                    .filter(|(_, on)| *on)
+                    .map(|(f, _)| format!("spec.{f}")),
+            );
+            for (i, entry) in t.access_logging.iter().enumerate() {
+                if entry.filter.is_some() {
+                    out.push(format!("spec.accessLogging[{i}].filter"));
+                }
+                for (j, p) in entry.providers.iter().enumerate() {
+                    if p.name.as_deref() != Some("envoy") {
+                        out.push(format!("spec.accessLogging[{i}].providers[{j}]"));
+                    }
+                }
+            }
+        }
         _ => {}
     }
     out
@@ -248,6 +283,7 @@ impl World {
             probe_done: None,
             load: None,
             authority: None,
+            keep_logs: false,
         };
         let mut loaded = scenario.profile.manifests();
         for m in &scenario.manifests {
@@ -309,6 +345,16 @@ impl World {
                 .apply(obj, now, &self.injector)
                 .map_err(|e| e.to_string())?;
             self.handle_effects(effects);
+            if let crate::config::Body::ConfigMap(cm) = &obj.body
+                && mesh::is_mesh_config(obj.namespace(), obj.name())
+            {
+                let mesh = cm.data.get("mesh").map_or("", String::as_str);
+                if let Err(e) = self.mesh.read_mesh_config(mesh) {
+                    self.notes.push(format!(
+                        "istio-system/istio: istiod cannot read its mesh config ({e}); it keeps the previous one"
+                    ));
+                }
+            }
         } else {
             if obj.info.namespaced && !self.cluster.namespaces.contains_key(obj.namespace()) {
                 return Err(format!("namespaces {:?} not found", obj.namespace()));

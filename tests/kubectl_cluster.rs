@@ -348,14 +348,8 @@ fn the_real_curl_reaches_bookinfo_through_the_gateway() {
     // Lab 1 step 7 (with the default profile, which has the ingress
     // gateway the ambient one lacks), then malformed HTTP, then again.
     let out = c.bash(&format!(
-        "{INJECTED_BOOKINFO}{}",
-        r#"kubectl apply -f https://raw.githubusercontent.com/istio/istio/release-1.27/samples/bookinfo/networking/bookinfo-gateway.yaml -n bookinfo
-until [ -n "$(kubectl get svc -n istio-system istio-ingressgateway -o jsonpath='{.status.loadBalancer.ingress[0].ip}')" ]; do sleep 0.1; done
-export INGRESS_HOST=$(kubectl get svc -n istio-system istio-ingressgateway -o jsonpath='{.status.loadBalancer.ingress[0].ip}')
-export INGRESS_PORT=$(kubectl get svc -n istio-system istio-ingressgateway -o jsonpath='{.spec.ports[?(@.name=="http2")].port}')
-export GATEWAY_URL=$INGRESS_HOST:$INGRESS_PORT
-for i in 1 2 3 4 5 6 7 8 9 10; do curl -s -o /dev/null http://${GATEWAY_URL}/ && break; sleep 0.2; done
-curl -s http://${GATEWAY_URL}/productpage | grep -o "<title>.*</title>"
+        "{INJECTED_BOOKINFO}{GATEWAY}{}",
+        r#"curl -s http://${GATEWAY_URL}/productpage | grep -o "<title>.*</title>"
 exec 3<>/dev/tcp/$INGRESS_HOST/$INGRESS_PORT
 printf 'GARBAGE\r\n\r\n' >&3
 head -1 <&3
@@ -363,12 +357,27 @@ curl -s -o /dev/null -w '%{http_code}\n' http://${GATEWAY_URL}/productpage
 "#
     ));
     assert!(
-        out.contains("virtualservice.networking.istio.io/bookinfo created\n"),
+        out.ends_with("<title>Simple Bookstore App</title>\nHTTP/1.1 400 Bad Request\r\n200\n"),
         "{out}"
     );
+    // Where each port is served: `meshsim status` and the Service's
+    // annotation (the declared port itself when it is free).
+    let status = c.meshsim(&["status", "--name", "live"]);
+    let status = String::from_utf8_lossy(&status.stdout);
     assert!(
-        out.contains("<title>Simple Bookstore App</title>\nHTTP/1.1 400 Bad Request\r\n200\n"),
-        "{out}"
+        regex::Regex::new(r"(?m)^  istio-system/istio-ingressgateway port 80 → 127\.0\.0\.\d+:80$")
+            .unwrap()
+            .is_match(&status),
+        "{status}"
+    );
+    let annotation = c.bash(r#"kubectl get svc -n istio-system istio-ingressgateway -o jsonpath='{.metadata.annotations.meshsim\.io/served-at}'"#);
+    assert!(
+        regex::Regex::new(
+            r"^15021=127\.0\.0\.\d+:15021,80=127\.0\.0\.\d+:80,443=127\.0\.0\.\d+:443$"
+        )
+        .unwrap()
+        .is_match(&annotation),
+        "{annotation}"
     );
 }
 
@@ -415,12 +424,7 @@ fn rss_kib(pid: &str) -> u64 {
 #[test]
 fn ten_thousand_requests_through_the_gateway_keep_memory_flat() {
     let c = Cluster::start("soak", "soak");
-    let host = c.bash(&format!(
-        "{INJECTED_BOOKINFO}{}",
-        r#"kubectl apply -f https://raw.githubusercontent.com/istio/istio/release-1.27/samples/bookinfo/networking/bookinfo-gateway.yaml -n bookinfo >/dev/null
-until [ -n "$(kubectl get svc -n istio-system istio-ingressgateway -o jsonpath='{.status.loadBalancer.ingress[0].ip}')" ]; do sleep 0.1; done
-kubectl get svc -n istio-system istio-ingressgateway -o jsonpath='{.status.loadBalancer.ingress[0].ip}'"#
-    ));
+    let host = c.bash(&format!("{INJECTED_BOOKINFO}{GATEWAY}echo $INGRESS_HOST"));
     let pid = std::fs::read_to_string(c.root.join("state/soak/server.pid")).unwrap();
     let mut stream = (0..50)
         .find_map(|_| {
@@ -441,4 +445,362 @@ kubectl get svc -n istio-system istio-ingressgateway -o jsonpath='{.status.loadB
     // Flat: the last 8,000 requests add no more than a few pages.
     let grown = rss_kib(&pid).saturating_sub(warm);
     assert!(grown < 4 * 1024, "grew {grown} KiB after warm-up");
+}
+
+/// Lab 1 step 7: the gateway, and `GATEWAY_URL` from the Service's status
+/// and ports (the `until` loop stands for the learner who looks again
+/// while the address is still pending, as on a cloud load balancer).
+const GATEWAY: &str = r#"kubectl apply -f https://raw.githubusercontent.com/istio/istio/release-1.27/samples/bookinfo/networking/bookinfo-gateway.yaml -n bookinfo >/dev/null
+until [ -n "$(kubectl get svc -n istio-system istio-ingressgateway -o jsonpath='{.status.loadBalancer.ingress[0].ip}')" ]; do sleep 0.1; done
+export INGRESS_HOST=$(kubectl get svc -n istio-system istio-ingressgateway -o jsonpath='{.status.loadBalancer.ingress[0].ip}')
+export INGRESS_PORT=$(kubectl get svc -n istio-system istio-ingressgateway -o jsonpath='{.spec.ports[?(@.name=="http2")].port}')
+export GATEWAY_URL=$INGRESS_HOST:$INGRESS_PORT
+for i in 1 2 3 4 5 6 7 8 9 10; do curl -s -o /dev/null http://${GATEWAY_URL}/ && break; sleep 0.2; done
+"#;
+
+/// Copies the course's YAML files into the cluster's working directory,
+/// under the names the course gives them, so `kubectl apply -f NAME`
+/// runs as written.
+fn course_files(c: &Cluster, names: &[&str]) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/manifests/course");
+    for name in names {
+        std::fs::copy(format!("{dir}/{name}"), c.root.join(name)).unwrap();
+    }
+}
+
+/// Every bash block of Lab 2, verbatim (the `== step` lines only mark
+/// where each begins).
+const LAB2: &str = r#"echo "== step 2"
+kubectl apply -f destination-rule-reviews.yaml
+echo "== step 3"
+kubectl apply -f virtual-service-reviews-v1.yaml
+
+# Generate traffic and verify all requests go to v1
+for i in {1..10}; do
+  curl -s http://${GATEWAY_URL}/productpage | grep -o "glyphicon-star" || echo "v1 (no stars)"
+done
+echo "== step 4"
+kubectl apply -f virtual-service-reviews-canary.yaml
+
+# Generate traffic and observe split
+for i in {1..20}; do
+  curl -s http://${GATEWAY_URL}/productpage | grep -o "glyphicon-star" | head -1 || echo "v1"
+  sleep 0.5
+done
+echo "== step 5"
+# Apply 50/50 split
+kubectl apply -f virtual-service-reviews-50-50.yaml
+
+# After validation, switch to 100% v2
+kubectl apply -f - <<EOF
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata:
+  name: reviews
+  namespace: bookinfo
+spec:
+  hosts:
+  - reviews.bookinfo.svc.cluster.local
+  http:
+  - route:
+    - destination:
+        host: reviews.bookinfo.svc.cluster.local
+        subset: v2
+      weight: 100
+EOF
+echo "== step 6"
+kubectl apply -f virtual-service-reviews-header.yaml
+
+# Test with header
+curl -s -H "end-user: jason" http://${GATEWAY_URL}/productpage | grep -o 'color="red"' && echo "v3 (red stars)" || echo "Not v3"
+
+# Test without header
+curl -s http://${GATEWAY_URL}/productpage | grep -o 'glyphicon-star' | head -1 && echo "v2 (black stars)" || echo "v1"
+echo "== step 7"
+kubectl apply -f virtual-service-reviews-mirror.yaml
+
+# Generate traffic
+for i in {1..10}; do
+  curl -s http://${GATEWAY_URL}/productpage > /dev/null
+  echo "Request $i sent"
+  sleep 1
+done
+
+# Check logs of v3 to see mirrored requests
+kubectl logs -n bookinfo -l app=reviews,version=v3 --tail=20
+"#;
+
+/// The output between the `== step NAME` marker line and the next marker.
+fn step<'a>(out: &'a str, name: &str) -> &'a str {
+    let marker = format!("== step {name}\n");
+    let start = out
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no step {name} in {out}"))
+        + marker.len();
+    let body = &out[start..];
+    &body[..body.find("== step ").unwrap_or(body.len())]
+}
+
+#[test]
+fn lab2_runs_verbatim_and_traffic_follows_the_split() {
+    let c = Cluster::start("lab2", "lab2");
+    course_files(
+        &c,
+        &[
+            "destination-rule-reviews.yaml",
+            "virtual-service-reviews-v1.yaml",
+            "virtual-service-reviews-canary.yaml",
+            "virtual-service-reviews-50-50.yaml",
+            "virtual-service-reviews-header.yaml",
+            "virtual-service-reviews-mirror.yaml",
+        ],
+    );
+    // After the course's blocks: header routing as a real Bookinfo needs
+    // it (productpage forwards `end-user` from its login session, the
+    // `session` cookie Flask sets at /login, as Istio's request-routing
+    // task logs in as jason), and the canary split counted over more
+    // requests.
+    let extra = r#"echo "== step 6 as Istio's task does it"
+kubectl apply -f virtual-service-reviews-header.yaml >/dev/null
+curl -s -b 'session=eyJ1c2VyIjoiamFzb24ifQ.x.x' http://${GATEWAY_URL}/productpage | grep -o 'gap-x-1 text-[a-z]*-500' | head -1
+echo "== step 4 over 400 requests"
+kubectl apply -f virtual-service-reviews-canary.yaml >/dev/null
+for i in {1..400}; do curl -s http://${GATEWAY_URL}/productpage | grep -o 'reviews-v[0-9]' | head -1; done | sort | uniq -c
+echo "== step 7 with Envoy's access log"
+kubectl apply -f virtual-service-reviews-mirror.yaml >/dev/null
+kubectl apply -f - <<EOF
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata:
+  name: mesh-default
+  namespace: istio-system
+spec:
+  accessLogging:
+  - providers:
+    - name: envoy
+EOF
+curl -s -o /dev/null http://${GATEWAY_URL}/productpage
+kubectl logs -n bookinfo -l app=reviews,version=v3 -c istio-proxy --tail=1
+"#;
+    let out = c.bash(&format!("{INJECTED_BOOKINFO}{GATEWAY}{LAB2}{extra}"));
+    assert_eq!(
+        step(&out, "2"),
+        "destinationrule.networking.istio.io/reviews created\n",
+        "{out}"
+    );
+    // 100 % v1: no stars on any of the ten pages.
+    assert_eq!(
+        step(&out, "3"),
+        "virtualservice.networking.istio.io/reviews created\n".to_string()
+            + &"v1 (no stars)\n".repeat(10),
+        "{out}"
+    );
+    // 90/10: a v2 page prints one `glyphicon-star`, a v1 page nothing (the
+    // pipeline's status is head's, so the course's "v1" never prints).
+    let canary = step(&out, "4");
+    let black = canary.matches("glyphicon-star\n").count();
+    assert!(
+        canary.starts_with("virtualservice.networking.istio.io/reviews configured\n"),
+        "{out}"
+    );
+    assert!((1..=6).contains(&black), "{black} of 20 on v2: {out}");
+    assert!(!canary.contains("v1\n"), "{out}");
+    assert_eq!(
+        step(&out, "5"),
+        "virtualservice.networking.istio.io/reviews configured\n".repeat(2),
+        "{out}"
+    );
+    // The course's header check on today's Bookinfo: no `color="red"` in
+    // the Tailwind template, and no `end-user` forwarded from a request
+    // header; without the header, v2's black stars.
+    assert_eq!(
+        step(&out, "6"),
+        "virtualservice.networking.istio.io/reviews configured\nNot v3\nglyphicon-star\nv2 (black stars)\n",
+        "{out}"
+    );
+    assert_eq!(
+        step(&out, "6 as Istio's task does it"),
+        "gap-x-1 text-red-500\n",
+        "{out}"
+    );
+    // Mirroring: users see v2; v3 serves the mirrored copies and its log
+    // shows them.
+    let mirror = step(&out, "7");
+    for i in 1..=10 {
+        assert!(mirror.contains(&format!("Request {i} sent\n")), "{out}");
+    }
+    // What reviews v3 prints: Open Liberty's startup, and nothing per
+    // request (the image has no HTTP access log); the mirrored requests
+    // show in its proxy's access log once one is turned on (below).
+    assert!(
+        regex::Regex::new(r"(?m)^\[AUDIT   \] CWWKT0016I: Web application available \(default_host\): http://reviews-v3-[a-z0-9]+-[a-z0-9]{5}:9080/$")
+            .unwrap()
+            .is_match(mirror),
+        "{out}"
+    );
+    assert!(
+        mirror.ends_with("[AUDIT   ] CWWKF0011I: The defaultServer server is ready to run a smarter planet. The defaultServer server started in 1.146 seconds.\n"),
+        "{out}"
+    );
+    // Istio's access-log task: a Telemetry with the `envoy` provider; the
+    // shadow copy reaches v3 with `-shadow` appended to its authority.
+    let access = step(&out, "7 with Envoy's access log");
+    assert!(
+        regex::Regex::new(r#"^telemetry.telemetry.istio.io/mesh-default created\n\[2026-01-01T[0-9:.]+Z\] "GET /reviews/0 HTTP/1.1" 200 - via_upstream - "-" 0 \d+ \d+ \d+ "-" "curl/[0-9.]+" "[0-9a-f-]{36}" "reviews-shadow:9080" "10\.244\.\d+\.\d+:9080" inbound\|9080\|\| 127\.0\.0\.6:\d+ 10\.244\.\d+\.\d+:9080 10\.244\.\d+\.\d+:\d+ outbound_\.9080_\.v3_\.reviews\.bookinfo\.svc\.cluster\.local default\n$"#)
+            .unwrap()
+            .is_match(access),
+        "{out}"
+    );
+    // Over 400 requests the 90/10 split holds (binomial: 40 ± 18, 3σ).
+    let counts = step(&out, "4 over 400 requests");
+    let count = |v: &str| {
+        counts
+            .lines()
+            .find(|l| l.trim_end().ends_with(v))
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    let (v1, v2) = (count("reviews-v1"), count("reviews-v2"));
+    assert_eq!(v1 + v2, 400, "{counts}");
+    assert!((22..=58).contains(&v2), "{counts}");
+}
+
+/// Lab 4 steps 3 and 4 verbatim, on a Bookinfo whose reviews has no other
+/// DestinationRule (with Lab 2's `reviews` rule still there, istiod merges
+/// the two and keeps the older rule's traffic policy: no circuit breaker).
+const LAB4: &str = r#"kubectl apply -f destination-rule-circuit-breaker.yaml
+# Deploy fortio load testing tool
+kubectl apply -f https://raw.githubusercontent.com/istio/istio/release-1.27/samples/httpbin/sample-client/fortio-deploy.yaml -n bookinfo
+
+# Wait for deployment
+kubectl wait --for=condition=ready pod -l app=fortio -n bookinfo --timeout=120s
+
+# Run load test to trigger circuit breaker
+kubectl exec -n bookinfo deploy/fortio -c fortio -- /usr/bin/fortio load -c 3 -qps 0 -n 30 -loglevel Warning http://reviews:9080/reviews/0
+
+# Check circuit breaker stats
+kubectl exec -n bookinfo deploy/fortio -c istio-proxy -- pilot-agent request GET stats | grep reviews | grep pending
+echo "== step 4 with the sample's Deployment name"
+kubectl exec -n bookinfo deploy/fortio-deploy -c fortio -- /usr/bin/fortio load -c 3 -qps 0 -n 30 -loglevel Warning http://reviews:9080/reviews/0
+kubectl exec -n bookinfo deploy/fortio-deploy -c istio-proxy -- pilot-agent request GET stats | grep reviews | grep pending
+"#;
+
+#[test]
+fn lab4_circuit_breaker_trips_through_kubectl_exec() {
+    let c = Cluster::start("lab4", "lab4");
+    course_files(&c, &["destination-rule-circuit-breaker.yaml"]);
+    let out = c.bash(&format!("{INJECTED_BOOKINFO}{LAB4}"));
+    // Istio's sample names its Deployment `fortio-deploy`: the course's
+    // `deploy/fortio` is not found, as on a real cluster.
+    assert!(
+        regex::Regex::new(r"(?m)^pod/fortio-deploy-[a-z0-9]+-[a-z0-9]{5} condition met$")
+            .unwrap()
+            .is_match(&out),
+        "{out}"
+    );
+    assert_eq!(
+        out.matches("Error from server (NotFound): deployments.apps \"fortio\" not found\n")
+            .count(),
+        2,
+        "{out}"
+    );
+    // Three connections against maxConnections 1 and one pending request:
+    // the sidecar answers the overflow itself with 503 (UO), and counts it.
+    let run = step(&out, "4 with the sample's Deployment name");
+    let codes = |code: &str| {
+        regex::Regex::new(&format!(r"(?m)^Code {code} : (\d+) \("))
+            .unwrap()
+            .captures(run)
+            .map_or(0, |c| c[1].parse::<u32>().unwrap())
+    };
+    let (ok, overflow) = (codes("200"), codes("503"));
+    assert_eq!(ok + overflow, 30, "{out}");
+    assert!(overflow > 0 && ok > 0, "{out}");
+    let pending = regex::Regex::new(
+        // (the `;` is in Istio's own output: its circuit-breaking task shows
+        // `…httpbin.default.svc.cluster.local;.upstream_rq_pending_overflow: 21`)
+        r"(?m)^cluster\.outbound\|9080\|\|reviews\.bookinfo\.svc\.cluster\.local;\.upstream_rq_pending_overflow: (\d+)$",
+    )
+    .unwrap()
+    .captures(run)
+    .map(|c| c[1].parse::<u32>().unwrap());
+    assert_eq!(pending, Some(overflow), "{out}");
+}
+
+/// What `count` requests for the product page show of reviews: the
+/// version named in "Reviews served by", one line per request.
+fn versions_served(lines: &str) -> Vec<&str> {
+    lines
+        .lines()
+        .filter(|l| l.starts_with("reviews-v"))
+        .collect()
+}
+
+#[test]
+fn live_and_simulated_runs_route_alike() {
+    // The same configuration and request sequence, through the real curl
+    // into `meshsim up`, and through `meshsim exec` in a simulated world.
+    let files = [
+        "manifests/course/destination-rule-reviews.yaml",
+        "manifests/course/virtual-service-reviews-50-50.yaml",
+    ];
+    let manifest = |f: &str| format!("{}/{f}", env!("CARGO_MANIFEST_DIR"));
+    let requests = 60;
+    let c = Cluster::start("compare", "compare");
+    let live = c.bash(&format!(
+        "{INJECTED_BOOKINFO}{GATEWAY}kubectl apply -f {} -f {} >/dev/null
+for i in $(seq {requests}); do curl -s http://${{GATEWAY_URL}}/productpage | grep -o 'reviews-v[0-9]' | head -1; done
+kubectl apply -f {} >/dev/null
+curl -s -b 'session=eyJ1c2VyIjoiamFzb24ifQ.x.x' http://${{GATEWAY_URL}}/productpage | grep -o 'reviews-v[0-9]' | head -1
+curl -s http://${{GATEWAY_URL}}/productpage | grep -o 'reviews-v[0-9]' | head -1
+",
+        manifest(files[0]),
+        manifest(files[1]),
+        manifest("manifests/course/virtual-service-reviews-header.yaml"),
+    ));
+    let page = ["curl", "-s", "http://bookinfo.example/productpage"];
+    let version = ["|", "grep", "-o", "reviews-v[0-9]", "|", "head", "-1"];
+    let mut args: Vec<String> = [
+        "exec",
+        "-n",
+        "bookinfo",
+        "-f",
+        &manifest("manifests/bookinfo/namespace.yaml"),
+        "-f",
+        &manifest("manifests/bookinfo/bookinfo.yaml"),
+        "-f",
+        &manifest("manifests/samples/bookinfo-gateway.yaml"),
+        "-f",
+        &manifest(files[0]),
+        "-f",
+        &manifest(files[1]),
+        "--from",
+        "external",
+        "--",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for i in 0..requests {
+        if i > 0 {
+            args.push(";".into());
+        }
+        args.extend(page.iter().chain(&version).map(|s| s.to_string()));
+    }
+    let simulated = c.meshsim(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let simulated = String::from_utf8_lossy(&simulated.stdout).into_owned();
+    let (live_v, sim_v) = (versions_served(&live), versions_served(&simulated));
+    assert_eq!(live_v.len(), requests + 2, "{live}");
+    assert_eq!(sim_v.len(), requests, "{simulated}");
+    // The 50/50 split, request by request: the same draws from the same
+    // seeded proxies.
+    assert_eq!(
+        live_v[..requests],
+        sim_v[..],
+        "live:\n{live}\nsimulated:\n{simulated}"
+    );
+    // Header routing is decided, not drawn: jason's session goes to v3,
+    // anyone else to v2.
+    assert_eq!(live_v[requests..], ["reviews-v3", "reviews-v2"], "{live}");
 }

@@ -46,6 +46,15 @@ pub struct Written {
     pub warnings: Vec<String>,
 }
 
+/// What `kubectl logs` asks of a container's output.
+#[derive(Clone, Debug, Default)]
+pub struct LogOptions {
+    pub tail: Option<u64>,
+    pub since_unix: Option<u64>,
+    pub limit_bytes: Option<u64>,
+    pub timestamps: bool,
+}
+
 pub struct ApiCluster {
     pub store: Store,
     pub world: World,
@@ -72,6 +81,8 @@ pub struct ApiCluster {
     /// Where the live driver serves each LoadBalancer Service (the
     /// Service's ingress IP); a Service not in it is pending.
     pub(super) ingress: BTreeMap<(String, String), String>,
+    /// Where the live driver serves each LoadBalancer Service port.
+    pub(super) served: BTreeMap<(String, String, u16), std::net::SocketAddr>,
 }
 
 impl ApiCluster {
@@ -106,6 +117,7 @@ impl ApiCluster {
                 .join("; ")
         })?;
         world.epoch_unix = epoch_unix;
+        world.keep_logs = true;
         let mut c = ApiCluster {
             store: Store::new(seed),
             world,
@@ -119,6 +131,7 @@ impl ApiCluster {
             projected: 0,
             seed,
             ingress: BTreeMap::new(),
+            served: BTreeMap::new(),
         };
         c.seed_objects();
         c.sync();
@@ -166,6 +179,56 @@ impl ApiCluster {
 
     pub fn now_unix(&self) -> u64 {
         self.world.now_unix()
+    }
+
+    /// What container `container` of pod `ns/pod` printed, as the kubelet
+    /// serves it: cut to the lines since `since_unix`, the last `tail`,
+    /// then at most `limit_bytes`; each line prefixed with its RFC 3339
+    /// timestamp (nanoseconds) when asked.
+    pub fn container_log(&self, ns: &str, pod: &str, container: &str, o: &LogOptions) -> String {
+        let Some(log) = self
+            .world
+            .find_pod(ns, pod)
+            .filter(|id| self.world.cluster.pod(*id).name == pod)
+            .and_then(|id| self.world.container_log(id, container))
+        else {
+            return String::new();
+        };
+        let epoch = self.world.epoch_unix;
+        let unix = |t: crate::sim::SimTime| {
+            let ns = t.as_nanos();
+            (epoch + ns / 1_000_000_000, (ns % 1_000_000_000) as u32)
+        };
+        let lines: Vec<&(crate::sim::SimTime, String)> = log
+            .lines()
+            .filter(|(t, _)| o.since_unix.is_none_or(|s| unix(*t).0 >= s))
+            .collect();
+        let skip = match o.tail {
+            Some(n) => lines
+                .len()
+                .saturating_sub(usize::try_from(n).unwrap_or(usize::MAX)),
+            None => 0,
+        };
+        let mut out = String::new();
+        for (t, line) in &lines[skip..] {
+            if o.timestamps {
+                let (secs, nanos) = unix(*t);
+                out.push_str(&crate::sim::time::rfc3339_fraction(secs, nanos, 9));
+                out.push(' ');
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+        if let Some(limit) = o.limit_bytes.and_then(|l| usize::try_from(l).ok())
+            && out.len() > limit
+        {
+            let mut cut = limit;
+            while !out.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            out.truncate(cut);
+        }
+        out
     }
 
     /// Creates an object (`POST`).
@@ -613,10 +676,26 @@ impl ApiCluster {
     }
 
     /// Records where a LoadBalancer Service is served, for its status.
-    pub fn set_ingress(&mut self, namespace: &str, name: &str, ip: &str) {
-        self.ingress
-            .insert((namespace.to_string(), name.to_string()), ip.to_string());
+    /// The live driver serves port `port` of LoadBalancer Service
+    /// `namespace/name` at `at`: the Service's ingress IP and its
+    /// `meshsim.io/served-at` annotation say so.
+    pub fn set_served(&mut self, namespace: &str, name: &str, port: u16, at: std::net::SocketAddr) {
+        self.ingress.insert(
+            (namespace.to_string(), name.to_string()),
+            at.ip().to_string(),
+        );
+        self.served
+            .insert((namespace.to_string(), name.to_string(), port), at);
         self.sync();
+    }
+
+    /// Where each served LoadBalancer Service port listens, for `meshsim
+    /// status`: `namespace/name port P → ADDRESS` lines.
+    pub fn served_lines(&self) -> String {
+        self.served
+            .iter()
+            .map(|((ns, name, port), at)| format!("  {ns}/{name} port {port} → {at}\n"))
+            .collect()
     }
 
     /// Lets virtual time run to `until`, projecting after every event.

@@ -353,9 +353,7 @@ fn resource_request(
         ("GET", Some(name), Some("scale")) => {
             Ok(Reply::json(200, &scale_of(&get(cluster, &t, name)?)))
         }
-        ("GET", Some(name), Some("log")) => {
-            pod_log(&get(cluster, &t, name)?, req.param("container"))
-        }
+        ("GET", Some(name), Some("log")) => pod_log(cluster, &get(cluster, &t, name)?, req),
         (_, Some(_), Some("exec")) => Err(ApiError::bad_request(
             "pods/exec is a WebSocket upgrade (v5.channel.k8s.io), which the server answers itself",
         )),
@@ -382,10 +380,11 @@ fn resource_request(
 }
 
 /// `GET pods/NAME/log`: the kubelet's refusals for a container that is
-/// not there or not started, else its output. Applications' output comes
-/// with the live driver; until then a started container has printed
-/// nothing.
-fn pod_log(pod: &Value, container: Option<&str>) -> Result<Reply, ApiError> {
+/// not there or not started, else its output ([`crate::world::logs`]),
+/// cut as `tailLines`, `sinceSeconds`/`sinceTime` and `limitBytes` ask,
+/// with `timestamps`. `follow` answers what is there now and ends.
+fn pod_log(cluster: &ApiCluster, pod: &Value, req: &Request) -> Result<Reply, ApiError> {
+    let container = req.param("container");
     let pod_name = pod["metadata"]["name"].as_str().unwrap_or("");
     let containers: Vec<&str> = ["containers", "initContainers"]
         .iter()
@@ -410,7 +409,45 @@ fn pod_log(pod: &Value, container: Option<&str>) -> Result<Reply, ApiError> {
             "container {name:?} in pod {pod_name:?} is waiting to start: {reason}"
         )));
     }
-    Ok(Reply::text(String::new()))
+    if req.param("previous") == Some("true") {
+        return Err(ApiError::bad_request(format!(
+            "previous terminated container {name:?} in pod {pod_name:?} not found"
+        )));
+    }
+    let number = |key: &str| -> Result<Option<u64>, ApiError> {
+        req.param(key)
+            .map(|v| {
+                v.parse::<u64>().map_err(|_| {
+                    ApiError::bad_request(format!(
+                        "{key}: invalid value {v:?}: must be a non-negative integer"
+                    ))
+                })
+            })
+            .transpose()
+    };
+    let since = match (number("sinceSeconds")?, req.param("sinceTime")) {
+        (Some(s), _) => Some(cluster.now_unix().saturating_sub(s)),
+        (None, Some(t)) => Some(
+            super::table::parse_rfc3339(t)
+                .and_then(|v| u64::try_from(v).ok())
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "sinceTime: invalid value {t:?}: must be RFC 3339"
+                    ))
+                })?,
+        ),
+        (None, None) => None,
+    };
+    let options = super::cluster::LogOptions {
+        tail: number("tailLines")?,
+        since_unix: since,
+        limit_bytes: number("limitBytes")?,
+        timestamps: req.param("timestamps") == Some("true"),
+    };
+    let ns = pod["metadata"]["namespace"].as_str().unwrap_or("");
+    Ok(Reply::text(
+        cluster.container_log(ns, pod_name, name, &options),
+    ))
 }
 
 /// The object as the subresource presents it.

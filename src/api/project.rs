@@ -318,12 +318,13 @@ impl ApiCluster {
                 *annotations = json!({});
             }
             annotations["sidecar.istio.io/status"] = json!(
-                "{\"initContainers\":[\"istio-init\",\"istio-proxy\"],\"containers\":null,\"volumes\":[\"workload-socket\",\"credential-socket\",\"workload-certs\",\"istio-envoy\",\"istio-data\",\"istio-podinfo\",\"istio-token\",\"istiod-ca-cert\"],\"imagePullSecrets\":null,\"revision\":\"default\"}"
+                "{\"initContainers\":[\"istio-init\"],\"containers\":[\"istio-proxy\"],\"volumes\":[\"workload-socket\",\"credential-socket\",\"workload-certs\",\"istio-envoy\",\"istio-data\",\"istio-podinfo\",\"istio-token\",\"istiod-ca-cert\"],\"imagePullSecrets\":null,\"revision\":\"default\"}"
             );
             if let Some(first) = base["spec"]["containers"][0]["name"].as_str() {
                 let first = first.to_string();
-                base["metadata"]["annotations"]["kubectl.kubernetes.io/default-container"] =
-                    json!(first);
+                let annotations = &mut base["metadata"]["annotations"];
+                annotations["kubectl.kubernetes.io/default-container"] = json!(first);
+                annotations["kubectl.kubernetes.io/default-logs-container"] = json!(first);
             }
         }
         let node = self.world.cluster.node(pod.node).name.clone();
@@ -336,17 +337,19 @@ impl ApiCluster {
             spec["restartPolicy"] = json!("Always");
         }
         if pod.sidecar
-            && spec["initContainers"]
+            && spec["containers"]
                 .as_array()
-                .is_none_or(|i| !i.iter().any(|c| c["name"] == "istio-proxy"))
+                .is_none_or(|c| !c.iter().any(|c| c["name"] == "istio-proxy"))
         {
             let mut inits = spec["initContainers"]
                 .as_array()
                 .cloned()
                 .unwrap_or_default();
             inits.push(sidecar_init());
-            inits.push(sidecar_proxy());
             spec["initContainers"] = json!(inits);
+            let mut containers = spec["containers"].as_array().cloned().unwrap_or_default();
+            containers.push(sidecar_proxy());
+            spec["containers"] = json!(containers);
         }
         base["status"] = pod_status(&pod, &base["spec"], &times, &created, node_index);
         base
@@ -529,6 +532,24 @@ impl ApiCluster {
                     Some(ip) => json!({"loadBalancer": {"ingress": [{"ip": ip, "ipMode": "VIP"}]}}),
                     None => json!({"loadBalancer": {}}),
                 };
+                let served: Vec<String> = s
+                    .ports
+                    .iter()
+                    .filter_map(|p| {
+                        let at = self
+                            .served
+                            .get(&(s.namespace.clone(), s.name.clone(), p.port))?;
+                        Some(format!("{}={at}", p.port))
+                    })
+                    .collect();
+                if !served.is_empty() {
+                    let meta = metadata(&mut obj);
+                    let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
+                    if !annotations.is_object() {
+                        *annotations = json!({});
+                    }
+                    annotations[SERVED_AT] = json!(served.join(","));
+                }
                 self.put(services, &s.namespace, obj);
             }
             if s.selector.is_none() && s.name != "kubernetes" {
@@ -624,6 +645,10 @@ fn replica_set(
         "status": status})
 }
 
+/// The annotation on a LoadBalancer Service that says where on this
+/// machine each of its ports is served: `80=127.0.0.1:80,443=127.0.0.1:443`.
+pub const SERVED_AT: &str = "meshsim.io/served-at";
+
 /// The `istio-init` container the injector adds (traffic redirection; no
 /// CNI in sidecar installs).
 fn sidecar_init() -> Value {
@@ -631,15 +656,16 @@ fn sidecar_init() -> Value {
         "args": ["istio-iptables", "-p", "15001", "-z", "15006", "-u", "1337", "-m", "REDIRECT", "-i", "*", "-x", "", "-b", "*", "-d", "15090,15021,15020"]})
 }
 
-/// The `istio-proxy` sidecar: since Istio 1.27 a native sidecar (an init
-/// container with `restartPolicy: Always`) on Kubernetes that supports it
-/// (ENABLE_NATIVE_SIDECARS "auto", pilot/pkg/features/pilot.go).
+/// The `istio-proxy` sidecar, a regular container after the application's:
+/// Istio 1.27's injector makes it a native sidecar (an init container with
+/// `restartPolicy: Always`) only when every node's kubelet is 1.33 or
+/// newer (ENABLE_NATIVE_SIDECARS "auto", `detectNativeSidecar` in
+/// pkg/kube/inject/webhook.go), and this cluster's nodes run v1.32.
 fn sidecar_proxy() -> Value {
     json!({"name": "istio-proxy", "image": format!("docker.io/istio/proxyv2:{}", crate::control::install::ISTIO_VERSION),
         "args": ["proxy", "sidecar", "--domain", "$(POD_NAMESPACE).svc.cluster.local", "--proxyLogLevel=warning",
                  "--proxyComponentLogLevel=misc:error", "--log_output_level=default:info"],
-        "ports": [{"containerPort": 15090, "name": "http-envoy-prom", "protocol": "TCP"}],
-        "restartPolicy": "Always"})
+        "ports": [{"containerPort": 15090, "name": "http-envoy-prom", "protocol": "TCP"}]})
 }
 
 /// The kubelet's view of a pod: phase, conditions, container states.

@@ -585,8 +585,14 @@ fn internal_request(shared: &Arc<Shared>, what: &str, req: &Request) -> Response
             let text = {
                 let c = shared.lock();
                 let pods: Vec<_> = c.world.cluster.live_pods().collect();
+                let served = c.served_lines();
+                let served = if served.is_empty() {
+                    String::new()
+                } else {
+                    format!("LoadBalancer Services served on this machine:\n{served}")
+                };
                 format!(
-                    "clock: {}, virtual time {}\nnamespaces: {}, pods: {} ({} ready), objects at resourceVersion {}\n",
+                    "clock: {}, virtual time {}\nnamespaces: {}, pods: {} ({} ready), objects at resourceVersion {}\n{served}",
                     match shared.clock {
                         Clock::Step => "step".to_string(),
                         Clock::Wall { speed } => format!("wall x{speed}"),

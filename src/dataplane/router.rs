@@ -307,7 +307,8 @@ pub fn act(
     decision
 }
 
-fn route_at<'c>(cfg: &'c ProxyConfig, rref: &RouteRef) -> &'c Route {
+/// The route a [`RouteRef`] names in `cfg`.
+pub fn route_at<'c>(cfg: &'c ProxyConfig, rref: &RouteRef) -> &'c Route {
     &cfg.routes[&rref.listener].vhosts[rref.vhost].routes[rref.route]
 }
 

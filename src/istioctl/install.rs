@@ -25,6 +25,9 @@ pub struct Request {
     pub yes: bool,
     pub ingress_gateway: Option<bool>,
     pub egress_gateway: Option<bool>,
+    /// `meshConfig.accessLogFile` (the demo profile's `/dev/stdout`
+    /// unless set).
+    pub access_log_file: Option<String>,
     /// What meshsim says about settings it accepts without simulating.
     pub notes: Vec<String>,
 }
@@ -37,6 +40,7 @@ pub fn parse(args: &[String]) -> Result<Request, String> {
         yes: false,
         ingress_gateway: None,
         egress_gateway: None,
+        access_log_file: None,
         notes: Vec::new(),
     };
     let mut it = args.iter();
@@ -80,6 +84,7 @@ fn set(r: &mut Request, kv: &str) -> Result<(), String> {
                 "Error: meshsim does not simulate control-plane revisions yet (--set revision={value}); install without it"
             ));
         }
+        "meshConfig.accessLogFile" => r.access_log_file = Some(value.to_string()),
         "components.ingressGateways[0].enabled" => r.ingress_gateway = Some(flag()?),
         "components.egressGateways[0].enabled" => r.egress_gateway = Some(flag()?),
         "components.ingressGateways[0].name" if value == "istio-ingressgateway" => {}
@@ -95,7 +100,7 @@ fn set(r: &mut Request, kv: &str) -> Result<(), String> {
         }
         other => {
             return Err(format!(
-                "Error: meshsim's istioctl does not simulate --set {other}; it knows profile, components.ingressGateways[0].enabled and components.egressGateways[0].enabled"
+                "Error: meshsim's istioctl does not simulate --set {other}; it knows profile, meshConfig.accessLogFile, components.ingressGateways[0].enabled and components.egressGateways[0].enabled"
             ));
         }
     }
@@ -127,6 +132,7 @@ pub fn operator_sets(file: &str, text: &str) -> Result<Vec<String>, String> {
     for (path, value) in flat {
         let set = match path.as_str() {
             "profile"
+            | "meshConfig.accessLogFile"
             | "values.global.meshID"
             | "values.global.multiCluster.clusterName"
             | "values.global.network" => {
@@ -139,7 +145,7 @@ pub fn operator_sets(file: &str, text: &str) -> Result<Vec<String>, String> {
             }
             other => {
                 return Err(format!(
-                    "Error: {file}: spec.{other} is not simulated by meshsim's istioctl (it knows profile, components.ingressGateways, components.egressGateways and values.global.meshID/multiCluster.clusterName/network)"
+                    "Error: {file}: spec.{other} is not simulated by meshsim's istioctl (it knows profile, meshConfig.accessLogFile, components.ingressGateways, components.egressGateways and values.global.meshID/multiCluster.clusterName/network)"
                 ));
             }
         };
@@ -180,6 +186,39 @@ impl Request {
             "This will install the Istio {ISTIO_VERSION} profile \"{}\" into the cluster. Proceed? (y/N) ",
             self.profile
         )
+    }
+
+    /// istiod's mesh config, the `istio` ConfigMap the istio-discovery
+    /// chart renders (keys sorted, as helm's `toYaml` writes them).
+    fn mesh_config_map(&self) -> serde_json::Value {
+        let file = match (&self.access_log_file, self.profile) {
+            (Some(f), _) => f.clone(),
+            (None, Profile::Demo) => "/dev/stdout".to_string(),
+            (None, _) => String::new(),
+        };
+        let mut mesh = String::new();
+        if !file.is_empty() {
+            mesh.push_str(&format!("accessLogFile: {file}\n"));
+        }
+        mesh.push_str(
+            "defaultConfig:\n  discoveryAddress: istiod.istio-system.svc:15012\ndefaultProviders:\n  metrics:\n  - prometheus\nenablePrometheusMerge: true\nrootNamespace: istio-system\ntrustDomain: cluster.local",
+        );
+        serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": "istio",
+                "namespace": "istio-system",
+                "labels": {
+                    "app.kubernetes.io/name": "istiod",
+                    "install.operator.istio.io/owning-resource": "unknown",
+                    "istio.io/rev": "default",
+                    "operator.istio.io/component": "Pilot",
+                    "release": "istio",
+                },
+            },
+            "data": {"mesh": mesh, "meshNetworks": "networks: {}"},
+        })
     }
 
     fn documents(&self) -> Vec<(&'static str, &'static str)> {
@@ -245,6 +284,9 @@ pub fn run(cluster: &mut ApiCluster, args: &[String]) -> Exec {
                 return Exec::fail(format!("Error: failed to install {file}: {e}"), 1);
             }
         }
+    }
+    if let Err(e) = create_or_update(cluster, request.mesh_config_map()) {
+        return Exec::fail(format!("Error: failed to install the mesh config: {e}"), 1);
     }
     stdout.push_str("✔ Istio core installed ⛵️\n");
     let deadline = cluster.world.queue.now() + READINESS_TIMEOUT;
@@ -362,7 +404,7 @@ mod tests {
                 .contains("unknown profile")
         );
         assert!(
-            parse(&args("--set meshConfig.accessLogFile=/dev/stdout"))
+            parse(&args("--set meshConfig.enableTracing=true"))
                 .unwrap_err()
                 .contains("does not simulate")
         );
@@ -411,13 +453,22 @@ mod tests {
             (r.profile, r.ingress_gateway),
             (Profile::Ambient, Some(true))
         );
-        let err = operator_sets(
+        let sets = operator_sets(
             "iop.yaml",
             "kind: IstioOperator\nspec:\n  meshConfig:\n    accessLogFile: /dev/stdout\n",
         )
+        .unwrap();
+        assert_eq!(
+            parse(&sets).unwrap().access_log_file.as_deref(),
+            Some("/dev/stdout")
+        );
+        let err = operator_sets(
+            "iop.yaml",
+            "kind: IstioOperator\nspec:\n  meshConfig:\n    enableTracing: true\n",
+        )
         .unwrap_err();
         assert!(
-            err.contains("spec.meshConfig.accessLogFile is not simulated"),
+            err.contains("spec.meshConfig.enableTracing is not simulated"),
             "{err}"
         );
     }

@@ -86,6 +86,20 @@ pub fn rfc3339_signed(unix: i64) -> String {
     )
 }
 
+/// RFC 3339 in UTC with `digits` (1–9) fractional digits of `nanos`:
+/// 3 for Envoy's `START_TIME` and slog, 6 for Istio's log lines, 9 for the
+/// kubelet's `--timestamps`.
+pub fn rfc3339_fraction(unix: u64, nanos: u32, digits: u32) -> String {
+    let digits = digits.clamp(1, 9);
+    let fraction = nanos / 10u32.pow(9 - digits);
+    let whole = rfc3339(unix);
+    format!(
+        "{}.{fraction:0width$}Z",
+        &whole[..whole.len() - 1],
+        width = digits as usize
+    )
+}
+
 /// An instant on the virtual clock: nanoseconds since the simulation began.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SimTime(pub u64);
@@ -325,6 +339,16 @@ mod tests {
     #[test_case(3_723_500_000_000, "1h2m3.5s")]
     fn prints_like_go(ns: u64, want: &str) {
         assert_eq!(SimDuration(ns).to_string(), want);
+    }
+
+    #[test_case(3, "2026-01-01T00:00:05.043Z")]
+    #[test_case(6, "2026-01-01T00:00:05.043210Z")]
+    #[test_case(9, "2026-01-01T00:00:05.043210987Z")]
+    fn fractions_truncate_as_go_formats_them(digits: u32, want: &str) {
+        assert_eq!(
+            rfc3339_fraction(EPOCH_UNIX_SECS + 5, 43_210_987, digits),
+            want
+        );
     }
 
     #[test_case("300ms", 300_000_000)]

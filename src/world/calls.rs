@@ -65,6 +65,9 @@ pub struct Call {
     pub dest_label: Option<u32>,
     /// The cluster the client proxy chose (a name in the world's texts).
     pub cluster: Option<u32>,
+    /// The route it took (Envoy's route name, in the world's texts), kept
+    /// only for access logs.
+    pub route: Option<u32>,
     /// The client proxy's load-balancer lease on the chosen host.
     pub lease: Option<Lease>,
     /// The pool connection the request went on.
@@ -159,6 +162,7 @@ impl Call {
             l4: false,
             dest_label: None,
             cluster: None,
+            route: None,
             lease: None,
             conn: None,
             waiting: None,

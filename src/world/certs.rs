@@ -120,6 +120,7 @@ impl World {
             }
         };
         let renew_in = SimDuration::from_secs(cert.renew_at().saturating_sub(now));
+        self.log_certificate(pod, cert.not_after.saturating_sub(now));
         self.pods[pod.0 as usize].cert_failures = 0;
         self.pods[pod.0 as usize].expiry_noted = false;
         if self.pods[pod.0 as usize].cert.replace(cert).is_none() {

@@ -494,6 +494,13 @@ impl World {
             self.calls.get_mut(id).req = r;
         }
         let hash = f.hash.as_ref().and_then(|h| self.hash_of(h, id));
+        let route = match &f.route {
+            Some(r) if self.keep_logs => Some(
+                self.texts
+                    .intern_str(&crate::dataplane::router::route_at(cfg, r).name),
+            ),
+            _ => None,
+        };
         // The router's timers start once the fault filter let it go.
         let deadline = f.timeout.map(|t| self.queue.now() + f.delay + t);
         {
@@ -501,6 +508,7 @@ impl World {
             let call = self.calls.get_mut(id);
             call.dest_label = Some(label);
             call.cluster = Some(name);
+            call.route = route;
             call.flags = call.flags | f.flags;
             if !f.response_headers.is_empty() {
                 call.response_ops = Some(Box::new(f.response_headers.clone()));
@@ -682,6 +690,7 @@ impl World {
             call.req = req;
             call.sent_at = now;
             call.dest_label = Some(label);
+            call.cluster = Some(tags.1);
         }
         let proxy = self.pods[proxy_pod.0 as usize]
             .proxy
@@ -1060,6 +1069,9 @@ impl World {
             let next = self.calls.reference(next);
             self.queue.push_at(self.queue.now(), Event::Start(next));
         }
+        if !matches!(self.pods[pod.0 as usize].model.behavior, Behavior::Gateway) {
+            self.log_served(id, status, &body);
+        }
         self.proxy_answers(id, status, body);
     }
 
@@ -1088,6 +1100,7 @@ impl World {
             let duration = (now + out_pass).since(arrived_at);
             self.telemetry.record(key, status, flags, duration);
             self.pods[pod.0 as usize].proxy_cpu += self.costs.sidecar_cpu;
+            self.log_access(id, pod, super::logs::Side::Inbound);
         }
         let r = self.calls.reference(id);
         self.queue.push_after(back, Event::Respond(r));
@@ -1147,8 +1160,13 @@ impl World {
             };
             let status = outcome.status().unwrap_or(0);
             let (flags, duration) = (call.flags, self.queue.now().since(sent_at));
+            let src = call.src_pod;
             self.telemetry.record(key, status, flags, duration);
+            if let Some(src) = src {
+                self.log_access(r.id, src, super::logs::Side::Outbound);
+            }
         }
+        let call = self.calls.get(r.id);
         let flags = call.flags;
         if let Parent::Relay(p) = parent {
             let routed = Routed {

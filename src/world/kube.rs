@@ -57,6 +57,11 @@ impl World {
                 true
             }
             "Namespace" => self.cluster.namespaces.remove(name).is_some(),
+            "ConfigMap" if super::mesh::is_mesh_config(namespace, name) => {
+                // istiod falls back to its built-in defaults.
+                let _ = self.mesh.read_mesh_config("");
+                self.cluster.delete_plain(kind, namespace, name)
+            }
             "ConfigMap" | "Secret" | "ServiceAccount" => {
                 self.cluster.delete_plain(kind, namespace, name)
             }

@@ -38,6 +38,15 @@ pub struct Mesh {
     pub registry_index: Vec<Option<usize>>,
     /// What istiod can fetch (JWKS URIs).
     pub web: crate::web::Web,
+    /// `meshConfig.accessLogFile` (empty: no access log unless a Telemetry
+    /// asks), from the `istio` ConfigMap in the root namespace.
+    pub access_log_file: String,
+}
+
+/// Whether a ConfigMap is istiod's mesh config (`istio` in the root
+/// namespace, `mesh` key: a MeshConfig in YAML).
+pub fn is_mesh_config(namespace: &str, name: &str) -> bool {
+    namespace == ROOT_NAMESPACE && name == "istio"
 }
 
 impl Default for Mesh {
@@ -68,7 +77,25 @@ impl Mesh {
             listeners: Vec::new(),
             registry_index: Vec::new(),
             web: crate::web::Web::default(),
+            access_log_file: String::new(),
         }
+    }
+
+    /// Reads the MeshConfig YAML of the `istio` ConfigMap (empty: the
+    /// defaults). Of its fields, meshsim acts on `accessLogFile`.
+    pub fn read_mesh_config(&mut self, yaml: &str) -> Result<(), String> {
+        let (docs, syntax) = crate::yaml::parse_documents(yaml);
+        if let Some(e) = syntax {
+            return Err(format!("line {}: {e}", e.loc.line));
+        }
+        let root = docs.first().map(|d| d.root.to_json()).unwrap_or_default();
+        let file = match &root["accessLogFile"] {
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::String(s) => s.clone(),
+            other => return Err(format!("accessLogFile: expected a string, got {other}")),
+        };
+        self.access_log_file = file;
+        Ok(())
     }
 }
 

@@ -13,7 +13,7 @@ use crate::dataplane::pool::Pool;
 use crate::dataplane::{ResponseFlags, Sidecar};
 use crate::k8s::{PodId, PodPhase};
 use crate::scenario::ActionKind;
-use crate::sim::{Rng, SimDuration};
+use crate::sim::{Rng, SimDuration, SimTime};
 
 use super::calls::{CallId, CallRef};
 use super::flow::Dialled;
@@ -49,6 +49,10 @@ pub struct PodRuntime {
     pub cert_failures: u32,
     /// Whether the report was told the certificate expired.
     pub expiry_noted: bool,
+    /// Each container's output, by container name ([`super::logs`]).
+    pub logs: BTreeMap<String, super::logs::ContainerLog>,
+    /// When the pod's containers started (before its proxy was up).
+    pub containers_start: SimTime,
 }
 
 /// Envoy's local reply when the upstream connection broke mid-request.
@@ -67,6 +71,9 @@ impl World {
             ))
         });
         let mut delay = model.startup.sample(&mut rng);
+        // The containers run once the image is there; the sidecar's own
+        // start-up (agent, Envoy, first configuration) follows.
+        let containers_start = self.queue.now() + delay;
         if pod.sidecar {
             delay += self.costs.sidecar_startup.sample(&mut rng);
         }
@@ -85,6 +92,8 @@ impl World {
             cert: None,
             cert_failures: 0,
             expiry_noted: false,
+            logs: BTreeMap::new(),
+            containers_start,
         };
         debug_assert_eq!(
             self.pods.len(),
@@ -101,6 +110,7 @@ impl World {
             return;
         }
         self.cluster.pod_running(id);
+        self.log_started(id);
         if self.pods[id.0 as usize].proxy.is_some() {
             // The proxy is ready once istiod has signed its certificate
             // (pilot-agent's readiness needs the SDS secrets); a restarted
@@ -122,6 +132,7 @@ impl World {
         }
         let effects = self.cluster.set_ready(id, true);
         self.handle_effects(effects);
+        self.log_proxy_ready(id);
     }
 
     /// The pod's process is gone: every request it was serving fails, as
