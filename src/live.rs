@@ -39,7 +39,7 @@ const DEADLINE: Duration = Duration::from_secs(120);
 const SPARE_ADDRESSES: u8 = 16;
 
 /// A Service port to serve: namespace, name and port.
-type Want = (String, String, u16);
+pub type Want = (String, String, u16);
 
 /// Keeps one listener per LoadBalancer Service port, opening and closing
 /// them as Services come and go; runs until shutdown.
@@ -168,18 +168,38 @@ async fn serve(listener: TcpListener, want: Want, shared: Arc<Shared>, permits: 
         let Ok(permit) = permits.clone().acquire_owned().await else {
             return;
         };
-        let (shared, want) = (shared.clone(), want.clone());
+        let entry = Entry::Service(want.clone());
+        let shared = shared.clone();
         tokio::spawn(async move {
-            let io = hyper_util::rt::TokioIo::new(stream);
-            let service =
-                hyper::service::service_fn(move |req| answer(shared.clone(), want.clone(), req));
-            let _ = hyper::server::conn::http1::Builder::new()
-                .max_buf_size(64 * 1024)
-                .serve_connection(io, service)
-                .await;
+            serve_http(stream, shared, entry).await;
             drop(permit);
         });
     }
+}
+
+/// Where a real connection enters the simulated cluster.
+#[derive(Clone, Debug)]
+pub enum Entry {
+    /// A LoadBalancer Service port: its gateway pod's Envoy.
+    Service(Want),
+    /// A pod's own port from inside its network namespace (`kubectl
+    /// port-forward`): the application, or a gateway's Envoy, without the
+    /// sidecar in the way.
+    Pod(crate::k8s::PodId, u16),
+}
+
+/// Serves HTTP/1.1 on a byte stream: every request enters the cluster at
+/// `entry` and its simulated answer goes back.
+pub async fn serve_http<IO>(io: IO, shared: Arc<Shared>, entry: Entry)
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let io = hyper_util::rt::TokioIo::new(io);
+    let service = hyper::service::service_fn(move |req| answer(shared.clone(), entry.clone(), req));
+    let _ = hyper::server::conn::http1::Builder::new()
+        .max_buf_size(64 * 1024)
+        .serve_connection(io, service)
+        .await;
 }
 
 type Body = http_body_util::combinators::BoxBody<Bytes, Infallible>;
@@ -204,10 +224,10 @@ impl std::fmt::Display for Reset {
 
 impl std::error::Error for Reset {}
 
-/// One real request through the simulated gateway.
+/// One real request through the simulated cluster.
 async fn answer(
     shared: Arc<Shared>,
-    want: Want,
+    entry: Entry,
     req: hyper::Request<Incoming>,
 ) -> Result<Response<Body>, Reset> {
     let (parts, body) = req.into_parts();
@@ -242,19 +262,24 @@ async fn answer(
         let method = parts.method.to_string();
         tokio::task::spawn_blocking(move || {
             let mut c = shared.lock();
-            let (ns, name, port) = &want;
-            let gateway = c.world.cluster.find_service(ns, name).and_then(|id| {
-                let svc = c.world.cluster.service(id);
-                let i = svc.port_index(*port)?;
-                svc.endpoints.get(i)?.first().map(|e| e.pod)
-            });
-            let Some(gateway) = gateway else {
-                return Err("no endpoint".to_string());
+            let (from, port) = match &entry {
+                Entry::Service((ns, name, port)) => {
+                    let gateway = c.world.cluster.find_service(ns, name).and_then(|id| {
+                        let svc = c.world.cluster.service(id);
+                        let i = svc.port_index(*port)?;
+                        svc.endpoints.get(i)?.first().map(|e| e.pod)
+                    });
+                    let Some(gateway) = gateway else {
+                        return Err("no endpoint".to_string());
+                    };
+                    (ProbeFrom::Gateway(gateway), *port)
+                }
+                Entry::Pod(pod, port) => (ProbeFrom::Local(*pod), *port),
             };
             let probe = ProbeRequest {
-                from: ProbeFrom::Gateway(gateway),
+                from,
                 host: crate::dataplane::xds::strip_port(&host).to_string(),
-                port: *port,
+                port,
                 method,
                 path,
                 headers,

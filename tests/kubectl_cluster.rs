@@ -804,3 +804,56 @@ curl -s http://${{GATEWAY_URL}}/productpage | grep -o 'reviews-v[0-9]' | head -1
     // anyone else to v2.
     assert_eq!(live_v[requests..], ["reviews-v3", "reviews-v2"], "{live}");
 }
+
+#[test]
+fn kubectl_port_forward_reaches_the_pod() {
+    let c = Cluster::start("pf", "pf");
+    // kubectl picks a free local port (`:9080`) and says which; the
+    // connection enters productpage's container without its sidecar.
+    let out = c.bash(&format!(
+        "{INJECTED_BOOKINFO}{}",
+        r#"kubectl port-forward -n bookinfo svc/productpage :9080 > pf.out 2>&1 &
+PF=$!
+until grep -q "^Forwarding from 127.0.0.1" pf.out; do sleep 0.1; done
+PORT=$(sed -n 's/^Forwarding from 127.0.0.1:\([0-9]*\) .*/\1/p' pf.out)
+for i in 1 2; do curl -s http://127.0.0.1:$PORT/productpage | grep -o "<title>.*</title>"; done
+kill $PF
+sed "s/$PORT/PORT/" pf.out
+KUBECTL_PORT_FORWARD_WEBSOCKETS=false kubectl port-forward -n bookinfo svc/productpage :9080 > spdy.out 2>&1 &
+PF=$!
+until grep -q "^Forwarding from 127.0.0.1" spdy.out; do sleep 0.1; done
+PORT=$(sed -n 's/^Forwarding from 127.0.0.1:\([0-9]*\) .*/\1/p' spdy.out)
+curl -s http://127.0.0.1:$PORT/productpage | grep -o "<title>.*</title>" | sed 's/^/spdy: /'
+kill $PF
+kubectl port-forward -n bookinfo deploy/details-v1 :9999 > refused.out 2>&1 &
+PF=$!
+until grep -q "^Forwarding from 127.0.0.1" refused.out; do sleep 0.1; done
+PORT=$(sed -n 's/^Forwarding from 127.0.0.1:\([0-9]*\) .*/\1/p' refused.out)
+curl -s -o /dev/null http://127.0.0.1:$PORT/details/0
+echo "curl: $?"
+wait $PF
+echo "kubectl: $?"
+grep -o 'an error occurred forwarding [0-9]* -> 9999: error forwarding port 9999 to pod [0-9a-f]*, uid : failed to execute portforward' refused.out | sed 's/forwarding [0-9]* ->/forwarding PORT ->/; s/pod [0-9a-f]*,/pod SANDBOX,/'
+tail -1 refused.out
+"#
+    ));
+    assert!(
+        out.contains(
+            "<title>Simple Bookstore App</title>\n<title>Simple Bookstore App</title>\nForwarding from 127.0.0.1:PORT -> 9080\nForwarding from [::1]:PORT -> 9080\nHandling connection for PORT\nHandling connection for PORT\n"
+        ),
+        "{out}"
+    );
+    // kubectl's plain SPDY upgrade (its fallback) works as the tunnel does.
+    assert!(
+        out.contains("spdy: <title>Simple Bookstore App</title>\n"),
+        "{out}"
+    );
+    // A port nothing listens on: the kubelet's refusal on the error
+    // stream, and kubectl (since 1.23) closes the session and exits.
+    assert!(
+        out.ends_with(
+            "curl: 52\nkubectl: 1\nan error occurred forwarding PORT -> 9999: error forwarding port 9999 to pod SANDBOX, uid : failed to execute portforward\nerror: lost connection to pod\n"
+        ),
+        "{out}"
+    );
+}

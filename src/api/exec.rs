@@ -57,8 +57,17 @@ impl Command {
 /// One server-to-client binary frame carrying `data` on `channel`
 /// (unmasked, as RFC 6455 requires of servers).
 pub fn frame(channel: u8, data: &[u8]) -> Vec<u8> {
-    let len = data.len() + 1;
-    let mut out = vec![0x82];
+    let mut payload = Vec::with_capacity(data.len() + 1);
+    payload.push(channel);
+    payload.extend_from_slice(data);
+    server_frame(0x2, &payload)
+}
+
+/// One final, unmasked server frame of `opcode` (2 binary, 8 close, 10
+/// pong) carrying `payload`.
+pub fn server_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let len = payload.len();
+    let mut out = vec![0x80 | opcode];
     if len < 126 {
         out.push(len as u8);
     } else if let Ok(short) = u16::try_from(len) {
@@ -68,8 +77,7 @@ pub fn frame(channel: u8, data: &[u8]) -> Vec<u8> {
         out.push(127);
         out.extend_from_slice(&(len as u64).to_be_bytes());
     }
-    out.push(channel);
-    out.extend_from_slice(data);
+    out.extend_from_slice(payload);
     out
 }
 

@@ -211,6 +211,9 @@ async fn respond(
     if req.uri().path().ends_with("/exec") {
         return Ok(exec_request(shared, req));
     }
+    if req.uri().path().ends_with("/portforward") {
+        return Ok(portforward_request(shared, req));
+    }
     if public && req.uri().path() == "/version" {
         return Ok(full(
             StatusCode::OK,
@@ -309,42 +312,19 @@ async fn read_request(req: hyper::Request<Incoming>) -> Result<Request, Response
 /// status and close sent as `v5.channel.k8s.io` frames.
 fn exec_request(shared: Arc<Shared>, mut req: hyper::Request<Incoming>) -> Response<Body> {
     use super::exec::{Command, PROTOCOL};
-    let fail = |e: super::status::ApiError| {
-        full(
-            StatusCode::from_u16(e.code).unwrap_or(StatusCode::BAD_REQUEST),
-            "application/json",
-            e.to_status().to_string(),
-        )
+    let pod = match pod_of(&shared, &req, "exec") {
+        Ok(p) => p,
+        Err(r) => return *r,
     };
-    let path = percent_decode(req.uri().path());
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let ["api", "v1", "namespaces", ns, "pods", name, "exec"] = segments.as_slice() else {
-        return fail(super::status::ApiError::no_route(&path));
-    };
-    let (ns, name) = (ns.to_string(), name.to_string());
     let query = parse_query(req.uri().query());
     let command = match Command::from_query(&query) {
         Ok(c) => c,
-        Err(e) => return fail(super::status::ApiError::bad_request(e)),
+        Err(e) => return status_reply(super::status::ApiError::bad_request(e)),
     };
-    let Some(key) = req
-        .headers()
-        .get("sec-websocket-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-    else {
-        return fail(super::status::ApiError::bad_request(format!(
+    let Some(key) = websocket_key(&req) else {
+        return status_reply(super::status::ApiError::bad_request(format!(
             "meshsim runs commands over WebSocket ({PROTOCOL}); this request is not an upgrade to it"
         )));
-    };
-    let pod = {
-        let c = shared.lock();
-        c.world
-            .find_pod(&ns, &name)
-            .filter(|&p| c.world.cluster.pod(p).name == name)
-    };
-    let Some(pod) = pod else {
-        return fail(super::status::ApiError::not_found("pods", &name));
     };
     let upgrade = hyper::upgrade::on(&mut req);
     tokio::spawn(async move {
@@ -389,6 +369,107 @@ fn exec_request(shared: Arc<Shared>, mut req: hyper::Request<Incoming>) -> Respo
         .header("Connection", "Upgrade")
         .header("Sec-WebSocket-Accept", super::exec::accept_key(&key))
         .header("Sec-WebSocket-Protocol", PROTOCOL)
+        .body(Full::new(Bytes::new()).boxed())
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).boxed()))
+}
+
+/// An API error as the apiserver answers it.
+fn status_reply(e: super::status::ApiError) -> Response<Body> {
+    full(
+        StatusCode::from_u16(e.code).unwrap_or(StatusCode::BAD_REQUEST),
+        "application/json",
+        e.to_status().to_string(),
+    )
+}
+
+/// The pod of a `pods/NAME/{sub}` request, or the error to answer.
+fn pod_of(
+    shared: &Arc<Shared>,
+    req: &hyper::Request<Incoming>,
+    sub: &str,
+) -> Result<crate::k8s::PodId, Box<Response<Body>>> {
+    let path = percent_decode(req.uri().path());
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let ["api", "v1", "namespaces", ns, "pods", name, last] = segments.as_slice() else {
+        return Err(Box::new(status_reply(super::status::ApiError::no_route(
+            &path,
+        ))));
+    };
+    if *last != sub {
+        return Err(Box::new(status_reply(super::status::ApiError::no_route(
+            &path,
+        ))));
+    }
+    let c = shared.lock();
+    c.world
+        .find_pod(ns, name)
+        .filter(|&p| c.world.cluster.pod(p).name == *name)
+        .ok_or_else(|| {
+            Box::new(status_reply(super::status::ApiError::not_found(
+                "pods", name,
+            )))
+        })
+}
+
+/// The client's `Sec-WebSocket-Key`, when the request is a WebSocket upgrade.
+fn websocket_key(req: &hyper::Request<Incoming>) -> Option<String> {
+    req.headers()
+        .get("sec-websocket-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// `kubectl port-forward`: the WebSocket tunnel kubectl 1.32 asks for
+/// first, or the SPDY upgrade it falls back to; then the session
+/// ([`super::portforward`]) on the upgraded connection.
+fn portforward_request(shared: Arc<Shared>, mut req: hyper::Request<Incoming>) -> Response<Body> {
+    use super::portforward::{STREAM_PROTOCOL, TUNNEL_PROTOCOL};
+    let pod = match pod_of(&shared, &req, "portforward") {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let key = websocket_key(&req);
+    let offered = header("sec-websocket-protocol");
+    let spdy = header("upgrade").eq_ignore_ascii_case("SPDY/3.1");
+    let response = match &key {
+        Some(key) if offered.split(',').any(|p| p.trim() == TUNNEL_PROTOCOL) => Response::builder()
+            .status(StatusCode::SWITCHING_PROTOCOLS)
+            .header("Upgrade", "websocket")
+            .header("Connection", "Upgrade")
+            .header("Sec-WebSocket-Accept", super::exec::accept_key(key))
+            .header("Sec-WebSocket-Protocol", TUNNEL_PROTOCOL),
+        None if spdy => Response::builder()
+            .status(StatusCode::SWITCHING_PROTOCOLS)
+            .header("Upgrade", "SPDY/3.1")
+            .header("Connection", "Upgrade")
+            .header("X-Stream-Protocol-Version", STREAM_PROTOCOL),
+        _ => {
+            return status_reply(super::status::ApiError::bad_request(format!(
+                "port-forward needs a WebSocket upgrade with subprotocol {TUNNEL_PROTOCOL} or a SPDY/3.1 upgrade"
+            )));
+        }
+    };
+    let upgrade = hyper::upgrade::on(&mut req);
+    let tunnel = key.is_some();
+    tokio::spawn(async move {
+        let Ok(upgraded) = upgrade.await else {
+            return;
+        };
+        let io = hyper_util::rt::TokioIo::new(upgraded);
+        if tunnel {
+            super::portforward::websocket_tunnel(io, shared, pod).await;
+        } else {
+            super::portforward::session(io, shared, pod).await;
+        }
+    });
+    response
         .body(Full::new(Bytes::new()).boxed())
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).boxed()))
 }

@@ -82,7 +82,9 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         )
     };
     let source = match &from {
-        ProbeFrom::Pod(p) | ProbeFrom::Gateway(p) => world.cluster.pod(*p).key(),
+        ProbeFrom::Pod(p) | ProbeFrom::Gateway(p) | ProbeFrom::Local(p) => {
+            world.cluster.pod(*p).key()
+        }
         ProbeFrom::External => "outside the cluster".to_string(),
     };
     let probe = ProbeRequest {

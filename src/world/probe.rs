@@ -26,6 +26,10 @@ pub enum ProbeFrom {
     Gateway(PodId),
     /// From outside the cluster.
     External,
+    /// Into a pod's own port from inside its network namespace (`kubectl
+    /// port-forward` connects to localhost there): its application, or a
+    /// gateway's Envoy, without the sidecar's inbound in the way.
+    Local(PodId),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,19 +105,26 @@ impl World {
         self.trace = trace.then(Vec::new);
         self.probe_done = None;
         let started = self.queue.now();
-        if let ProbeFrom::Gateway(gw) = &p.from {
+        if let ProbeFrom::Gateway(pod) | ProbeFrom::Local(pod) = &p.from {
             let req = self.probe_request(p);
-            let port = self
-                .gateway_ports(*gw)
-                .into_iter()
-                .find(|(sp, _)| *sp == p.port)
-                .map_or(p.port, |(_, t)| t);
+            let port = match p.from {
+                ProbeFrom::Gateway(_) => self
+                    .gateway_ports(*pod)
+                    .into_iter()
+                    .find(|(sp, _)| *sp == p.port)
+                    .map_or(p.port, |(_, t)| t),
+                _ => p.port,
+            };
             let id = self.calls.alloc();
             let call = self.calls.get_mut(id);
             call.parent = Parent::Probe;
             call.req = req;
             call.sent_at = started;
-            self.deliver_to_upstream(id, Upstream::Pod(Endpoint { pod: *gw, port }));
+            self.deliver_to_upstream(id, Upstream::Pod(Endpoint { pod: *pod, port }));
+            if matches!(p.from, ProbeFrom::Local(_)) {
+                // Loopback inside the pod: iptables leaves it alone.
+                self.calls.get_mut(id).server_sidecar = false;
+            }
         } else {
             let (req, src, dialled) = self.aim(p)?;
             self.send(Parent::Probe, src, dialled, req);
@@ -182,7 +193,9 @@ impl World {
                 };
                 Ok((req, None, Ok(dialled)))
             }
-            ProbeFrom::Gateway(_) => Err("requests cannot start inside a gateway here".to_string()),
+            ProbeFrom::Gateway(_) | ProbeFrom::Local(_) => {
+                Err("these requests enter their pod directly, not through a dial".to_string())
+            }
         }
     }
 
