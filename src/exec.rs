@@ -44,6 +44,38 @@ const GOMAXPROCS: u32 = 8;
 /// iptables redirect).
 const LOCAL_CONNECT_S: f64 = 0.000_1;
 
+/// [`exec`] with what `kubectl exec -i` sent on stdin: a command that is
+/// a filter (`grep`, `head`, `wc -l`, `cat` with no file) reads it; the
+/// other programs read no input.
+pub fn exec_with_stdin(
+    world: &mut World,
+    pod: PodId,
+    container: Option<&str>,
+    words: &[String],
+    stdin: &[u8],
+) -> Exec {
+    let reads_stdin = match words.first().map(|w| w.rsplit('/').next().unwrap_or(w)) {
+        Some("grep" | "head" | "wc") => true,
+        Some("cat") => words.len() == 1 || words.get(1).is_some_and(|w| w == "|"),
+        _ => false,
+    };
+    if !reads_stdin {
+        return exec(world, pod, container, words);
+    }
+    let stages: Vec<&[String]> = words.split(|w| w == "|").collect();
+    let filters = if stages[0].first().is_some_and(|w| w.ends_with("cat")) {
+        &stages[1..]
+    } else {
+        &stages[..]
+    };
+    let input = Exec {
+        stdout: stdin.to_vec(),
+        stderr: Vec::new(),
+        code: 0,
+    };
+    piped(input, filters)
+}
+
 /// Runs `words` (a command, maybe piped into filters) in `container` of
 /// `pod` (`None`: the pod's first container, as kubectl picks it).
 pub fn exec(world: &mut World, pod: PodId, container: Option<&str>, words: &[String]) -> Exec {

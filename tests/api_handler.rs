@@ -51,6 +51,7 @@ fn send(c: &mut ApiCluster, req: Request) -> (u16, Value) {
             (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
         }
         Reply::Watch(_) => (200, json!("watch")),
+        Reply::Follow(f) => (200, json!(f.first)),
     }
 }
 
@@ -222,7 +223,7 @@ fn discovery_and_openapi_are_what_kubectl_reads() {
                 "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
             );
         }
-        Reply::Watch(_) => panic!("discovery is not a watch"),
+        Reply::Watch(_) | Reply::Follow(_) => panic!("discovery is not a stream"),
     }
     let (code, v) = call(&mut c, "GET", "/version", Value::Null);
     assert_eq!(
@@ -407,6 +408,7 @@ fn a_watch_is_handed_to_the_server_and_deleting_a_namespace_empties_it() {
     ) {
         Reply::Watch(w) => assert_eq!((w.from, w.resource.plural), (1, "pods")),
         Reply::Full { status, .. } => panic!("a watch, not {status}"),
+        Reply::Follow(_) => panic!("a watch, not a log"),
     }
     let (code, _) = call(
         &mut c,
@@ -485,7 +487,7 @@ fn unknown_fields_are_dropped_with_a_warning_unless_strict() {
             let svc: Value = serde_json::from_slice(&body).unwrap();
             assert!(svc["spec"].get("bogus").is_none(), "{svc}");
         }
-        Reply::Watch(_) => panic!("not a watch"),
+        Reply::Watch(_) | Reply::Follow(_) => panic!("not a stream"),
     }
     req.path = "/api/v1/namespaces/default/services".into();
     req.query = vec![("fieldValidation".into(), "Ignore".into())];
@@ -496,7 +498,7 @@ fn unknown_fields_are_dropped_with_a_warning_unless_strict() {
         Reply::Full {
             status, warnings, ..
         } => assert_eq!((status, warnings.len()), (201, 0)),
-        Reply::Watch(_) => panic!("not a watch"),
+        Reply::Watch(_) | Reply::Follow(_) => panic!("not a stream"),
     }
 }
 
@@ -631,6 +633,7 @@ fn watches_see_objects_enter_and_leave_their_selection() {
     ) {
         Reply::Watch(w) => w,
         Reply::Full { status, .. } => panic!("a watch, not {status}"),
+        Reply::Follow(_) => panic!("a watch, not a log"),
     };
     let path = format!(
         "/api/v1/namespaces/shop/pods/{}",
@@ -679,5 +682,6 @@ fn watches_see_objects_enter_and_leave_their_selection() {
     ) {
         Reply::Watch(w) => assert_eq!(w.initial_lines(&c).len(), 2),
         Reply::Full { status, .. } => panic!("a watch, not {status}"),
+        Reply::Follow(_) => panic!("a watch, not a log"),
     }
 }

@@ -299,7 +299,17 @@ echo \" rc=$?\"
 kubectl exec -n bookinfo deploy/ratings-v1 -- nosuch
 echo \"rc=$?\"
 kubectl exec -n bookinfo deploy/productpage-v1 -- sh -c 'curl -s http://productpage:9080/productpage | grep -o \"<title>.*</title>\"; nosuch; exit 3'
-echo \"rc=$?\""
+echo \"rc=$?\"
+printf 'alpha\\nbeta\\ngamma\\n' | kubectl exec -i -n bookinfo deploy/ratings-v1 -- grep -v beta
+kubectl logs -f -n bookinfo deploy/ratings-v1 > follow.out 2>&1 &
+F=$!
+until grep -q 'Server listening' follow.out; do sleep 0.1; done
+kubectl exec -n bookinfo deploy/productpage-v1 -- curl -s -o /dev/null http://ratings:9080/ratings/7
+for i in $(seq 50); do grep -q 'GET /ratings/7' follow.out && break; sleep 0.1; done
+kill $F
+kubectl logs -n bookinfo deploy/ratings-v1 --timestamps --tail=1
+kubectl logs -n bookinfo deploy/ratings-v1 --previous
+sed 's/^/follow: /' follow.out"
             .replace("MANIFESTS", concat!(env!("CARGO_MANIFEST_DIR"), "/manifests")),
     );
     // Through productpage's sidecar to details, as Lab 1 step 6 does.
@@ -328,9 +338,25 @@ echo \"rc=$?\""
     );
     assert!(script.contains("sh: nosuch: not found\n"), "{out}");
     assert!(
-        script.ends_with("command terminated with exit code 3\nrc=3\n"),
+        script.contains("command terminated with exit code 3\nrc=3\n"),
         "{out}"
     );
+    // `-i`: stdin reaches a filter in the pod.
+    assert!(script.contains("rc=3\nalpha\ngamma\n"), "{out}");
+    // `--timestamps` (the kubelet's RFC 3339 with nanoseconds), `--tail`,
+    // and `--previous` for a container that never restarted.
+    assert!(
+        regex::Regex::new(r#"(?m)^2026-01-01T00:00:\d\d\.\d{9}Z GET /ratings/7\nError from server \(BadRequest\): previous terminated container "ratings" in pod "ratings-v1-[a-z0-9]+-[a-z0-9]{5}" not found\n"#)
+            .unwrap()
+            .is_match(script),
+        "{out}"
+    );
+    // `logs -f`: what ratings printed, then the request it served later.
+    assert!(
+        script.contains("follow: Server listening on: http://0.0.0.0:9080\n"),
+        "{out}"
+    );
+    assert!(script.ends_with("follow: GET /ratings/7\n"), "{out}");
 }
 
 /// Istio's default profile (with its ingress gateway) and Bookinfo with

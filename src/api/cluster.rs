@@ -181,27 +181,56 @@ impl ApiCluster {
         self.world.now_unix()
     }
 
-    /// What container `container` of pod `ns/pod` printed, as the kubelet
-    /// serves it: cut to the lines since `since_unix`, the last `tail`,
-    /// then at most `limit_bytes`; each line prefixed with its RFC 3339
-    /// timestamp (nanoseconds) when asked.
-    pub fn container_log(&self, ns: &str, pod: &str, container: &str, o: &LogOptions) -> String {
-        let Some(log) = self
-            .world
+    /// The log of container `container` of pod `ns/pod`, if it printed.
+    fn log_of(
+        &self,
+        ns: &str,
+        pod: &str,
+        container: &str,
+    ) -> Option<&crate::world::logs::ContainerLog> {
+        self.world
             .find_pod(ns, pod)
             .filter(|id| self.world.cluster.pod(*id).name == pod)
             .and_then(|id| self.world.container_log(id, container))
-        else {
-            return String::new();
+    }
+
+    /// A log line as the kubelet serves it, with its RFC 3339 timestamp
+    /// (nanoseconds) first when asked.
+    fn log_line(&self, out: &mut String, at: crate::sim::SimTime, line: &str, timestamps: bool) {
+        if timestamps {
+            let ns = at.as_nanos();
+            out.push_str(&crate::sim::time::rfc3339_fraction(
+                self.world.epoch_unix + ns / 1_000_000_000,
+                (ns % 1_000_000_000) as u32,
+                9,
+            ));
+            out.push(' ');
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+
+    /// What container `container` of pod `ns/pod` printed, as the kubelet
+    /// serves it: cut to the lines since `since_unix`, the last `tail`,
+    /// then at most `limit_bytes`; and how many lines it has written, for
+    /// a follower ([`ApiCluster::container_log_after`]).
+    pub fn container_log(
+        &self,
+        ns: &str,
+        pod: &str,
+        container: &str,
+        o: &LogOptions,
+    ) -> (String, u64) {
+        let Some(log) = self.log_of(ns, pod, container) else {
+            return (String::new(), 0);
         };
         let epoch = self.world.epoch_unix;
-        let unix = |t: crate::sim::SimTime| {
-            let ns = t.as_nanos();
-            (epoch + ns / 1_000_000_000, (ns % 1_000_000_000) as u32)
-        };
         let lines: Vec<&(crate::sim::SimTime, String)> = log
             .lines()
-            .filter(|(t, _)| o.since_unix.is_none_or(|s| unix(*t).0 >= s))
+            .filter(|(t, _)| {
+                o.since_unix
+                    .is_none_or(|s| epoch + t.as_nanos() / 1_000_000_000 >= s)
+            })
             .collect();
         let skip = match o.tail {
             Some(n) => lines
@@ -211,13 +240,7 @@ impl ApiCluster {
         };
         let mut out = String::new();
         for (t, line) in &lines[skip..] {
-            if o.timestamps {
-                let (secs, nanos) = unix(*t);
-                out.push_str(&crate::sim::time::rfc3339_fraction(secs, nanos, 9));
-                out.push(' ');
-            }
-            out.push_str(line);
-            out.push('\n');
+            self.log_line(&mut out, *t, line, o.timestamps);
         }
         if let Some(limit) = o.limit_bytes.and_then(|l| usize::try_from(l).ok())
             && out.len() > limit
@@ -228,7 +251,31 @@ impl ApiCluster {
             }
             out.truncate(cut);
         }
-        out
+        (out, log.total())
+    }
+
+    /// For `kubectl logs -f`: the lines written after the first `seen`, and
+    /// the new count; `None` once the pod is gone.
+    pub fn container_log_after(
+        &self,
+        ns: &str,
+        pod: &str,
+        container: &str,
+        seen: u64,
+        timestamps: bool,
+    ) -> Option<(String, u64)> {
+        let id = self
+            .world
+            .find_pod(ns, pod)
+            .filter(|id| self.world.cluster.pod(*id).name == pod)?;
+        let Some(log) = self.world.container_log(id, container) else {
+            return Some((String::new(), seen));
+        };
+        let mut out = String::new();
+        for (t, line) in log.after(seen) {
+            self.log_line(&mut out, *t, line, timestamps);
+        }
+        Some((out, log.total()))
     }
 
     /// Creates an object (`POST`).

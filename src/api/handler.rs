@@ -53,6 +53,22 @@ pub enum Reply {
     },
     /// A stream of watch events, which the server drives.
     Watch(Watch),
+    /// `kubectl logs -f`: what the container printed, then what it prints
+    /// next, which the server streams.
+    Follow(Follow),
+}
+
+/// A followed container log: where it is, and how far it was sent.
+#[derive(Debug)]
+pub struct Follow {
+    pub namespace: String,
+    pub pod: String,
+    pub container: String,
+    pub timestamps: bool,
+    /// The output so far, sent first.
+    pub first: String,
+    /// Lines written when `first` was cut.
+    pub seen: u64,
 }
 
 impl Reply {
@@ -382,7 +398,7 @@ fn resource_request(
 /// `GET pods/NAME/log`: the kubelet's refusals for a container that is
 /// not there or not started, else its output ([`crate::world::logs`]),
 /// cut as `tailLines`, `sinceSeconds`/`sinceTime` and `limitBytes` ask,
-/// with `timestamps`. `follow` answers what is there now and ends.
+/// with `timestamps`; `follow` streams what it prints next.
 fn pod_log(cluster: &ApiCluster, pod: &Value, req: &Request) -> Result<Reply, ApiError> {
     let container = req.param("container");
     let pod_name = pod["metadata"]["name"].as_str().unwrap_or("");
@@ -445,9 +461,18 @@ fn pod_log(cluster: &ApiCluster, pod: &Value, req: &Request) -> Result<Reply, Ap
         timestamps: req.param("timestamps") == Some("true"),
     };
     let ns = pod["metadata"]["namespace"].as_str().unwrap_or("");
-    Ok(Reply::text(
-        cluster.container_log(ns, pod_name, name, &options),
-    ))
+    let (text, seen) = cluster.container_log(ns, pod_name, name, &options);
+    if req.param("follow") == Some("true") {
+        return Ok(Reply::Follow(Follow {
+            namespace: ns.to_string(),
+            pod: pod_name.to_string(),
+            container: name.to_string(),
+            timestamps: options.timestamps,
+            first: text,
+            seen,
+        }));
+    }
+    Ok(Reply::text(text))
 }
 
 /// The object as the subresource presents it.

@@ -272,7 +272,48 @@ async fn respond(
             r
         }
         Reply::Watch(w) => watch_response(shared, w),
+        Reply::Follow(f) => follow_response(shared, f),
     })
+}
+
+/// `kubectl logs -f`: the output so far, then each new line as the
+/// container prints it, until the client hangs up or the pod is gone.
+fn follow_response(shared: Arc<Shared>, mut f: handler::Follow) -> Response<Body> {
+    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    tokio::spawn(async move {
+        let first = std::mem::take(&mut f.first);
+        if !first.is_empty() && tx.send(Bytes::from(first)).await.is_err() {
+            return;
+        }
+        loop {
+            let notified = shared.changed.notified();
+            let next = shared.lock().container_log_after(
+                &f.namespace,
+                &f.pod,
+                &f.container,
+                f.seen,
+                f.timestamps,
+            );
+            let Some((text, seen)) = next else {
+                return;
+            };
+            f.seen = seen;
+            if !text.is_empty() && tx.send(Bytes::from(text)).await.is_err() {
+                return;
+            }
+            tokio::select! {
+                () = notified => {},
+                () = tokio::time::sleep(Duration::from_millis(500)) => {},
+                () = tx.closed() => return,
+                () = shared.shutdown.notified() => return,
+            }
+        }
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("Content-Type", "text/plain")
+        .body(ChannelBody(rx).boxed())
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).boxed()))
 }
 
 async fn read_request(req: hyper::Request<Incoming>) -> Result<Request, Response<Body>> {
@@ -332,16 +373,19 @@ fn exec_request(shared: Arc<Shared>, mut req: hyper::Request<Incoming>) -> Respo
             return;
         };
         let mut io = hyper_util::rt::TokioIo::new(upgraded);
-        if command.stdin {
-            read_stdin(&mut io).await;
-        }
+        let stdin = if command.stdin {
+            read_stdin(&mut io).await
+        } else {
+            Vec::new()
+        };
         let out = {
             let mut c = shared.lock();
-            let out = crate::exec::exec(
+            let out = crate::exec::exec_with_stdin(
                 &mut c.world,
                 pod,
                 command.container.as_deref(),
                 &command.words,
+                &stdin,
             );
             c.sync_if_changed();
             out
@@ -474,27 +518,29 @@ fn portforward_request(shared: Arc<Shared>, mut req: hyper::Request<Incoming>) -
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).boxed()))
 }
 
-/// Reads what `kubectl exec -i` sends until it closes stdin (stream 255
-/// with 0), closes the connection, or sends more than 1 MiB. meshsim's
-/// in-pod programs read no input, so it is read only to let the client
-/// finish sending.
-async fn read_stdin<T: tokio::io::AsyncRead + Unpin>(io: &mut T) {
+/// Reads what `kubectl exec -i` sends on stream 0 until it closes stdin
+/// (stream 255 with 0), closes the connection, or has sent 1 MiB.
+async fn read_stdin<T: tokio::io::AsyncRead + Unpin>(io: &mut T) -> Vec<u8> {
     use tokio::io::AsyncReadExt as _;
     let mut buf = Vec::new();
+    let mut stdin = Vec::new();
     let mut chunk = [0u8; 8192];
     loop {
         while let Some((f, used)) = super::exec::parse_client_frame(&buf) {
             buf.drain(..used);
-            if f.opcode == 0x8 || f.payload.first() == Some(&255) {
-                return;
+            match f.payload.split_first() {
+                _ if f.opcode == 0x8 => return stdin,
+                Some((255, _)) => return stdin,
+                Some((0, data)) => stdin.extend_from_slice(data),
+                _ => {}
             }
         }
-        if buf.len() > 1 << 20 {
-            return;
+        if buf.len() + stdin.len() > 1 << 20 {
+            return stdin;
         }
         match tokio::time::timeout(Duration::from_secs(30), io.read(&mut chunk)).await {
             Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
-            _ => return,
+            _ => return stdin,
         }
     }
 }

@@ -36,10 +36,13 @@ const INBOUND_PASSTHROUGH: &str = "127.0.0.6";
 pub struct ContainerLog {
     lines: VecDeque<(SimTime, String)>,
     bytes: usize,
+    /// Lines ever written, dropped ones included: where a follower is.
+    total: u64,
 }
 
 impl ContainerLog {
     fn push(&mut self, at: SimTime, line: String) {
+        self.total += 1;
         self.bytes += line.len() + 1;
         self.lines.push_back((at, line));
         while self.bytes > KEEP_BYTES {
@@ -53,6 +56,19 @@ impl ContainerLog {
     /// The lines, oldest first.
     pub fn lines(&self) -> impl DoubleEndedIterator<Item = &(SimTime, String)> + ExactSizeIterator {
         self.lines.iter()
+    }
+
+    /// How many lines were ever written.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// The lines written after the first `seen` ever written (those still
+    /// kept).
+    pub fn after(&self, seen: u64) -> impl Iterator<Item = &(SimTime, String)> {
+        let first = self.total - self.lines.len() as u64;
+        let skip = usize::try_from(seen.saturating_sub(first)).unwrap_or(usize::MAX);
+        self.lines.iter().skip(skip)
     }
 }
 
