@@ -8,6 +8,7 @@ pub mod defaults;
 pub mod events;
 pub mod exec;
 pub mod handler;
+pub mod metrics;
 pub mod patch;
 pub mod portforward;
 pub mod project;

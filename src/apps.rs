@@ -13,6 +13,7 @@
 
 pub mod bookinfo;
 pub mod echo;
+pub mod footprint;
 pub mod generic;
 pub mod http;
 pub mod logs;

@@ -297,6 +297,47 @@ fn dist(text: &str, v: &mut Validator) -> Dist {
     })
 }
 
+/// A memory quantity as Kubernetes writes it: bytes, or with `Ki`, `Mi`,
+/// `Gi` (or `k`, `M`, `G`).
+fn bytes(text: &str, v: &mut Validator) -> u64 {
+    let units: [(&str, u64); 6] = [
+        ("Ki", 1 << 10),
+        ("Mi", 1 << 20),
+        ("Gi", 1 << 30),
+        ("k", 1_000),
+        ("M", 1_000_000),
+        ("G", 1_000_000_000),
+    ];
+    let (number, scale) = units
+        .iter()
+        .find_map(|(u, f)| text.strip_suffix(u).map(|n| (n, *f)))
+        .unwrap_or((text, 1));
+    match number.trim().parse::<f64>() {
+        Ok(n) if n >= 0.0 && n.is_finite() => (n * scale as f64) as u64,
+        _ => {
+            v.error(format!(
+                "expected a memory quantity such as 24Mi, got {text:?}"
+            ));
+            0
+        }
+    }
+}
+
+/// A CPU quantity in millicores: `2m`, or cores (`0.1`).
+fn millicores(text: &str, v: &mut Validator) -> u64 {
+    let parsed = match text.strip_suffix('m') {
+        Some(m) => m.trim().parse::<f64>().ok(),
+        None => text.trim().parse::<f64>().ok().map(|c| c * 1000.0),
+    };
+    match parsed {
+        Some(n) if n >= 0.0 && n.is_finite() => n as u64,
+        _ => {
+            v.error(format!("expected a CPU quantity such as 2m, got {text:?}"));
+            0
+        }
+    }
+}
+
 fn ns_name(text: &str, what: &str, v: &mut Validator) -> (String, String) {
     match text.split_once('/') {
         Some((ns, name)) if !ns.is_empty() && !name.is_empty() => {
@@ -395,8 +436,25 @@ fn build(doc: &ScenarioDoc, file: &Path, base: &Path, v: &mut Validator) -> Scen
                         "netSameZone" => c.net_same_zone = dist(value, v),
                         "netCrossZone" => c.net_cross_zone = dist(value, v),
                         "externalLatency" => c.external_latency = dist(value, v),
+                        "envoyMemory" => c.memory.envoy_base = bytes(value, v),
+                        "envoyMemoryPerCluster" => c.memory.envoy_per_cluster = bytes(value, v),
+                        "envoyMemoryPerEndpoint" => c.memory.envoy_per_endpoint = bytes(value, v),
+                        "envoyMemoryPerRoute" => c.memory.envoy_per_route = bytes(value, v),
+                        "envoyMemoryPerConnection" => {
+                            c.memory.envoy_per_connection = bytes(value, v);
+                        }
+                        "ztunnelMemory" => c.memory.ztunnel_base = bytes(value, v),
+                        "ztunnelMemoryPerWorkload" => {
+                            c.memory.ztunnel_per_workload = bytes(value, v);
+                        }
+                        "istiodMemory" => c.memory.istiod_base = bytes(value, v),
+                        "istiodMemoryPerProxy" => c.memory.istiod_per_proxy = bytes(value, v),
+                        "istiodMemoryPerService" => c.memory.istiod_per_service = bytes(value, v),
+                        "envoyIdleCpu" => c.memory.envoy_idle_millicores = millicores(value, v),
+                        "ztunnelIdleCpu" => c.memory.ztunnel_idle_millicores = millicores(value, v),
+                        "istiodIdleCpu" => c.memory.istiod_idle_millicores = millicores(value, v),
                         other => v.error(format!(
-                            "unknown cost {other:?}; known: sidecarLatency, sidecarCpu, sidecarStartup, netSameNode, netSameZone, netCrossZone, externalLatency"
+                            "unknown cost {other:?}; known: sidecarLatency, sidecarCpu, sidecarStartup, netSameNode, netSameZone, netCrossZone, externalLatency, envoyMemory, envoyMemoryPerCluster, envoyMemoryPerEndpoint, envoyMemoryPerRoute, envoyMemoryPerConnection, ztunnelMemory, ztunnelMemoryPerWorkload, istiodMemory, istiodMemoryPerProxy, istiodMemoryPerService, envoyIdleCpu, ztunnelIdleCpu, istiodIdleCpu"
                         )),
                     }
                 });
@@ -647,6 +705,32 @@ mod tests {
         );
         assert!(errs[3].contains("traffic[0].url: \"productpage:9080\" is not an http:// URL"));
         assert!(errs[4].contains("timeline[0]: each timeline entry needs exactly one action"));
+    }
+
+    #[test]
+    fn the_cost_model_takes_kubernetes_quantities() {
+        let s = parse(
+            Path::new("s.yaml"),
+            "duration: 1s\nmesh:\n  costs:\n    envoyMemory: 30Mi\n    envoyMemoryPerCluster: 16Ki\n    istiodIdleCpu: '0.1'\n    ztunnelIdleCpu: 3m\n",
+        )
+        .unwrap();
+        let m = &s.costs.memory;
+        assert_eq!(
+            (
+                m.envoy_base,
+                m.envoy_per_cluster,
+                m.istiod_idle_millicores,
+                m.ztunnel_idle_millicores
+            ),
+            (30 << 20, 16 << 10, 100, 3)
+        );
+        let errs = errors("duration: 1s\nmesh:\n  costs:\n    envoyMemory: lots\n");
+        assert_eq!(
+            errs,
+            vec![
+                "s.yaml:4:18: error: mesh.costs.envoyMemory: expected a memory quantity such as 24Mi, got \"lots\""
+            ]
+        );
     }
 
     #[test]

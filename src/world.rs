@@ -23,6 +23,7 @@ pub mod pods;
 pub mod pools;
 pub mod probe;
 pub mod traffic;
+pub mod usage;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -143,6 +144,9 @@ pub struct World {
     /// Whether containers' output is kept for `kubectl logs` (a world
     /// behind the Kubernetes API); see [`logs`].
     pub keep_logs: bool,
+    /// metrics-server's scrapes, in a world behind the Kubernetes API
+    /// (`kubectl top`); see [`usage`].
+    pub scrapes: Option<Box<usage::Scrapes>>,
 }
 
 /// The container of a pod's Envoy: the sidecar's, or a gateway's only one.
@@ -284,6 +288,7 @@ impl World {
             load: None,
             authority: None,
             keep_logs: false,
+            scrapes: None,
         };
         let mut loaded = scenario.profile.manifests();
         for m in &scenario.manifests {
@@ -460,6 +465,7 @@ impl World {
         let Some((_, event)) = self.queue.pop() else {
             return;
         };
+        self.scrape_due();
         match event {
             Event::Traffic(g) => self.on_traffic(g),
             Event::ClientReady(g, c) => self.on_client_ready(g, c),

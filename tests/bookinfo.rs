@@ -99,3 +99,27 @@ fn a_10_percent_5s_delay_is_the_histograms_tail() {
     assert!((0.07..0.14).contains(&cut), "{cut}");
     assert!(traffic("pages").latency_ms.max < 6100.0);
 }
+
+/// The course's claim about ambient mode (Lab 6, Production
+/// Considerations), from the cost model rather than a ratio: the same
+/// Bookinfo traffic costs an Envoy per pod in sidecar mode (its process,
+/// the configuration istiod pushes to it) and a ztunnel per node in
+/// ambient mode.
+#[test]
+fn ambient_holds_far_less_data_plane_memory_than_sidecars() {
+    let sidecar = bookinfo().overhead;
+    let ambient = simulate(&scenario::load(Path::new("scenarios/bookinfo-ambient.yaml")).unwrap())
+        .unwrap()
+        .unwrap()
+        .overhead;
+    // Seven sidecars and the ingress gateway; no Envoy in ambient.
+    assert_eq!((sidecar.proxies, ambient.proxies), (8, 0));
+    assert!(sidecar.proxy_vcpu > 0.05, "{sidecar:?}");
+    // Three ztunnels hold less than a fifth of what the Envoys hold.
+    assert!(
+        ambient.ztunnel_memory_mib * 5.0 < sidecar.proxy_memory_mib,
+        "{ambient:?} vs {sidecar:?}"
+    );
+    // istiod serves fewer proxies in ambient.
+    assert!(ambient.istiod_memory_mib < sidecar.istiod_memory_mib);
+}

@@ -883,3 +883,64 @@ tail -1 refused.out
         "{out}"
     );
 }
+
+#[test]
+fn kubectl_top_reads_the_cost_model() {
+    let c = Cluster::start("top", "top");
+    // metrics-server's readings need two scrapes; on the step clock the
+    // first `top` waits for them (30 s of virtual time), as a watch waits.
+    let out = c.bash(&format!(
+        "{INJECTED_BOOKINFO}{}",
+        r#"kubectl apply -f https://raw.githubusercontent.com/istio/istio/release-1.27/samples/httpbin/sample-client/fortio-deploy.yaml -n bookinfo >/dev/null
+kubectl wait --for=condition=ready pod -l app=fortio -n bookinfo >/dev/null
+kubectl top pods -n bookinfo --containers
+kubectl exec -n bookinfo deploy/fortio-deploy -c fortio -- fortio load -qps 100 -t 30s -loglevel Error http://productpage:9080/productpage | grep '^Code'
+echo "== step busy"
+kubectl top pods -n bookinfo --containers
+echo "== step nodes"
+kubectl top nodes
+"#
+    ));
+    let row = |section: &str, pod: &str, container: &str| -> (u64, u64) {
+        let re = regex::Regex::new(&format!(
+            r"(?m)^{pod}-[a-z0-9]+-[a-z0-9]{{5}} +{container} +(\d+)m +(\d+)Mi +$"
+        ))
+        .unwrap();
+        let c = re
+            .captures(section)
+            .unwrap_or_else(|| panic!("no {pod}/{container} in {section}"));
+        (c[1].parse().unwrap(), c[2].parse().unwrap())
+    };
+    let idle = out.split("Code 200").next().unwrap();
+    assert!(
+        idle.contains(
+            "POD                               NAME          CPU(cores)   MEMORY(bytes)   \n"
+        ),
+        "{out}"
+    );
+    // At rest: the idle rates; Envoy's memory from its configuration.
+    assert_eq!(row(idle, "productpage-v1", "productpage"), (1, 64));
+    let (proxy_cpu, proxy_mib) = row(idle, "productpage-v1", "istio-proxy");
+    assert_eq!(proxy_cpu, 2, "{out}");
+    assert!((24..=30).contains(&proxy_mib), "{out}");
+    assert_eq!(row(idle, "reviews-v1", "reviews").1, 160);
+    // 100 requests a second through productpage: its compute time and its
+    // sidecar's per-request CPU (0.2 vCPU per 1000 requests, three per
+    // page: in, and out to details and reviews).
+    let busy = step(&out, "busy");
+    let (app, _) = row(busy, "productpage-v1", "productpage");
+    let (proxy, _) = row(busy, "productpage-v1", "istio-proxy");
+    assert!((100..=400).contains(&app), "{out}");
+    assert!((50..=75).contains(&proxy), "{out}");
+    let nodes = step(&out, "nodes");
+    assert!(nodes.starts_with("NAME "), "{out}");
+    assert!(
+        nodes
+            .lines()
+            .next()
+            .unwrap()
+            .contains("CPU(cores)   CPU(%)   MEMORY(bytes)   MEMORY(%)"),
+        "{out}"
+    );
+    assert_eq!(nodes.lines().count(), 4, "{out}");
+}

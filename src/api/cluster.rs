@@ -118,6 +118,9 @@ impl ApiCluster {
         })?;
         world.epoch_unix = epoch_unix;
         world.keep_logs = true;
+        world.scrapes = Some(Box::new(crate::world::usage::Scrapes::new(
+            world.queue.now(),
+        )));
         let mut c = ApiCluster {
             store: Store::new(seed),
             world,

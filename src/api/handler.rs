@@ -72,7 +72,7 @@ pub struct Follow {
 }
 
 impl Reply {
-    fn json(status: u16, v: &Value) -> Self {
+    pub(super) fn json(status: u16, v: &Value) -> Self {
         Reply::Full {
             status,
             content_type: "application/json",
@@ -232,6 +232,13 @@ fn route(cluster: &mut ApiCluster, req: &Request) -> Result<Reply, ApiError> {
         ("GET", ["openapi", "v3"]) => Ok(Reply::json(200, &resources::openapi_index())),
         ("GET", ["openapi", "v3", "api", v]) => openapi("", v, path),
         ("GET", ["openapi", "v3", "apis", g, v]) => openapi(g, v, path),
+        ("GET", ["apis", super::metrics::GROUP, "v1beta1", rest @ ..]) => {
+            super::metrics::request(cluster, req, rest)
+        }
+        (_, ["apis", super::metrics::GROUP, ..]) => Err(ApiError::method_not_allowed(format!(
+            "the server does not allow this method on the requested resource ({} {path})",
+            req.method
+        ))),
         (_, ["api", v, rest @ ..]) => resource_request(cluster, req, "", v, rest),
         (_, ["apis", g, v, rest @ ..]) => resource_request(cluster, req, g, v, rest),
         _ => Err(ApiError::no_route(path)),
@@ -586,7 +593,7 @@ fn get(cluster: &ApiCluster, t: &Target, name: &str) -> Result<Value, ApiError> 
 }
 
 /// The selectors of a list or watch.
-fn selectors(req: &Request) -> Result<(LabelSelector, FieldSelector), ApiError> {
+pub(super) fn selectors(req: &Request) -> Result<(LabelSelector, FieldSelector), ApiError> {
     let labels = LabelSelector::parse(req.param("labelSelector").unwrap_or(""))
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let fields = FieldSelector::parse(req.param("fieldSelector").unwrap_or(""))

@@ -149,6 +149,24 @@ pub fn all() -> &'static [Resource] {
                 },
             });
         }
+        // metrics-server's readings (`kubectl top`), served by `metrics.rs`.
+        for (kind, plural, namespaced) in [
+            ("NodeMetrics", "nodes", false),
+            ("PodMetrics", "pods", true),
+        ] {
+            out.push(Resource {
+                group: super::metrics::GROUP,
+                versions: &["v1beta1"],
+                kind,
+                plural,
+                namespaced,
+                short_names: &[],
+                categories: &[],
+                subresources: &[],
+                info: None,
+                verbs: &["get", "list"],
+            });
+        }
         out
     })
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use crate::scenario::{self, Pattern, Scenario, Source};
 use crate::sim::SimDuration;
 use crate::telemetry::Report;
-use crate::telemetry::report::RunInfo;
+use crate::telemetry::report::{OverheadReport, RunInfo};
 use crate::world::World;
 
 use super::Output;
@@ -70,10 +70,20 @@ pub fn simulate(scenario: &Scenario) -> anyhow::Result<Option<Report>> {
         eprintln!("{w}");
     }
     world.run().map_err(anyhow::Error::msg)?;
-    Ok(Some(report(&world)))
+    Ok(Some(report(&mut world)))
 }
 
-pub fn report(world: &World) -> Report {
+pub fn report(world: &mut World) -> Report {
+    let duration = world.scenario().duration;
+    let o = world.mesh_overhead(duration);
+    let mib = |b: u64| (b as f64 / (1024.0 * 1024.0) * 10.0).round() / 10.0;
+    let overhead = OverheadReport {
+        proxies: o.proxies,
+        proxy_vcpu: (o.proxy_vcpu * 1000.0).round() / 1000.0,
+        proxy_memory_mib: mib(o.proxy_memory),
+        ztunnel_memory_mib: mib(o.ztunnel_memory),
+        istiod_memory_mib: mib(o.istiod_memory),
+    };
     let s = world.scenario();
     let info = RunInfo {
         scenario: &s.name,
@@ -101,6 +111,7 @@ pub fn report(world: &World) -> Report {
             })
             .collect(),
         notes: world.notes.clone(),
+        overhead,
     };
     Report::build(info, &world.telemetry, &world.cluster)
 }

@@ -15,6 +15,25 @@
 //!   across zones ~600 µs one way (typical cloud figures, not Istio's).
 //! - A server on the internet answers in ~20 ms (p99 80 ms), meshsim's
 //!   estimate.
+//!
+//! Memory and idle CPU, for `kubectl top` and the run report's mesh
+//! overhead ([`crate::world::usage`]):
+//! - An Envoy (sidecar, gateway, waypoint) holds about 60 MB serving
+//!   1000 rps in a mesh of 1000 services (Istio 1.24 performance page),
+//!   about 50 MB in a large namespace scoped by a Sidecar (1.22 page):
+//!   modelled as 24 MiB of process plus 32 KiB per cluster, 2 KiB per
+//!   endpoint and 4 KiB per route it is configured with, plus 32 KiB per
+//!   open upstream connection — 1000 services of two pods give ≈ 63 MiB,
+//!   Bookinfo's handful ≈ 25 MiB.
+//! - ztunnel holds about 12 MB at 1000 rps (1.24 page): 8 MiB of process
+//!   plus 1 KiB per workload it knows (WDS). (Its connections and CPU come
+//!   with the ambient data path.)
+//! - istiod needs about 1.5 GB for 1000 services and 2000 sidecars (pre-1.22
+//!   page), about 0.75 MB per proxy: 60 MiB plus 0.5 MiB per connected
+//!   proxy and 0.25 MiB per service.
+//! - Idle CPU (stats flushes, xDS keep-alives): 2 millicores per Envoy,
+//!   1 per ztunnel, 5 for istiod — meshsim's estimates; busy CPU is what
+//!   each request costs (above).
 
 use crate::sim::{Dist, SimDuration};
 
@@ -32,6 +51,49 @@ pub struct Costs {
     /// What a server outside the cluster (a ServiceEntry host, a
     /// passthrough destination) takes to answer.
     pub external_latency: Dist,
+    pub memory: MemoryModel,
+}
+
+/// What the mesh's processes hold in memory, in bytes, and burn idle.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MemoryModel {
+    pub envoy_base: u64,
+    pub envoy_per_cluster: u64,
+    pub envoy_per_endpoint: u64,
+    pub envoy_per_route: u64,
+    pub envoy_per_connection: u64,
+    pub ztunnel_base: u64,
+    pub ztunnel_per_workload: u64,
+    pub istiod_base: u64,
+    pub istiod_per_proxy: u64,
+    pub istiod_per_service: u64,
+    /// Idle CPU, in millicores.
+    pub envoy_idle_millicores: u64,
+    pub ztunnel_idle_millicores: u64,
+    pub istiod_idle_millicores: u64,
+}
+
+const KIB: u64 = 1024;
+const MIB: u64 = 1024 * 1024;
+
+impl Default for MemoryModel {
+    fn default() -> Self {
+        MemoryModel {
+            envoy_base: 24 * MIB,
+            envoy_per_cluster: 32 * KIB,
+            envoy_per_endpoint: 2 * KIB,
+            envoy_per_route: 4 * KIB,
+            envoy_per_connection: 32 * KIB,
+            ztunnel_base: 8 * MIB,
+            ztunnel_per_workload: KIB,
+            istiod_base: 60 * MIB,
+            istiod_per_proxy: MIB / 2,
+            istiod_per_service: MIB / 4,
+            envoy_idle_millicores: 2,
+            ztunnel_idle_millicores: 1,
+            istiod_idle_millicores: 5,
+        }
+    }
 }
 
 impl Default for Costs {
@@ -45,6 +107,7 @@ impl Default for Costs {
             net_same_zone: d("lognormal(150us, 500us)"),
             net_cross_zone: d("lognormal(600us, 2ms)"),
             external_latency: d("lognormal(20ms, 80ms)"),
+            memory: MemoryModel::default(),
         }
     }
 }

@@ -24,6 +24,7 @@ pub struct Report {
     /// Simulated seconds from applying the manifests to every pod ready.
     pub setup_s: f64,
     pub cluster: ClusterSummary,
+    pub overhead: OverheadReport,
     pub traffic: Vec<TrafficReport>,
     pub services: Vec<ServiceReport>,
     pub versions: Vec<VersionReport>,
@@ -37,6 +38,17 @@ pub struct ClusterSummary {
     pub pods: usize,
     pub ready: usize,
     pub with_sidecar: usize,
+}
+
+/// What the mesh itself cost: its Envoys' CPU (average over the traffic)
+/// and memory, ztunnel's and istiod's memory, from the cost model.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct OverheadReport {
+    pub proxies: usize,
+    pub proxy_vcpu: f64,
+    pub proxy_memory_mib: f64,
+    pub ztunnel_memory_mib: f64,
+    pub istiod_memory_mib: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -84,6 +96,7 @@ pub struct RunInfo<'a> {
     pub setup: SimDuration,
     pub traffic: Vec<(String, String, String, String)>,
     pub notes: Vec<String>,
+    pub overhead: OverheadReport,
 }
 
 fn round(x: f64, places: i32) -> f64 {
@@ -206,6 +219,7 @@ impl Report {
             duration_s: info.duration.as_secs_f64(),
             setup_s: round(info.setup.as_secs_f64(), 3),
             cluster: cluster_summary,
+            overhead: info.overhead,
             traffic,
             services,
             versions,
@@ -231,6 +245,16 @@ impl Report {
             c.ready,
             c.pods,
             c.with_sidecar
+        );
+        let o = &self.overhead;
+        let _ = writeln!(
+            s,
+            "  mesh overhead: {} · {} vCPU, {} MiB · ztunnel {} MiB · istiod {} MiB",
+            plural(o.proxies, "Envoy"),
+            o.proxy_vcpu,
+            o.proxy_memory_mib,
+            o.ztunnel_memory_mib,
+            o.istiod_memory_mib
         );
         for t in &self.traffic {
             let _ = writeln!(
