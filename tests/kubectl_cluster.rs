@@ -309,7 +309,10 @@ for i in $(seq 50); do grep -q 'GET /ratings/7' follow.out && break; sleep 0.1; 
 kill $F
 kubectl logs -n bookinfo deploy/ratings-v1 --timestamps --tail=1
 kubectl logs -n bookinfo deploy/ratings-v1 --previous
-sed 's/^/follow: /' follow.out"
+sed 's/^/follow: /' follow.out
+kubectl apply -f MANIFESTS/samples/fortio-deploy.yaml -n bookinfo >/dev/null
+kubectl exec -n bookinfo deploy/fortio-deploy -c fortio -- /usr/bin/fortio version
+echo \"rc=$?\""
             .replace("MANIFESTS", concat!(env!("CARGO_MANIFEST_DIR"), "/manifests")),
     );
     // Through productpage's sidecar to details, as Lab 1 step 6 does.
@@ -356,7 +359,14 @@ sed 's/^/follow: /' follow.out"
         script.contains("follow: Server listening on: http://0.0.0.0:9080\n"),
         "{out}"
     );
-    assert!(script.ends_with("follow: GET /ratings/7\n"), "{out}");
+    assert!(script.contains("follow: GET /ratings/7\n"), "{out}");
+    // A container that has not started: the kubelet cannot attach.
+    assert!(
+        script.ends_with(
+            "error: unable to upgrade connection: container not found (\"fortio\")\nrc=1\n"
+        ),
+        "{out}"
+    );
 }
 
 /// Istio's default profile (with its ingress gateway) and Bookinfo with

@@ -362,6 +362,30 @@ fn exec_request(shared: Arc<Shared>, mut req: hyper::Request<Incoming>) -> Respo
         Ok(c) => c,
         Err(e) => return status_reply(super::status::ApiError::bad_request(e)),
     };
+    // A container that has not started yet: the kubelet cannot attach to
+    // it, and kubectl says "unable to upgrade connection: container not
+    // found" (after trying SPDY too).
+    let waiting = {
+        let c = shared.lock();
+        let p = c.world.cluster.pod(pod);
+        (p.phase != crate::k8s::PodPhase::Running).then(|| {
+            command.container.clone().unwrap_or_else(|| {
+                p.template
+                    .spec
+                    .containers
+                    .first()
+                    .map(|c| c.name.clone())
+                    .unwrap_or_default()
+            })
+        })
+    };
+    if let Some(container) = waiting {
+        return full(
+            StatusCode::NOT_FOUND,
+            "text/plain",
+            format!("container not found ({container:?})"),
+        );
+    }
     let Some(key) = websocket_key(&req) else {
         return status_reply(super::status::ApiError::bad_request(format!(
             "meshsim runs commands over WebSocket ({PROTOCOL}); this request is not an upgrade to it"
