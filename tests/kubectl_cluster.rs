@@ -848,23 +848,25 @@ fn kubectl_port_forward_reaches_the_pod() {
     // connection enters productpage's container without its sidecar.
     let out = c.bash(&format!(
         "{INJECTED_BOOKINFO}{}",
-        r#"kubectl port-forward -n bookinfo svc/productpage :9080 > pf.out 2>&1 &
+        r#"# The local port kubectl chose, once it says it forwards.
+local_port() {
+  until grep -q "^Forwarding from 127.0.0.1" $1; do sleep 0.1; done
+  sed -n 's/^Forwarding from 127.0.0.1:\([0-9]*\) .*/\1/p' $1
+}
+kubectl port-forward -n bookinfo svc/productpage :9080 > pf.out 2>&1 &
 PF=$!
-until grep -q "^Forwarding from 127.0.0.1" pf.out; do sleep 0.1; done
-PORT=$(sed -n 's/^Forwarding from 127.0.0.1:\([0-9]*\) .*/\1/p' pf.out)
+PORT=$(local_port pf.out)
 for i in 1 2; do curl -s http://127.0.0.1:$PORT/productpage | grep -o "<title>.*</title>"; done
 kill $PF
 sed "s/$PORT/PORT/" pf.out
 KUBECTL_PORT_FORWARD_WEBSOCKETS=false kubectl port-forward -n bookinfo svc/productpage :9080 > spdy.out 2>&1 &
 PF=$!
-until grep -q "^Forwarding from 127.0.0.1" spdy.out; do sleep 0.1; done
-PORT=$(sed -n 's/^Forwarding from 127.0.0.1:\([0-9]*\) .*/\1/p' spdy.out)
+PORT=$(local_port spdy.out)
 curl -s http://127.0.0.1:$PORT/productpage | grep -o "<title>.*</title>" | sed 's/^/spdy: /'
 kill $PF
 kubectl port-forward -n bookinfo deploy/details-v1 :9999 > refused.out 2>&1 &
 PF=$!
-until grep -q "^Forwarding from 127.0.0.1" refused.out; do sleep 0.1; done
-PORT=$(sed -n 's/^Forwarding from 127.0.0.1:\([0-9]*\) .*/\1/p' refused.out)
+PORT=$(local_port refused.out)
 curl -s -o /dev/null http://127.0.0.1:$PORT/details/0
 echo "curl: $?"
 wait $PF
