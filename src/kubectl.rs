@@ -87,6 +87,7 @@ fn apply(world: &mut World, args: &[String], namespace: Option<&str>) -> Exec {
         .collect();
     let diagnostics = world.apply_loaded(loaded);
     world.settle();
+    world.settle_push();
     let errors: Vec<String> = diagnostics
         .iter()
         .filter(|d| d.severity == crate::config::Severity::Error)
@@ -99,7 +100,7 @@ fn apply(world: &mut World, args: &[String], namespace: Option<&str>) -> Exec {
         .iter()
         .map(|(what, verb)| format!("{what} {verb}\n"))
         .collect();
-    let jwks = crate::control::security::unreachable_jwks(&world.mesh.store, &world.mesh.web)
+    let jwks = crate::control::security::unreachable_jwks(&world.mesh.desired, &world.mesh.web)
         .into_iter()
         .filter(|d| d.file == file.as_str());
     let stderr: String = diagnostics
@@ -134,7 +135,7 @@ fn exists(world: &World, o: &crate::config::Object) -> bool {
             .workloads
             .iter()
             .any(|w| w.namespace == ns && w.name == name),
-        kind => world.mesh.store.get(kind, ns, name).is_some(),
+        kind => world.mesh.desired.get(kind, ns, name).is_some(),
     }
 }
 
@@ -160,6 +161,7 @@ fn delete(world: &mut World, args: &[String], namespace: &str) -> Exec {
         );
     };
     if world.delete_config(info.kind, namespace, name) {
+        world.settle_push();
         Exec {
             stdout: format!("{} \"{name}\" deleted\n", resource(info)).into_bytes(),
             ..Exec::default()

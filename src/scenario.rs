@@ -436,6 +436,7 @@ fn build(doc: &ScenarioDoc, file: &Path, base: &Path, v: &mut Validator) -> Scen
                         "netSameZone" => c.net_same_zone = dist(value, v),
                         "netCrossZone" => c.net_cross_zone = dist(value, v),
                         "externalLatency" => c.external_latency = dist(value, v),
+                        "configPush" => c.config_push = duration(value, v),
                         "envoyMemory" => c.memory.envoy_base = bytes(value, v),
                         "envoyMemoryPerCluster" => c.memory.envoy_per_cluster = bytes(value, v),
                         "envoyMemoryPerEndpoint" => c.memory.envoy_per_endpoint = bytes(value, v),
@@ -454,7 +455,7 @@ fn build(doc: &ScenarioDoc, file: &Path, base: &Path, v: &mut Validator) -> Scen
                         "ztunnelIdleCpu" => c.memory.ztunnel_idle_millicores = millicores(value, v),
                         "istiodIdleCpu" => c.memory.istiod_idle_millicores = millicores(value, v),
                         other => v.error(format!(
-                            "unknown cost {other:?}; known: sidecarLatency, sidecarCpu, sidecarStartup, netSameNode, netSameZone, netCrossZone, externalLatency, envoyMemory, envoyMemoryPerCluster, envoyMemoryPerEndpoint, envoyMemoryPerRoute, envoyMemoryPerConnection, ztunnelMemory, ztunnelMemoryPerWorkload, istiodMemory, istiodMemoryPerProxy, istiodMemoryPerService, envoyIdleCpu, ztunnelIdleCpu, istiodIdleCpu"
+                            "unknown cost {other:?}; known: sidecarLatency, sidecarCpu, sidecarStartup, netSameNode, netSameZone, netCrossZone, externalLatency, configPush, envoyMemory, envoyMemoryPerCluster, envoyMemoryPerEndpoint, envoyMemoryPerRoute, envoyMemoryPerConnection, ztunnelMemory, ztunnelMemoryPerWorkload, istiodMemory, istiodMemoryPerProxy, istiodMemoryPerService, envoyIdleCpu, ztunnelIdleCpu, istiodIdleCpu"
                         )),
                     }
                 });

@@ -78,6 +78,8 @@ pub enum Event {
     OutlierTick(PodId, u32),
     PodStarted(PodId, u32),
     PodReady(PodId, u32),
+    /// istiod pushes the cluster's configuration to the proxies.
+    Push,
     /// A proxy (pod, incarnation) asks istiod for its certificate.
     CertRequest(PodId, u32),
     /// Timeline action `i` of the scenario.
@@ -300,7 +302,7 @@ impl World {
         }
         diagnostics.retain(|d| d.severity == Severity::Warning);
         diagnostics.extend(crate::control::security::unreachable_jwks(
-            &world.mesh.store,
+            &world.mesh.desired,
             &world.mesh.web,
         ));
         Ok((world, diagnostics))
@@ -364,7 +366,8 @@ impl World {
             if obj.info.namespaced && !self.cluster.namespaces.contains_key(obj.namespace()) {
                 return Err(format!("namespaces {:?} not found", obj.namespace()));
             }
-            self.mesh.store.apply(obj.clone(), now);
+            self.mesh.desired.apply(obj.clone(), now);
+            self.config_changed();
         }
         Ok(())
     }
@@ -372,7 +375,11 @@ impl World {
     /// Deletes an Istio or Gateway API object, as `kubectl delete` would;
     /// false when there is no such object.
     pub fn delete_config(&mut self, kind: &str, namespace: &str, name: &str) -> bool {
-        self.mesh.store.delete(kind, namespace, name).is_some()
+        let deleted = self.mesh.desired.delete(kind, namespace, name).is_some();
+        if deleted {
+            self.config_changed();
+        }
+        deleted
     }
 
     /// Turns cluster effects into runtime state and events.
@@ -486,6 +493,7 @@ impl World {
             Event::PodReady(pod, inc) => self.on_pod_ready(pod, inc),
             Event::Action(i) => self.on_action(i as usize),
             Event::LoadNext(t) => self.on_load_next(t),
+            Event::Push => self.on_push(),
         }
     }
 

@@ -204,6 +204,8 @@ fn step_7_jwt_as_written_keeps_the_ingress_policy() {
 fn step_7_jwt_no_token_403_bad_token_401_valid_token_200() {
     let mut w = lab3(&[STRICT, DENY_ALL, ALLOW_INGRESS, SERVICE_TO_SERVICE, JWT]);
     assert!(w.delete_config("AuthorizationPolicy", "bookinfo", "allow-ingress"));
+    // The proxies have the change once istiod has pushed it.
+    w.settle_push();
     let none = through_gateway(&mut w);
     assert_eq!(
         (none.status, none.body.as_str()),

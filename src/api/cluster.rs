@@ -700,7 +700,7 @@ impl ApiCluster {
         }
         warnings.extend(
             crate::control::security::unreachable_jwks(
-                &self.world.mesh.store,
+                &self.world.mesh.desired,
                 &self.world.mesh.web,
             )
             .into_iter()
@@ -746,6 +746,13 @@ impl ApiCluster {
             .iter()
             .map(|((ns, name, port), at)| format!("  {ns}/{name} port {port} → {at}\n"))
             .collect()
+    }
+
+    /// Runs the clock to istiod's scheduled push, if one is due.
+    pub fn settle_push(&mut self) {
+        if let Some(at) = self.world.mesh.push_at {
+            self.advance_to(at);
+        }
     }
 
     /// Lets virtual time run to `until`, projecting after every event.

@@ -213,6 +213,11 @@ pub fn handle(cluster: &mut ApiCluster, req: &Request) -> Reply {
     };
     cluster.dry_run = false;
     cluster.field_validation = FieldValidation::Strict;
+    if req.method != "GET" && cluster.step_clock {
+        // On the step clock the next command comes at once: the write
+        // takes the time istiod needs to push it, so the proxies have it.
+        cluster.settle_push();
+    }
     reply
 }
 

@@ -51,6 +51,9 @@ pub struct Costs {
     /// What a server outside the cluster (a ServiceEntry host, a
     /// passthrough destination) takes to answer.
     pub external_latency: Dist,
+    /// From a configuration change to the proxies having it: istiod's
+    /// debounce (`PILOT_DEBOUNCE_AFTER`, 100 ms) and the push.
+    pub config_push: SimDuration,
     pub memory: MemoryModel,
 }
 
@@ -107,6 +110,7 @@ impl Default for Costs {
             net_same_zone: d("lognormal(150us, 500us)"),
             net_cross_zone: d("lognormal(600us, 2ms)"),
             external_latency: d("lognormal(20ms, 80ms)"),
+            config_push: SimDuration::from_millis(110),
             memory: MemoryModel::default(),
         }
     }

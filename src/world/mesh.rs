@@ -15,11 +15,20 @@ use crate::control::store::ConfigStore;
 use crate::dataplane::Upstream;
 use crate::dataplane::xds::{Cluster, Listener, OutboundPolicy, ProxyConfig, ProxyIdentity};
 use crate::k8s::{Endpoint, PodId, PodPhase};
+use crate::sim::SimTime;
 
 use super::World;
 
 pub struct Mesh {
+    /// The configuration istiod last pushed: what every proxy runs with.
     pub store: ConfigStore,
+    /// The configuration as applied to the cluster (the API's view),
+    /// pushed to `store` a debounce after it changes, while istiod serves.
+    pub desired: ConfigStore,
+    /// When the scheduled push happens.
+    pub push_at: Option<SimTime>,
+    /// A change waits for istiod to come back.
+    pub push_waiting: bool,
     pub registry: Registry,
     /// istiod's DestinationRule indexes, per registry build.
     pub destination_rules: DestinationRules,
@@ -67,6 +76,9 @@ impl Mesh {
     pub fn new() -> Self {
         Mesh {
             store: ConfigStore::default(),
+            desired: ConfigStore::default(),
+            push_at: None,
+            push_waiting: false,
             registry: Registry::default(),
             destination_rules: DestinationRules::build(&ConfigStore::default(), ROOT_NAMESPACE),
             built_from: None,
@@ -100,6 +112,56 @@ impl Mesh {
 }
 
 impl World {
+    /// The cluster's configuration changed: istiod pushes it after its
+    /// debounce (`PILOT_DEBOUNCE_AFTER`, 100 ms, plus the push: the
+    /// `configPush` cost), or, while no istiod replica serves, once one
+    /// does. Until then proxies keep the configuration they have.
+    pub(super) fn config_changed(&mut self) {
+        if self.mesh.push_at.is_some() {
+            return;
+        }
+        if self.istiod_serving() {
+            let at = self.queue.now() + self.costs.config_push;
+            self.mesh.push_at = Some(at);
+            self.queue.push_at(at, super::Event::Push);
+        } else {
+            self.mesh.push_waiting = true;
+        }
+    }
+
+    /// istiod pushes what the cluster holds now — if a replica still
+    /// serves; else the change waits for one.
+    pub(super) fn on_push(&mut self) {
+        self.mesh.push_at = None;
+        if !self.istiod_serving() {
+            self.mesh.push_waiting = true;
+            return;
+        }
+        self.mesh.push_waiting = false;
+        self.mesh.store = self.mesh.desired.clone();
+    }
+
+    /// An istiod replica became ready: proxies (re)connect and get the
+    /// whole configuration at once, changes made while none served
+    /// included.
+    pub(super) fn istiod_back(&mut self) {
+        if self.mesh.push_waiting {
+            self.on_push();
+        }
+    }
+
+    /// Runs the world until a scheduled push has gone out (the time a
+    /// `kubectl apply` takes to reach the proxies, on a clock that moves
+    /// only when something waits).
+    pub fn settle_push(&mut self) {
+        while let Some(at) = self.mesh.push_at {
+            match self.queue.peek_time() {
+                Some(t) if t <= at => self.step(),
+                _ => break,
+            }
+        }
+    }
+
     /// Rebuilds the registry when Services or configuration changed.
     pub(super) fn refresh_mesh(&mut self) {
         let key = (self.mesh.store.revision(), self.services_epoch);

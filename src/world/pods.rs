@@ -133,6 +133,9 @@ impl World {
         let effects = self.cluster.set_ready(id, true);
         self.handle_effects(effects);
         self.log_proxy_ready(id);
+        if self.istiod_serving() {
+            self.istiod_back();
+        }
     }
 
     /// The pod's process is gone: every request it was serving fails, as

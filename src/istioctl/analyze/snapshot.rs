@@ -53,7 +53,7 @@ impl<'w> Snapshot<'w> {
                 .iter()
                 .filter(|s| !s.deleted && listed(&s.namespace))
                 .collect(),
-            objects: world.mesh.store.iter().collect(),
+            objects: world.mesh.desired.iter().collect(),
             world,
         }
     }
