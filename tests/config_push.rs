@@ -12,6 +12,10 @@ use meshsim::world::World;
 use meshsim::world::probe::{ProbeFrom, ProbeRequest, world_from};
 
 fn bookinfo() -> World {
+    bookinfo_with(&[])
+}
+
+fn bookinfo_with(extra: &[&str]) -> World {
     let file = |path: &str, ns: Option<&str>| Manifest {
         source: ManifestSource::File(path.into()),
         namespace: ns.map(str::to_string),
@@ -22,10 +26,26 @@ fn bookinfo() -> World {
         file("manifests/samples/curl.yaml", Some("bookinfo")),
         file("manifests/course/destination-rule-reviews.yaml", None),
     ];
+    let mut manifests = manifests;
+    manifests.extend(extra.iter().map(|f| file(f, None)));
     match world_from(manifests, &[], 3, OutboundPolicy::AllowAny) {
         Ok((w, _, _)) => w,
         Err(d) => panic!("{d:?}"),
     }
+}
+
+/// The answer to `curl http://reviews:9080/reviews/0` from the curl pod.
+fn reviews(w: &mut World) -> meshsim::world::probe::ProbeResult {
+    let curl = w.find_pod("bookinfo", "curl").expect("curl runs");
+    let p = ProbeRequest {
+        from: ProbeFrom::Pod(curl),
+        host: "reviews".to_string(),
+        port: 9080,
+        method: "GET".to_string(),
+        path: "/reviews/0".to_string(),
+        headers: Vec::new(),
+    };
+    w.probe(&p, false).unwrap().0
 }
 
 /// Which reviews version answers `curl http://reviews:9080/reviews/0` from
@@ -93,4 +113,29 @@ fn proxies_keep_their_configuration_while_istiod_is_down() {
     for _ in 0..10 {
         assert_eq!(reviews_version(&mut w), "v2");
     }
+}
+
+/// A one-hour outage with 30-minute certificates (the mesh config's
+/// `SECRET_TTL`): traffic flows on the certificates the proxies hold,
+/// renewal at half life fails, and past expiry the mTLS handshake does;
+/// istiod's return signs new ones.
+#[test]
+fn with_short_certificates_a_long_outage_breaks_mtls() {
+    let mut w = bookinfo_with(&["tests/fixtures/mesh/secret-ttl-30m.yaml"]);
+    assert_eq!(reviews(&mut w).status, Some(200));
+    w.scale("istio-system", "istiod", 0).unwrap();
+    w.advance_by(SimDuration::from_secs(20 * 60));
+    assert_eq!(reviews(&mut w).status, Some(200), "still valid");
+    w.advance_by(SimDuration::from_secs(25 * 60));
+    let expired = reviews(&mut w);
+    assert_eq!(expired.status, Some(503), "{expired:?}");
+    assert!(
+        expired.body.contains("CERTIFICATE_EXPIRED")
+            || expired.body.contains("CERTIFICATE_VERIFY_FAILED"),
+        "{}",
+        expired.body
+    );
+    w.scale("istio-system", "istiod", 1).unwrap();
+    w.advance_by(SimDuration::from_secs(15 * 60));
+    assert_eq!(reviews(&mut w).status, Some(200), "renewed");
 }

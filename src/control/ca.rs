@@ -35,6 +35,8 @@ use sha2::{Digest as _, Sha256};
 
 /// Workload certificate lifetime (`SECRET_TTL`, `DEFAULT_WORKLOAD_CERT_TTL`).
 pub const WORKLOAD_TTL_SECS: u64 = 24 * 3600;
+/// The longest lifetime istiod signs (`MAX_WORKLOAD_CERT_TTL`, 90 days).
+pub const MAX_WORKLOAD_TTL_SECS: u64 = 90 * 24 * 3600;
 /// How far before issue a workload certificate is valid (`ClockSkewGracePeriod`).
 pub const BACKDATE_SECS: u64 = 120;
 /// Self-signed root lifetime (`CITADEL_SELF_SIGNED_CA_CERT_TTL`, 3650 days).
@@ -142,13 +144,15 @@ impl Ca {
         })
     }
 
-    /// Signs (in metadata) a certificate for `ns/sa` at `now`; `nth`
-    /// numbers the CA's certificates, for distinct serials.
+    /// Signs (in metadata) a certificate for `ns/sa` at `now`, valid for
+    /// the `ttl` the proxy asked for (its `SECRET_TTL`), at most 90 days;
+    /// `nth` numbers the CA's certificates, for distinct serials.
     pub fn issue(
         &self,
         namespace: &str,
         service_account: &str,
         now: u64,
+        ttl: u64,
         nth: u64,
     ) -> WorkloadCert {
         let spiffe = format!(
@@ -160,7 +164,7 @@ impl Ca {
             serial: serial_from(&digest),
             spiffe,
             not_before: now.saturating_sub(BACKDATE_SECS),
-            not_after: now + WORKLOAD_TTL_SECS,
+            not_after: now + ttl.min(MAX_WORKLOAD_TTL_SECS),
         }
     }
 
@@ -419,7 +423,13 @@ mod tests {
     #[test]
     fn workload_certificates_carry_the_spiffe_id_for_24_hours() {
         let ca = Ca::self_signed("cluster.local", 1, T0);
-        let meta = ca.issue("bookinfo", "bookinfo-productpage", T0 + 60, 0);
+        let meta = ca.issue(
+            "bookinfo",
+            "bookinfo-productpage",
+            T0 + 60,
+            WORKLOAD_TTL_SECS,
+            0,
+        );
         assert_eq!(
             meta.spiffe,
             "spiffe://cluster.local/ns/bookinfo/sa/bookinfo-productpage"
@@ -467,9 +477,16 @@ mod tests {
     fn the_same_seed_makes_the_same_bytes() {
         let a = Ca::self_signed("cluster.local", 7, T0);
         let b = Ca::self_signed("cluster.local", 7, T0);
-        let meta = a.issue("default", "httpbin", T0, 3);
-        assert_eq!(meta, b.issue("default", "httpbin", T0, 3));
+        let meta = a.issue("default", "httpbin", T0, WORKLOAD_TTL_SECS, 3);
+        assert_eq!(
+            meta,
+            b.issue("default", "httpbin", T0, WORKLOAD_TTL_SECS, 3)
+        );
         assert_eq!(a.pem(&meta).unwrap(), b.pem(&meta).unwrap());
-        assert_ne!(meta.serial, a.issue("default", "httpbin", T0, 4).serial);
+        assert_ne!(
+            meta.serial,
+            a.issue("default", "httpbin", T0, WORKLOAD_TTL_SECS, 4)
+                .serial
+        );
     }
 }

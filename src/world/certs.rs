@@ -102,12 +102,13 @@ impl World {
             return;
         }
         let (ns, sa) = (p.namespace.clone(), p.service_account.clone());
+        let ttl = self.secret_ttl(pod);
         let now = self.now_unix();
         let cert = match self.ca() {
             Ok(_) => {
                 let authority = self.authority.as_mut().expect("ca() built it");
                 authority.issued += 1;
-                authority.ca.issue(&ns, &sa, now, authority.issued)
+                authority.ca.issue(&ns, &sa, now, ttl, authority.issued)
             }
             Err(e) => {
                 // A broken cacerts: istiod cannot sign; the proxy retries.
@@ -129,6 +130,19 @@ impl World {
         }
         self.queue
             .push_after(renew_in, Event::CertRequest(pod, incarnation));
+    }
+
+    /// The certificate lifetime `pod`'s proxy asks for: `SECRET_TTL` from
+    /// its `proxy.istio.io/config` annotation's `proxyMetadata`, else the
+    /// mesh's `defaultConfig.proxyMetadata`, else 24 h.
+    fn secret_ttl(&self, pod: PodId) -> u64 {
+        self.cluster
+            .pod(pod)
+            .annotations
+            .get("proxy.istio.io/config")
+            .and_then(|c| crate::world::mesh::proxy_metadata(c, "SECRET_TTL"))
+            .or(self.mesh.secret_ttl)
+            .unwrap_or(crate::control::ca::WORKLOAD_TTL_SECS)
     }
 
     /// Tells the run's report, once, that `pod`'s certificate ran out.

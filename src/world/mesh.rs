@@ -50,6 +50,19 @@ pub struct Mesh {
     /// `meshConfig.accessLogFile` (empty: no access log unless a Telemetry
     /// asks), from the `istio` ConfigMap in the root namespace.
     pub access_log_file: String,
+    /// `defaultConfig.proxyMetadata.SECRET_TTL`, in seconds.
+    pub secret_ttl: Option<u64>,
+}
+
+/// A duration in a ProxyConfig's `proxyMetadata` (`SECRET_TTL: 30m`), in
+/// seconds, from the YAML of a `proxy.istio.io/config` annotation.
+pub fn proxy_metadata(proxy_config: &str, key: &str) -> Option<u64> {
+    let (docs, _) = crate::yaml::parse_documents(proxy_config);
+    let root = docs.first()?.root.to_json();
+    let text = root["proxyMetadata"][key].as_str()?;
+    crate::sim::SimDuration::parse(text)
+        .ok()
+        .map(|d| d.as_nanos() / 1_000_000_000)
 }
 
 /// Whether a ConfigMap is istiod's mesh config (`istio` in the root
@@ -90,11 +103,13 @@ impl Mesh {
             registry_index: Vec::new(),
             web: crate::web::Web::default(),
             access_log_file: String::new(),
+            secret_ttl: None,
         }
     }
 
     /// Reads the MeshConfig YAML of the `istio` ConfigMap (empty: the
-    /// defaults). Of its fields, meshsim acts on `accessLogFile`.
+    /// defaults). Of its fields, meshsim acts on `accessLogFile` and
+    /// `defaultConfig.proxyMetadata.SECRET_TTL`.
     pub fn read_mesh_config(&mut self, yaml: &str) -> Result<(), String> {
         let (docs, syntax) = crate::yaml::parse_documents(yaml);
         if let Some(e) = syntax {
@@ -106,7 +121,22 @@ impl Mesh {
             serde_json::Value::String(s) => s.clone(),
             other => return Err(format!("accessLogFile: expected a string, got {other}")),
         };
+        let ttl = match &root["defaultConfig"]["proxyMetadata"]["SECRET_TTL"] {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(t) => Some(
+                crate::sim::SimDuration::parse(t)
+                    .map_err(|e| format!("defaultConfig.proxyMetadata.SECRET_TTL: {e}"))?
+                    .as_nanos()
+                    / 1_000_000_000,
+            ),
+            other => {
+                return Err(format!(
+                    "defaultConfig.proxyMetadata.SECRET_TTL: expected a duration string, got {other}"
+                ));
+            }
+        };
         self.access_log_file = file;
+        self.secret_ttl = ttl;
         Ok(())
     }
 }
@@ -356,5 +386,28 @@ impl World {
     fn pod_with_ip(&self, address: &str) -> Option<PodId> {
         let ip: std::net::Ipv4Addr = address.parse().ok()?;
         self.cluster.live_pods().find(|p| p.ip == ip).map(|p| p.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_ttl_comes_from_proxy_metadata() {
+        assert_eq!(
+            proxy_metadata("proxyMetadata:\n  SECRET_TTL: 30m\n", "SECRET_TTL"),
+            Some(1800)
+        );
+        assert_eq!(proxy_metadata("concurrency: 2\n", "SECRET_TTL"), None);
+        let mut mesh = Mesh::new();
+        mesh.read_mesh_config("defaultConfig:\n  proxyMetadata:\n    SECRET_TTL: 1h\n")
+            .unwrap();
+        assert_eq!(mesh.secret_ttl, Some(3600));
+        assert!(
+            mesh.read_mesh_config("defaultConfig:\n  proxyMetadata:\n    SECRET_TTL: soon\n")
+                .unwrap_err()
+                .starts_with("defaultConfig.proxyMetadata.SECRET_TTL: ")
+        );
     }
 }
