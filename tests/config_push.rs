@@ -51,22 +51,8 @@ fn reviews(w: &mut World) -> meshsim::world::probe::ProbeResult {
 /// Which reviews version answers `curl http://reviews:9080/reviews/0` from
 /// the curl pod.
 fn reviews_version(w: &mut World) -> String {
-    let curl = w.find_pod("bookinfo", "curl").expect("curl runs");
-    let p = ProbeRequest {
-        from: ProbeFrom::Pod(curl),
-        host: "reviews".to_string(),
-        port: 9080,
-        method: "GET".to_string(),
-        path: "/reviews/0".to_string(),
-        headers: Vec::new(),
-    };
-    let r = w.probe(&p, false).unwrap().0;
-    r.pod
-        .unwrap_or_default()
-        .split('-')
-        .nth(1)
-        .unwrap_or("")
-        .to_string()
+    let pod = reviews(w).pod.unwrap_or_default();
+    pod.split('-').nth(1).unwrap_or("").to_string()
 }
 
 fn apply(w: &mut World, file: &str) {
