@@ -134,11 +134,12 @@ async fn bind(listen: IpAddr, port: u16) -> std::io::Result<TcpListener> {
     let mut last = match TcpListener::bind(SocketAddr::new(listen, port)).await {
         Ok(l) => return Ok(l),
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            let instead = SocketAddr::new(listen, port + 10_000);
-            return match TcpListener::bind(instead).await {
-                Ok(l) => Ok(l),
-                Err(_) => TcpListener::bind(SocketAddr::new(listen, 0)).await,
-            };
+            if let Some(instead) = port.checked_add(10_000)
+                && let Ok(l) = TcpListener::bind(SocketAddr::new(listen, instead)).await
+            {
+                return Ok(l);
+            }
+            return TcpListener::bind(SocketAddr::new(listen, 0)).await;
         }
         Err(e) => e,
     };
@@ -195,9 +196,13 @@ where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let io = hyper_util::rt::TokioIo::new(io);
+    // A port-forwarded client's closed write side (kubectl relays its
+    // FIN) still gets its answers, as a real server's would.
+    let half_close = matches!(entry, Entry::Pod(..));
     let service = hyper::service::service_fn(move |req| answer(shared.clone(), entry.clone(), req));
     let _ = hyper::server::conn::http1::Builder::new()
         .max_buf_size(64 * 1024)
+        .half_close(half_close)
         .serve_connection(io, service)
         .await;
 }

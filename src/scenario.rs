@@ -313,10 +313,10 @@ fn bytes(text: &str, v: &mut Validator) -> u64 {
         .find_map(|(u, f)| text.strip_suffix(u).map(|n| (n, *f)))
         .unwrap_or((text, 1));
     match number.trim().parse::<f64>() {
-        Ok(n) if n >= 0.0 && n.is_finite() => (n * scale as f64) as u64,
+        Ok(n) if n >= 0.0 && n * scale as f64 <= (1u64 << 40) as f64 => (n * scale as f64) as u64,
         _ => {
             v.error(format!(
-                "expected a memory quantity such as 24Mi, got {text:?}"
+                "expected a memory quantity from 0 to 1Ti, such as 24Mi, got {text:?}"
             ));
             0
         }
@@ -330,9 +330,11 @@ fn millicores(text: &str, v: &mut Validator) -> u64 {
         None => text.trim().parse::<f64>().ok().map(|c| c * 1000.0),
     };
     match parsed {
-        Some(n) if n >= 0.0 && n.is_finite() => n as u64,
+        Some(n) if (0.0..=1_000_000.0).contains(&n) => n as u64,
         _ => {
-            v.error(format!("expected a CPU quantity such as 2m, got {text:?}"));
+            v.error(format!(
+                "expected a CPU quantity from 0 to 1000 cores, such as 2m, got {text:?}"
+            ));
             0
         }
     }
@@ -729,7 +731,7 @@ mod tests {
         assert_eq!(
             errs,
             vec![
-                "s.yaml:4:18: error: mesh.costs.envoyMemory: expected a memory quantity such as 24Mi, got \"lots\""
+                "s.yaml:4:18: error: mesh.costs.envoyMemory: expected a memory quantity from 0 to 1Ti, such as 24Mi, got \"lots\""
             ]
         );
     }

@@ -208,11 +208,10 @@ async fn respond(
             e.to_status().to_string(),
         ));
     }
-    if req.uri().path().ends_with("/exec") {
-        return Ok(exec_request(shared, req));
-    }
-    if req.uri().path().ends_with("/portforward") {
-        return Ok(portforward_request(shared, req));
+    match pod_subresource(req.uri().path()) {
+        Some("exec") => return Ok(exec_request(shared, req)),
+        Some("portforward") => return Ok(portforward_request(shared, req)),
+        _ => {}
     }
     if public && req.uri().path() == "/version" {
         return Ok(full(
@@ -404,13 +403,22 @@ fn exec_request(shared: Arc<Shared>, mut req: hyper::Request<Incoming>) -> Respo
         };
         let out = {
             let mut c = shared.lock();
-            let out = crate::exec::exec_with_stdin(
-                &mut c.world,
-                pod,
-                command.container.as_deref(),
-                &command.words,
-                &stdin,
-            );
+            let out = if command.stdin {
+                crate::exec::exec_with_stdin(
+                    &mut c.world,
+                    pod,
+                    command.container.as_deref(),
+                    &command.words,
+                    &stdin,
+                )
+            } else {
+                crate::exec::exec(
+                    &mut c.world,
+                    pod,
+                    command.container.as_deref(),
+                    &command.words,
+                )
+            };
             c.sync_if_changed();
             out
         };
@@ -439,6 +447,18 @@ fn exec_request(shared: Arc<Shared>, mut req: hyper::Request<Incoming>) -> Respo
         .header("Sec-WebSocket-Protocol", PROTOCOL)
         .body(Full::new(Bytes::new()).boxed())
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).boxed()))
+}
+
+/// The subresource of a `/api/v1/namespaces/NS/pods/NAME/SUB` path.
+fn pod_subresource(path: &str) -> Option<&str> {
+    match path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()[..]
+    {
+        ["api", "v1", "namespaces", _, "pods", _, sub] => Some(sub),
+        _ => None,
+    }
 }
 
 /// An API error as the apiserver answers it.

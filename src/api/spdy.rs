@@ -348,8 +348,14 @@ impl Inflater {
             }
             match status {
                 TINFLStatus::HasMoreOutput => continue,
-                TINFLStatus::NeedsMoreInput | TINFLStatus::Done if block.is_empty() => break,
-                TINFLStatus::NeedsMoreInput | TINFLStatus::Done => continue,
+                TINFLStatus::NeedsMoreInput if block.is_empty() => break,
+                // A final block ends the stream: nothing may follow it.
+                TINFLStatus::Done if block.is_empty() => break,
+                TINFLStatus::Done => return Err("header block after the end of its stream".into()),
+                TINFLStatus::NeedsMoreInput if read == 0 && written == 0 => {
+                    return Err("header block: no progress".into());
+                }
+                TINFLStatus::NeedsMoreInput => continue,
                 other => return Err(format!("header block: {other:?}")),
             }
         }
@@ -381,6 +387,14 @@ mod tests {
         assert_eq!(inflater.inflate(&first[12..]).unwrap(), [0, 0, 0, 0]);
         let second = w.syn_reply(3);
         assert_eq!(inflater.inflate(&second[12..]).unwrap(), [0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn bytes_after_the_final_block_are_an_error_not_a_spin() {
+        let mut inflater = Inflater::new();
+        // zlib header, a final empty stored block, then stray bytes.
+        let block = [0x78, 0x01, 0x01, 0x00, 0x00, 0xff, 0xff, 1, 2, 3];
+        assert!(inflater.inflate(&block).is_err());
     }
 
     #[test]

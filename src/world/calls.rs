@@ -97,6 +97,8 @@ pub struct Call {
     pub arrived: bool,
     /// The server answered (the client may not have heard yet).
     pub answered: bool,
+    /// The server's application answered (not its proxy refusing it).
+    pub served: bool,
     /// The slot is free.
     released: bool,
     /// Clusters that got a mirrored copy (names in the world's texts).
@@ -184,6 +186,7 @@ impl Call {
             abandoned: false,
             arrived: false,
             answered: false,
+            served: false,
             released: false,
             mirrored: Vec::new(),
             routed: None,

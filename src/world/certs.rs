@@ -120,7 +120,9 @@ impl World {
                 return;
             }
         };
-        let renew_in = SimDuration::from_secs(cert.renew_at().saturating_sub(now));
+        // At least a second on: a tiny SECRET_TTL must not renew in a loop
+        // at one instant.
+        let renew_in = SimDuration::from_secs(cert.renew_at().saturating_sub(now).max(1));
         self.log_certificate(pod, cert.not_after.saturating_sub(now));
         self.pods[pod.0 as usize].cert_failures = 0;
         self.pods[pod.0 as usize].expiry_noted = false;

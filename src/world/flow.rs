@@ -1070,6 +1070,7 @@ impl World {
             self.queue.push_at(self.queue.now(), Event::Start(next));
         }
         if !matches!(self.pods[pod.0 as usize].model.behavior, Behavior::Gateway) {
+            self.calls.get_mut(id).served = true;
             self.log_served(id, status, &body);
         }
         self.proxy_answers(id, status, body);

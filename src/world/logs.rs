@@ -395,14 +395,22 @@ impl World {
             ),
             crate::apps::Outcome::Failed(_) => (call.sent_at, 0, None),
         };
-        let upstream_answered = call.arrived && call.dst.is_some();
+        // Inbound, the upstream is the application: a request the sidecar
+        // refused (RBAC, JWT) never reached it.
+        let upstream_answered = match side {
+            Side::Inbound => call.served,
+            Side::Outbound => call.arrived && call.dst.is_some(),
+        };
         let bytes_sent = body.map_or(0, |b| self.render_body(&b).len() as u64);
         let stamp = self.stamp(started);
         let duration = now.since(started);
-        let dst = call.dst.map(|d| {
-            let p = self.cluster.pod(d.pod);
-            format!("{}:{}", p.ip, d.port)
-        });
+        let dst = call
+            .dst
+            .filter(|_| upstream_answered || side == Side::Outbound)
+            .map(|d| {
+                let p = self.cluster.pod(d.pod);
+                format!("{}:{}", p.ip, d.port)
+            });
         let client_ip = call.src_pod.map_or("10.244.0.1".to_string(), |s| {
             self.cluster.pod(s).ip.to_string()
         });
@@ -450,8 +458,7 @@ impl World {
                 let subset = cluster_name
                     .as_deref()
                     .and_then(|c| c.split('|').nth(2))
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or("_")
+                    .unwrap_or("")
                     .to_string();
                 (
                     dst.clone(),

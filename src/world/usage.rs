@@ -108,13 +108,10 @@ impl World {
         if now < s.next {
             return;
         }
-        let mut at = s.next;
-        let mut passed = 0;
-        while s.next <= now {
-            at = s.next;
-            s.next += RESOLUTION;
-            passed += 1;
-        }
+        // The boundaries passed: next, next + 15 s, … up to now.
+        let passed = (now.0 - s.next.0) / RESOLUTION.0 + 1;
+        let at = SimTime(s.next.0 + (passed - 1) * RESOLUTION.0);
+        s.next = SimTime(at.0.saturating_add(RESOLUTION.0));
         let cpu: Vec<_> = self
             .pods
             .iter()
@@ -143,7 +140,8 @@ impl World {
         let (window, timestamp) = (last.at.since(prev.at), last.at);
         let secs = window.as_secs_f64();
         let rate = |busy: SimDuration, idle_millicores: u64| -> u64 {
-            (busy.as_nanos() as f64 / secs) as u64 + idle_millicores * 1_000_000
+            ((busy.as_nanos() as f64 / secs) as u64)
+                .saturating_add(idle_millicores.saturating_mul(1_000_000))
         };
         let p = self.cluster.pod(pod);
         let mut containers: Vec<(String, String, Role)> = p
