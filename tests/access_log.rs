@@ -3,26 +3,13 @@
 //! authorization policy refuses — the RBAC filter's details, no upstream —
 //! against one its application served.
 
-use meshsim::dataplane::xds::OutboundPolicy;
-use meshsim::scenario::{Manifest, ManifestSource};
-use meshsim::world::probe::{ProbeFrom, ProbeRequest, world_from};
+mod common;
+
 use meshsim::world::{PROXY_CONTAINER, World};
 
+/// Bookinfo with access logs kept and `meshConfig.accessLogFile` set.
 fn bookinfo(extra: &[&str]) -> World {
-    let file = |path: &str, ns: Option<&str>| Manifest {
-        source: ManifestSource::File(path.into()),
-        namespace: ns.map(str::to_string),
-    };
-    let mut manifests = vec![
-        file("manifests/bookinfo/namespace.yaml", None),
-        file("manifests/bookinfo/bookinfo.yaml", Some("bookinfo")),
-        file("manifests/samples/curl.yaml", Some("bookinfo")),
-    ];
-    manifests.extend(extra.iter().map(|f| file(f, None)));
-    let mut w = match world_from(manifests, &[], 3, OutboundPolicy::AllowAny) {
-        Ok((w, _, _)) => w,
-        Err(d) => panic!("{d:?}"),
-    };
+    let mut w = common::bookinfo(extra);
     w.keep_logs = true;
     w.mesh.access_log_file = "/dev/stdout".to_string();
     w
@@ -31,16 +18,7 @@ fn bookinfo(extra: &[&str]) -> World {
 /// `curl http://details:9080/details/0` from the curl pod, then the last
 /// line of details' sidecar log.
 fn last_inbound_line(w: &mut World) -> String {
-    let curl = w.find_pod("bookinfo", "curl").unwrap();
-    let p = ProbeRequest {
-        from: ProbeFrom::Pod(curl),
-        host: "details".to_string(),
-        port: 9080,
-        method: "GET".to_string(),
-        path: "/details/0".to_string(),
-        headers: Vec::new(),
-    };
-    w.probe(&p, false).unwrap();
+    common::curl(w, "details", 9080, "/details/0");
     let details = w.find_pod("bookinfo", "details-v1").unwrap();
     w.container_log(details, PROXY_CONTAINER)
         .and_then(|l| l.lines().last().map(|(_, line)| line.clone()))

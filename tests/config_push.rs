@@ -4,48 +4,16 @@
 //! they keep the configuration they have; a change made meanwhile goes out
 //! when istiod returns (proxies reconnect and get everything).
 
+mod common;
+
+use common::bookinfo;
 use meshsim::config::load::load_str;
-use meshsim::dataplane::xds::OutboundPolicy;
-use meshsim::scenario::{Manifest, ManifestSource};
 use meshsim::sim::SimDuration;
 use meshsim::world::World;
-use meshsim::world::probe::{ProbeFrom, ProbeRequest, world_from};
 
-fn bookinfo() -> World {
-    bookinfo_with(&[])
-}
-
-fn bookinfo_with(extra: &[&str]) -> World {
-    let file = |path: &str, ns: Option<&str>| Manifest {
-        source: ManifestSource::File(path.into()),
-        namespace: ns.map(str::to_string),
-    };
-    let manifests = vec![
-        file("manifests/bookinfo/namespace.yaml", None),
-        file("manifests/bookinfo/bookinfo.yaml", Some("bookinfo")),
-        file("manifests/samples/curl.yaml", Some("bookinfo")),
-        file("manifests/course/destination-rule-reviews.yaml", None),
-    ];
-    let mut manifests = manifests;
-    manifests.extend(extra.iter().map(|f| file(f, None)));
-    match world_from(manifests, &[], 3, OutboundPolicy::AllowAny) {
-        Ok((w, _, _)) => w,
-        Err(d) => panic!("{d:?}"),
-    }
-}
-
-/// The answer to `curl http://reviews:9080/reviews/0` from the curl pod.
+/// `curl http://reviews:9080/reviews/0` from the curl pod.
 fn reviews(w: &mut World) -> meshsim::world::probe::ProbeResult {
-    let curl = w.find_pod("bookinfo", "curl").expect("curl runs");
-    let p = ProbeRequest {
-        from: ProbeFrom::Pod(curl),
-        host: "reviews".to_string(),
-        port: 9080,
-        method: "GET".to_string(),
-        path: "/reviews/0".to_string(),
-        headers: Vec::new(),
-    };
-    w.probe(&p, false).unwrap().0
+    common::curl(w, "reviews", 9080, "/reviews/0")
 }
 
 /// Which reviews version answers `curl http://reviews:9080/reviews/0` from
@@ -65,7 +33,7 @@ fn apply(w: &mut World, file: &str) {
 
 #[test]
 fn a_change_reaches_the_proxies_after_istiods_debounce() {
-    let mut w = bookinfo();
+    let mut w = bookinfo(&["manifests/course/destination-rule-reviews.yaml"]);
     apply(&mut w, "manifests/course/virtual-service-reviews-v1.yaml");
     // Not pushed yet: reviews still spread over its versions.
     let before: std::collections::BTreeSet<String> =
@@ -79,7 +47,7 @@ fn a_change_reaches_the_proxies_after_istiods_debounce() {
 
 #[test]
 fn proxies_keep_their_configuration_while_istiod_is_down() {
-    let mut w = bookinfo();
+    let mut w = bookinfo(&["manifests/course/destination-rule-reviews.yaml"]);
     apply(&mut w, "manifests/course/virtual-service-reviews-v1.yaml");
     w.settle_push();
     assert_eq!(reviews_version(&mut w), "v1");
@@ -107,7 +75,10 @@ fn proxies_keep_their_configuration_while_istiod_is_down() {
 /// istiod's return signs new ones.
 #[test]
 fn with_short_certificates_a_long_outage_breaks_mtls() {
-    let mut w = bookinfo_with(&["tests/fixtures/mesh/secret-ttl-30m.yaml"]);
+    let mut w = bookinfo(&[
+        "manifests/course/destination-rule-reviews.yaml",
+        "tests/fixtures/mesh/secret-ttl-30m.yaml",
+    ]);
     assert_eq!(reviews(&mut w).status, Some(200));
     w.scale("istio-system", "istiod", 0).unwrap();
     w.advance_by(SimDuration::from_secs(20 * 60));

@@ -201,12 +201,8 @@ impl ApiCluster {
     /// (nanoseconds) first when asked.
     fn log_line(&self, out: &mut String, at: crate::sim::SimTime, line: &str, timestamps: bool) {
         if timestamps {
-            let ns = at.as_nanos();
-            out.push_str(&crate::sim::time::rfc3339_fraction(
-                self.world.epoch_unix + ns / 1_000_000_000,
-                (ns % 1_000_000_000) as u32,
-                9,
-            ));
+            let s = self.world.stamp(at);
+            out.push_str(&crate::sim::time::rfc3339_fraction(s.unix, s.nanos, 9));
             out.push(' ');
         }
         out.push_str(line);
@@ -227,13 +223,9 @@ impl ApiCluster {
         let Some(log) = self.log_of(ns, pod, container) else {
             return (String::new(), 0);
         };
-        let epoch = self.world.epoch_unix;
         let lines: Vec<&(crate::sim::SimTime, String)> = log
             .lines()
-            .filter(|(t, _)| {
-                o.since_unix
-                    .is_none_or(|s| epoch + t.as_nanos() / 1_000_000_000 >= s)
-            })
+            .filter(|(t, _)| o.since_unix.is_none_or(|s| self.world.stamp(*t).unix >= s))
             .collect();
         let skip = match o.tail {
             Some(n) => lines

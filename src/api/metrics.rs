@@ -89,9 +89,7 @@ fn all_read(cluster: &mut ApiCluster) -> bool {
         .filter(|p| p.phase == crate::k8s::PodPhase::Running)
         .map(|p| p.id)
         .collect();
-    running
-        .into_iter()
-        .all(|p| cluster.world.pod_usage(p).is_some())
+    running.into_iter().all(|p| cluster.world.has_reading(p))
 }
 
 fn pod_list(cluster: &mut ApiCluster, req: &Request, ns: Option<&str>) -> Result<Reply, ApiError> {
@@ -121,7 +119,7 @@ fn pod_list(cluster: &mut ApiCluster, req: &Request, ns: Option<&str>) -> Result
 /// The reading's `timestamp` and `window` fields.
 fn stamped(cluster: &ApiCluster, timestamp: SimTime, window: SimDuration) -> (String, String) {
     (
-        crate::sim::time::rfc3339(cluster.world.epoch_unix + timestamp.as_nanos() / 1_000_000_000),
+        crate::sim::time::rfc3339(cluster.world.stamp(timestamp).unix),
         window.to_string(),
     )
 }

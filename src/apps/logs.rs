@@ -151,8 +151,6 @@ fn fortio(at: Stamp) -> Vec<String> {
 pub struct Served<'a> {
     pub request: &'a Request,
     pub status: u16,
-    /// Response body bytes.
-    pub bytes: u64,
     /// The peer the application saw: `127.0.0.6:PORT` behind a sidecar
     /// (its inbound passthrough address), else the client's address.
     pub peer: &'a str,
@@ -161,8 +159,9 @@ pub struct Served<'a> {
     pub took_ns: u64,
 }
 
-/// What the application of `model` prints for a request it served.
-pub fn served(model: &Model, s: &Served<'_>) -> Vec<String> {
+/// What the application of `model` prints for a request it served;
+/// `bytes` gives the response body's size, for the lines that show it.
+pub fn served(model: &Model, s: &Served<'_>, bytes: impl FnOnce() -> u64) -> Vec<String> {
     match &model.behavior {
         Behavior::Bookinfo(Bookinfo::Ratings(_)) => {
             vec![format!("{} {}", s.request.method, s.request.path)]
@@ -187,20 +186,20 @@ pub fn served(model: &Model, s: &Served<'_>) -> Vec<String> {
                     s.request.method,
                     s.request.path,
                     s.status,
-                    s.bytes
+                    bytes()
                 ),
                 format!("{referer} -> {path}"),
             ]
         }
         Behavior::Generic(g) if g.kind == GenericKind::Echo(EchoKind::GoHttpbin) => {
-            vec![go_httpbin(s)]
+            vec![go_httpbin(s, bytes())]
         }
         _ => Vec::new(),
     }
 }
 
 /// go-httpbin's `StdLogObserver` line through slog's text handler.
-fn go_httpbin(s: &Served<'_>) -> String {
+fn go_httpbin(s: &Served<'_>, bytes: u64) -> String {
     let level = match s.status {
         500.. => "ERROR",
         400.. => "WARN",
@@ -222,7 +221,7 @@ fn go_httpbin(s: &Served<'_>) -> String {
         s.status,
         slog_value(&s.request.method),
         slog_value(&s.request.path),
-        s.bytes,
+        bytes,
         crate::go::format_float_g(ms),
         slog_value(s.request.header("user-agent").unwrap_or("")),
         slog_value(&client),

@@ -83,7 +83,7 @@ pub(super) enum Side {
 
 impl World {
     /// The wall-calendar moment of virtual instant `t`.
-    fn stamp(&self, t: SimTime) -> Stamp {
+    pub fn stamp(&self, t: SimTime) -> Stamp {
         let ns = t.as_nanos();
         Stamp {
             unix: self.epoch_unix + ns / 1_000_000_000,
@@ -223,11 +223,16 @@ impl World {
         let model = std::sync::Arc::clone(&self.pods[pod.0 as usize].model);
         let request = std::sync::Arc::clone(self.request(call.req));
         let peer = if call.server_sidecar {
-            format!("{INBOUND_PASSTHROUGH}:{}", self.client_port(id))
+            // The sidecar's connection to the application.
+            format!("{INBOUND_PASSTHROUGH}:{}", self.ephemeral_port(id, 2))
         } else {
             match call.src_pod {
-                Some(src) => format!("{}:{}", self.cluster.pod(src).ip, self.client_port(id)),
-                None => format!("10.244.0.1:{}", self.client_port(id)),
+                Some(src) => format!(
+                    "{}:{}",
+                    self.cluster.pod(src).ip,
+                    self.ephemeral_port(id, 0)
+                ),
+                None => format!("10.244.0.1:{}", self.ephemeral_port(id, 0)),
             }
         };
         let now = self.queue.now();
@@ -236,11 +241,12 @@ impl World {
             &Served {
                 request: &request,
                 status,
-                bytes: self.render_body(body).len() as u64,
                 peer: &peer,
                 at: self.stamp(now),
                 took_ns: now.since(call.arrived_at).as_nanos(),
             },
+            // Rendered only for an application whose line counts bytes.
+            || self.render_body(body).len() as u64,
         );
         let container = self
             .cluster
@@ -254,13 +260,16 @@ impl World {
         self.log(pod, &container, lines);
     }
 
-    /// A client port for call `id`, stable for the call: the kernel's
-    /// ephemeral range (32768–60999), as Envoy's addresses show one.
-    fn client_port(&self, id: CallId) -> u16 {
+    /// The client port of connection `leg` of call `id` (0: client proxy
+    /// to server, 1: application to its proxy, 2: server proxy to its
+    /// application), stable for the call: the kernel's ephemeral range
+    /// (32768–60999), as Envoy's addresses show one.
+    fn ephemeral_port(&self, id: CallId, leg: u64) -> u16 {
         let call = self.calls.get(id);
         let mut h = Fnv64::default();
         h.number(call.sent_at.as_nanos());
         h.number(u64::from(id.0));
+        h.number(leg);
         32_768 + (h.finish() % 28_232) as u16
     }
 
@@ -414,7 +423,7 @@ impl World {
         let client_ip = call.src_pod.map_or("10.244.0.1".to_string(), |s| {
             self.cluster.pod(s).ip.to_string()
         });
-        let port = self.client_port(id);
+        let port = self.ephemeral_port(id, 0);
         let request_id = self.request_id(id);
         let cluster_name = call.cluster.map(|c| self.texts.get(c).clone());
         let route_name = call.route.map(|r| self.texts.get(r).clone());
@@ -449,7 +458,7 @@ impl World {
                 cluster_name.clone(),
                 Some(format!("{client_ip}:{port}")),
                 vip.unwrap_or_else(|| req.authority.clone()),
-                format!("{client_ip}:{}", port.wrapping_add(434).max(32_768)),
+                format!("{client_ip}:{}", self.ephemeral_port(id, 1)),
                 None,
                 route_name,
             ),
@@ -465,7 +474,7 @@ impl World {
                     Some(format!("inbound|{app}||")),
                     Some(format!(
                         "{INBOUND_PASSTHROUGH}:{}",
-                        port.wrapping_add(17).max(32_768)
+                        self.ephemeral_port(id, 2)
                     )),
                     dst.clone().unwrap_or_default(),
                     format!("{client_ip}:{port}"),

@@ -34,6 +34,9 @@ struct Sample {
     cpu: Vec<(SimDuration, SimDuration)>,
 }
 
+/// A scrape's time, and a pod's (application, proxy) CPU counters then.
+type Counters = (SimTime, (SimDuration, SimDuration));
+
 /// The last two scrapes, and when the next is due.
 #[derive(Clone, Debug)]
 pub struct Scrapes {
@@ -133,11 +136,11 @@ impl World {
     /// `pod`'s reading, once two scrapes have seen it.
     pub fn pod_usage(&mut self, pod: PodId) -> Option<Reading<Vec<ContainerUsage>>> {
         self.scrape_due();
-        let s = self.scrapes.as_ref()?;
-        let (prev, last) = (s.prev.as_ref()?, s.last.as_ref()?);
+        let (prev, last) = self.samples_of(pod)?;
+        let (timestamp, (app0, proxy0)) = prev;
+        let (at, (app1, proxy1)) = last;
+        let (window, timestamp) = (at.since(timestamp), at);
         let i = pod.0 as usize;
-        let (&(app0, proxy0), &(app1, proxy1)) = (prev.cpu.get(i)?, last.cpu.get(i)?);
-        let (window, timestamp) = (last.at.since(prev.at), last.at);
         let secs = window.as_secs_f64();
         let rate = |busy: SimDuration, idle_millicores: u64| -> u64 {
             ((busy.as_nanos() as f64 / secs) as u64)
@@ -228,6 +231,20 @@ impl World {
         let proxies = self.pods.iter().filter(|rt| rt.proxy.is_some()).count() as u64;
         let services = self.cluster.services.iter().filter(|s| !s.deleted).count() as u64;
         m.istiod_base + proxies * m.istiod_per_proxy + services * m.istiod_per_service
+    }
+
+    /// Whether two scrapes have seen `pod`, so it has a reading.
+    pub fn has_reading(&mut self, pod: PodId) -> bool {
+        self.scrape_due();
+        self.samples_of(pod).is_some()
+    }
+
+    /// `pod`'s CPU counters at the last two scrapes, with their times.
+    fn samples_of(&self, pod: PodId) -> Option<(Counters, Counters)> {
+        let s = self.scrapes.as_ref()?;
+        let (prev, last) = (s.prev.as_ref()?, s.last.as_ref()?);
+        let i = pod.0 as usize;
+        Some(((prev.at, *prev.cpu.get(i)?), (last.at, *last.cpu.get(i)?)))
     }
 
     /// What an Envoy holds: its process, the configuration pushed to it
