@@ -1,5 +1,5 @@
 //! The control plane: what `istioctl install` puts in the cluster (istiod,
-//! gateways, ztunnel), and the admission hook through which istiod's sidecar
+//! gateways, ztunnel, waypoints' deployments), and the admission hook through which istiod's sidecar
 //! injector decides which pods get an `istio-proxy`.
 
 pub mod ca;
@@ -10,6 +10,7 @@ pub mod registry;
 pub mod routing;
 pub mod security;
 pub mod store;
+pub mod waypoint;
 
 pub use injection::SidecarInjector;
 pub use install::Profile;

@@ -10,12 +10,14 @@
 //!   [`proxy_config`]) and `istioctl proxy-status` (see [`proxy_status`]).
 
 pub mod analyze;
+pub mod describe;
 pub(crate) mod go_yaml;
 pub mod install;
 pub mod proxy_config;
 pub mod proxy_status;
 pub mod remote;
 pub mod validate;
+pub mod waypoint;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;

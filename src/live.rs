@@ -102,7 +102,7 @@ pub async fn run(shared: Arc<Shared>, listen: IpAddr) {
         tokio::select! {
             () = notified => {}
             () = tokio::time::sleep(Duration::from_secs(1)) => {}
-            () = shared.shutdown.notified() => {
+            () = shared.stopped() => {
                 open.values().for_each(|t| t.abort());
                 return;
             }

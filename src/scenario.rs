@@ -434,6 +434,8 @@ fn build(doc: &ScenarioDoc, file: &Path, base: &Path, v: &mut Validator) -> Scen
                         "sidecarLatency" => c.sidecar_latency = dist(value, v),
                         "sidecarStartup" => c.sidecar_startup = dist(value, v),
                         "sidecarCpu" => c.sidecar_cpu = duration(value, v),
+                        "ztunnelLatency" => c.ztunnel_latency = dist(value, v),
+                        "ztunnelCpu" => c.ztunnel_cpu = duration(value, v),
                         "netSameNode" => c.net_same_node = dist(value, v),
                         "netSameZone" => c.net_same_zone = dist(value, v),
                         "netCrossZone" => c.net_cross_zone = dist(value, v),
@@ -457,7 +459,7 @@ fn build(doc: &ScenarioDoc, file: &Path, base: &Path, v: &mut Validator) -> Scen
                         "ztunnelIdleCpu" => c.memory.ztunnel_idle_millicores = millicores(value, v),
                         "istiodIdleCpu" => c.memory.istiod_idle_millicores = millicores(value, v),
                         other => v.error(format!(
-                            "unknown cost {other:?}; known: sidecarLatency, sidecarCpu, sidecarStartup, netSameNode, netSameZone, netCrossZone, externalLatency, configPush, envoyMemory, envoyMemoryPerCluster, envoyMemoryPerEndpoint, envoyMemoryPerRoute, envoyMemoryPerConnection, ztunnelMemory, ztunnelMemoryPerWorkload, istiodMemory, istiodMemoryPerProxy, istiodMemoryPerService, envoyIdleCpu, ztunnelIdleCpu, istiodIdleCpu"
+                            "unknown cost {other:?}; known: sidecarLatency, sidecarCpu, sidecarStartup, ztunnelLatency, ztunnelCpu, netSameNode, netSameZone, netCrossZone, externalLatency, configPush, envoyMemory, envoyMemoryPerCluster, envoyMemoryPerEndpoint, envoyMemoryPerRoute, envoyMemoryPerConnection, ztunnelMemory, ztunnelMemoryPerWorkload, istiodMemory, istiodMemoryPerProxy, istiodMemoryPerService, envoyIdleCpu, ztunnelIdleCpu, istiodIdleCpu"
                         )),
                     }
                 });

@@ -9,6 +9,7 @@
 //! (`k8s`, `apps`, `dataplane`).
 
 pub mod admin;
+pub mod ambient;
 pub mod attempts;
 pub mod calls;
 pub mod certs;
@@ -149,6 +150,9 @@ pub struct World {
     /// metrics-server's scrapes, in a world behind the Kubernetes API
     /// (`kubectl top`); see [`usage`].
     pub scrapes: Option<Box<usage::Scrapes>>,
+    /// Whether ztunnel is installed (its DaemonSet exists), refreshed on
+    /// every cluster change: every connection asks ([`ambient`]).
+    ztunnel: bool,
 }
 
 /// The container of a pod's Envoy: the sidecar's, or a gateway's only one.
@@ -291,6 +295,7 @@ impl World {
             authority: None,
             keep_logs: false,
             scrapes: None,
+            ztunnel: false,
         };
         let mut loaded = scenario.profile.manifests();
         for m in &scenario.manifests {
@@ -310,12 +315,17 @@ impl World {
 
     /// Applies loaded objects in order; returns their diagnostics plus any
     /// apply errors, located at the object.
-    pub(crate) fn apply_loaded(&mut self, loaded: Loaded) -> Vec<Diagnostic> {
+    pub fn apply_loaded(&mut self, loaded: Loaded) -> Vec<Diagnostic> {
         let mut diags = loaded.diagnostics;
         for obj in loaded.objects {
             let at = |severity, message| obj.diagnostic(severity, message);
             match self.apply(&obj) {
                 Err(message) => diags.push(at(Severity::Error, message)),
+                Ok(()) if crate::control::waypoint::is_waypoint(&obj) => {
+                    if let Err(e) = self.deploy_waypoint(&obj) {
+                        diags.push(at(Severity::Error, e));
+                    }
+                }
                 Ok(()) if !simulated(&obj) => diags.push(at(
                     Severity::Warning,
                     format!(
@@ -372,6 +382,19 @@ impl World {
         Ok(())
     }
 
+    /// What istiod's deployment controller does for a waypoint Gateway:
+    /// its Deployment, Service and ServiceAccount
+    /// ([`crate::control::waypoint`]).
+    pub fn deploy_waypoint(&mut self, gateway: &Object) -> Result<(), String> {
+        let text = crate::control::waypoint::manifests(gateway);
+        let loaded = crate::config::load_str("waypoint.yaml", &text, None);
+        for obj in &loaded.objects {
+            self.apply(obj)
+                .map_err(|e| format!("istiod cannot deploy the waypoint: {e}"))?;
+        }
+        Ok(())
+    }
+
     /// Deletes an Istio or Gateway API object, as `kubectl delete` would;
     /// false when there is no such object.
     pub fn delete_config(&mut self, kind: &str, namespace: &str, name: &str) -> bool {
@@ -392,6 +415,10 @@ impl World {
                 Effect::EndpointsChanged(_) => self.mesh.endpoints_epoch += 1,
             }
         }
+        self.ztunnel = self
+            .cluster
+            .find_workload("istio-system", "ztunnel")
+            .is_some();
     }
 
     /// The Unix time now on the simulation's calendar.

@@ -302,7 +302,61 @@ impl ApiCluster {
             self.namespace_created(&name);
         }
         self.sync();
+        self.deploy_waypoint(r, ns, &name);
         Ok(Written { object, warnings })
+    }
+
+    /// istiod's deployment controller: a waypoint Gateway gets its
+    /// Deployment, Service and ServiceAccount
+    /// ([`crate::control::waypoint`]), written through the API as istiod
+    /// writes them.
+    fn deploy_waypoint(&mut self, r: &Resource, ns: &str, name: &str) {
+        use crate::control::waypoint;
+        if r.info.is_none_or(|i| i.kind != "KubernetesGateway") {
+            return;
+        }
+        let Some(gateway) = self.world.mesh.desired.get("KubernetesGateway", ns, name) else {
+            return;
+        };
+        if !waypoint::is_waypoint(gateway) {
+            return;
+        }
+        let (docs, _) = crate::yaml::parse_documents(&waypoint::manifests(gateway));
+        for doc in docs.iter().filter(|d| !d.root.is_null()) {
+            if let Err(e) = self.create_or_update(doc.root.to_json()) {
+                self.world
+                    .notes
+                    .push(format!("istiod cannot deploy waypoint {ns}/{name}: {e}"));
+            }
+        }
+    }
+
+    /// The ingress IPs of the LoadBalancer Services the live driver
+    /// serves, by (namespace, name).
+    pub fn ingress_ips(&self) -> BTreeMap<(String, String), String> {
+        self.ingress.clone()
+    }
+
+    /// Creates the object, or replaces it when it exists (a second
+    /// install, a waypoint applied again).
+    pub fn create_or_update(&mut self, obj: Value) -> Result<(), String> {
+        let api_version = obj["apiVersion"].as_str().unwrap_or("");
+        let (group, _) = crate::config::kinds::split_api_version(api_version);
+        let kind = obj["kind"].as_str().unwrap_or("");
+        let r = resources::by_kind(group, kind).ok_or_else(|| format!("no resource for {kind}"))?;
+        let ns = obj["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+        match self.create(r, &ns, obj.clone()) {
+            Ok(_) => Ok(()),
+            Err(e) if e.reason == "AlreadyExists" => self
+                .update(r, &ns, &name, obj)
+                .map(|_| ())
+                .map_err(|e| e.message),
+            Err(e) => Err(e.message),
+        }
     }
 
     /// What the serviceaccount controller does for a new namespace: its
@@ -408,6 +462,7 @@ impl ApiCluster {
         }
         let object = self.store.update(&key, obj)?;
         self.sync();
+        self.deploy_waypoint(r, ns, name);
         Ok(Written { object, warnings })
     }
 
@@ -516,11 +571,22 @@ impl ApiCluster {
                     return Err(ApiError::internal(e));
                 }
             }
-        } else if r.info.is_some() {
-            self.world.delete_object(r.kind, ns, name);
+        } else if let Some(info) = r.info {
+            self.world.delete_object(info.kind, ns, name);
         }
         self.store.delete(&key);
         self.sync();
+        let waypoint = r.info.is_some_and(|i| i.kind == "KubernetesGateway")
+            && old["spec"]["gatewayClassName"] == crate::config::gateway_api::WAYPOINT_CLASS;
+        if waypoint {
+            // Its deployment goes with it (owner references).
+            for kind in crate::control::waypoint::KINDS {
+                let group = if kind == "Deployment" { "apps" } else { "" };
+                if let Some(r) = resources::by_kind(group, kind) {
+                    let _ = self.delete(r, ns, name);
+                }
+            }
+        }
         Ok(old)
     }
 

@@ -90,6 +90,7 @@ impl ApiCluster {
         self.sync_workloads();
         self.sync_pods();
         self.sync_services();
+        self.sync_waypoints();
         self.expire_events();
         self.projected = fingerprint(&self.world.cluster);
     }
@@ -150,7 +151,7 @@ impl ApiCluster {
                 "metadata": {"name": node.name, "labels": labels},
                 "spec": {"podCIDR": format!("10.244.{i}.0/24"), "podCIDRs": [format!("10.244.{i}.0/24")]},
                 "status": {
-                    "addresses": [{"type": "InternalIP", "address": format!("172.18.0.{}", i + 2)},
+                    "addresses": [{"type": "InternalIP", "address": crate::k8s::NodeId(i as u32).ip().to_string()},
                                   {"type": "Hostname", "address": node.name}],
                     "capacity": {"cpu": "8", "memory": "16342328Ki", "pods": "110", "ephemeral-storage": "102625208Ki"},
                     "allocatable": {"cpu": "8", "memory": "16342328Ki", "pods": "110", "ephemeral-storage": "102625208Ki"},
@@ -504,6 +505,63 @@ impl ApiCluster {
             .retain(|(ns, name), _| cluster.find_workload(ns, name).is_some());
     }
 
+    /// A waypoint Gateway's status as istiod writes it: its Service's
+    /// address, and `Programmed` once a waypoint pod is ready.
+    fn sync_waypoints(&mut self) {
+        let r = resources::find("gateway.networking.k8s.io", "gateways").expect("served");
+        let gateways: Vec<(String, std::sync::Arc<Value>)> = self
+            .store
+            .list(r, None)
+            .filter(|(_, o)| {
+                o["spec"]["gatewayClassName"] == crate::config::gateway_api::WAYPOINT_CLASS
+            })
+            .map(|(k, o)| (k.namespace.clone(), std::sync::Arc::clone(o)))
+            .collect();
+        for (ns, stored) in gateways {
+            let name = stored["metadata"]["name"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            let c = &self.world.cluster;
+            let address = c
+                .find_service(&ns, &name)
+                .and_then(|s| c.service(s).cluster_ip)
+                .map(|ip| ip.to_string());
+            let ready = c.live_pods().any(|p| {
+                p.namespace == ns
+                    && p.ready
+                    && p.labels
+                        .get(crate::world::ambient::GATEWAY_NAME)
+                        .is_some_and(|g| *g == name)
+            });
+            let since = stored["metadata"]["creationTimestamp"].clone();
+            let generation = stored["metadata"]["generation"].clone();
+            let condition = |kind: &str, ok: bool, reason: &str, message: &str| {
+                json!({"type": kind, "status": if ok { "True" } else { "False" },
+                       "reason": reason, "message": message,
+                       "lastTransitionTime": since, "observedGeneration": generation})
+            };
+            let mut status = json!({"conditions": [
+                condition("Accepted", true, "Accepted", "Resource accepted"),
+                if ready {
+                    condition("Programmed", true, "Programmed", &format!(
+                        "Resource programmed, assigned to service(s) {name}.{ns}.svc.cluster.local:15008"
+                    ))
+                } else {
+                    condition("Programmed", false, "NoResources", "Deployment has no ready replicas")
+                },
+            ]});
+            if let Some(ip) = address {
+                status["addresses"] = json!([{"type": "IPAddress", "value": ip}]);
+            }
+            if stored.get("status") != Some(&status) {
+                let mut obj = Value::clone(&stored);
+                obj["status"] = status;
+                self.put(r, &ns, obj);
+            }
+        }
+    }
+
     fn sync_services(&mut self) {
         let services = resources::find("", "services").expect("served");
         let endpoints = resources::find("", "endpoints").expect("served");
@@ -725,8 +783,8 @@ fn pod_status(pod: &Pod, spec: &Value, times: &PodTimes, created: &str, node: u3
             condition("ContainersReady", pod.ready, &ready_at),
             condition("PodScheduled", true, created),
         ],
-        "hostIP": format!("172.18.0.{}", node + 2),
-        "hostIPs": [{"ip": format!("172.18.0.{}", node + 2)}],
+        "hostIP": crate::k8s::NodeId(node).ip().to_string(),
+        "hostIPs": [{"ip": crate::k8s::NodeId(node).ip().to_string()}],
         "podIP": pod.ip.to_string(),
         "podIPs": [{"ip": pod.ip.to_string()}],
         "qosClass": "BestEffort",

@@ -198,6 +198,20 @@ fn groups() -> Vec<(&'static str, Vec<&'static str>)> {
             None => out.push((r.group, r.versions.to_vec())),
         }
     }
+    // The aggregator's order: built-in groups by their priority, then the
+    // CRDs' groups (all at priority 1000) by APIService name, so
+    // `gateway.networking.k8s.io` before `networking.istio.io` — which is
+    // how `kubectl get gateway` means Gateway API's — then metrics-server
+    // (priority 100).
+    out.sort_by_key(|(g, _)| {
+        let rank = match *g {
+            "" => 0,
+            "apps" => 1,
+            g if g == super::metrics::GROUP => 3,
+            _ => 2,
+        };
+        (rank, if rank == 2 { *g } else { "" })
+    });
     out
 }
 

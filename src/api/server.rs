@@ -55,7 +55,10 @@ pub struct Shared {
     base: SimTime,
     /// How far virtual time has been run ahead of the wall (nanoseconds).
     ahead: std::sync::atomic::AtomicU64,
-    pub shutdown: Notify,
+    /// Woken when the cluster stops; [`Shared::stopped`] reads `stopping`
+    /// too, so a stop between two waits is not missed.
+    shutdown: Notify,
+    stopping: std::sync::atomic::AtomicBool,
     /// Where the cluster's state is kept, and the cluster's name.
     snapshot: Option<(std::path::PathBuf, String)>,
 }
@@ -78,8 +81,29 @@ impl Shared {
             base,
             ahead: std::sync::atomic::AtomicU64::new(0),
             shutdown: Notify::new(),
+            stopping: std::sync::atomic::AtomicBool::new(false),
             snapshot,
         })
+    }
+
+    /// Stops the cluster: every task waiting in [`Shared::stopped`] ends.
+    pub fn stop(&self) {
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.shutdown.notify_waiters();
+    }
+
+    /// Returns once the cluster is stopping.
+    pub async fn stopped(&self) {
+        loop {
+            // A `Notified` made before the check hears a stop that comes
+            // after it, even before it is first polled.
+            let woken = self.shutdown.notified();
+            if self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+            woken.await;
+        }
     }
 
     /// How much faster than the wall the clock runs, for a wall clock.
@@ -150,7 +174,7 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, shared
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
-            () = shared.shutdown.notified() => {
+            () = shared.stopped() => {
                 let _ = shared.save(&shared.lock());
                 return;
             }
@@ -304,7 +328,7 @@ fn follow_response(shared: Arc<Shared>, mut f: handler::Follow) -> Response<Body
                 () = notified => {},
                 () = tokio::time::sleep(Duration::from_millis(500)) => {},
                 () = tx.closed() => return,
-                () = shared.shutdown.notified() => return,
+                () = shared.stopped() => return,
             }
         }
     });
@@ -691,7 +715,7 @@ fn watch_response(shared: Arc<Shared>, mut w: Watch) -> Response<Body> {
                 tokio::select! {
                     () = notified => {},
                     () = tokio::time::sleep(Duration::from_secs(1)) => {},
-                    () = shared.shutdown.notified() => {},
+                    () = shared.stopped() => {},
                 }
             };
             wait.await;
@@ -749,7 +773,7 @@ impl hyper::body::Body for ChannelBody {
 fn internal_request(shared: &Arc<Shared>, what: &str, req: &Request) -> Response<Body> {
     match (req.method.as_str(), what) {
         ("POST", "shutdown") => {
-            shared.shutdown.notify_waiters();
+            shared.stop();
             full(StatusCode::OK, "text/plain", "stopping\n")
         }
         ("GET", "status") => {

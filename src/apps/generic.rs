@@ -59,13 +59,18 @@ fn model(kind: GenericKind, service_time: &str, workers: u32) -> Model {
 }
 
 /// The model for a well-known non-Bookinfo image, if any, given the
-/// container's arguments (`proxy router` makes Envoy a gateway).
+/// container's arguments (`proxy router` makes Envoy a gateway, `proxy
+/// waypoint` a waypoint).
 pub fn model_for_image(image: &str, args: &[String]) -> Option<Model> {
     let (name, _) = image_name(image);
     let router = args.iter().any(|a| a == "router");
     Some(match name {
         "proxyv2" if router => Model {
             behavior: Behavior::Gateway,
+            ..model(GenericKind::Plain, "0s", 1_000_000)
+        },
+        "proxyv2" if args.iter().any(|a| a == "waypoint") => Model {
+            behavior: Behavior::Waypoint,
             ..model(GenericKind::Plain, "0s", 1_000_000)
         },
         "proxyv2" | "pilot" | "ztunnel" | "install-cni" => Model {

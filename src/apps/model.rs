@@ -95,6 +95,9 @@ pub enum Behavior {
     /// An Istio gateway (`proxyv2` running `proxy router`): the pod is an
     /// Envoy that routes what it receives; the world runs it, not a model.
     Gateway,
+    /// An ambient waypoint (`proxyv2` running `proxy waypoint`): an Envoy
+    /// that routes what ztunnels tunnel to it for the Services it serves.
+    Waypoint,
 }
 
 /// Everything about how a pod's application behaves.
@@ -176,7 +179,7 @@ impl Model {
         let step = match &self.behavior {
             Behavior::Bookinfo(b) => b.step(self, state, input, cx),
             Behavior::Generic(g) => g.step(self, state, input, cx),
-            Behavior::Client | Behavior::Gateway => Step::Respond {
+            Behavior::Client | Behavior::Gateway | Behavior::Waypoint => Step::Respond {
                 status: 503,
                 body: Body::Empty,
             },
@@ -209,7 +212,7 @@ impl Model {
         match &self.behavior {
             Behavior::Bookinfo(b) => b.outgoing(slot, incoming, &self.targets),
             Behavior::Generic(g) => g.outgoing(slot, incoming),
-            Behavior::Client | Behavior::Gateway => incoming.clone(),
+            Behavior::Client | Behavior::Gateway | Behavior::Waypoint => incoming.clone(),
         }
     }
 }

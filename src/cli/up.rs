@@ -275,12 +275,15 @@ fn serve(args: &UpArgs, dir: &Path) -> anyhow::Result<i32> {
         let stop = shared.clone();
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
-                stop.shutdown.notify_waiters();
+                stop.stop();
             }
         });
         tokio::spawn(crate::live::run(shared.clone(), listen));
         crate::api::server::serve(listener, tls, shared).await;
     });
+    // A blocking task still at work (a copy to a client that went away)
+    // must not keep the process alive.
+    runtime.shutdown_timeout(Duration::from_millis(500));
     let _ = std::fs::remove_file(dir.join("server.pid"));
     let _ = std::fs::remove_file(dir.join("ready"));
     Ok(0)

@@ -37,6 +37,8 @@ use sha2::{Digest as _, Sha256};
 pub const WORKLOAD_TTL_SECS: u64 = 24 * 3600;
 /// The longest lifetime istiod signs (`MAX_WORKLOAD_CERT_TTL`, 90 days).
 pub const MAX_WORKLOAD_TTL_SECS: u64 = 90 * 24 * 3600;
+/// The mesh's trust domain (`meshConfig.trustDomain`'s default).
+pub const TRUST_DOMAIN: &str = "cluster.local";
 /// How far before issue a workload certificate is valid (`ClockSkewGracePeriod`).
 pub const BACKDATE_SECS: u64 = 120;
 /// Self-signed root lifetime (`CITADEL_SELF_SIGNED_CA_CERT_TTL`, 3650 days).

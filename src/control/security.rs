@@ -105,6 +105,44 @@ pub fn authorization_for(
         .collect()
 }
 
+/// The AuthorizationPolicies a waypoint enforces for one Service (Istio
+/// 1.27 `pilot/pkg/model/authorization.go` `PolicyMatcherForProxy`): those
+/// whose `targetRefs` name the waypoint's Gateway (`waypoint`: its
+/// namespace and name), the Service (`service`: its namespace and name),
+/// or, from the root namespace, the `istio-waypoint` GatewayClass.
+pub fn waypoint_authorization(
+    store: &ConfigStore,
+    waypoint: (&str, &str),
+    service: (&str, &str),
+) -> Vec<(String, AuthorizationPolicy)> {
+    store
+        .of_kind("AuthorizationPolicy")
+        .into_iter()
+        .filter_map(|o| match &o.body {
+            Body::AuthorizationPolicy(p) => Some((o, p)),
+            _ => None,
+        })
+        .filter(|(o, p)| {
+            let ns = o.namespace();
+            !dry_run(o)
+                && p.target_ref.iter().chain(&p.target_refs).any(|t| {
+                    match (t.group.as_str(), t.kind.as_str()) {
+                        ("gateway.networking.k8s.io", "Gateway") => {
+                            (ns, t.name.as_str()) == waypoint
+                        }
+                        ("" | "core", "Service") => (ns, t.name.as_str()) == service,
+                        ("gateway.networking.k8s.io", "GatewayClass") => {
+                            ns == ROOT_NAMESPACE
+                                && t.name == crate::config::gateway_api::WAYPOINT_CLASS
+                        }
+                        _ => false,
+                    }
+                })
+        })
+        .map(|(o, p)| (format!("{}/{}", o.namespace(), o.name()), p.clone()))
+        .collect()
+}
+
 /// The JWT providers of the RequestAuthentications that select a workload
 /// (same scoping as AuthorizationPolicy), sorted by issuer as istiod sorts
 /// them. A `jwksUri` is fetched from `web`; when it cannot be, istiod

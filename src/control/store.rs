@@ -20,8 +20,10 @@ impl ConfigStore {
     /// Creates or replaces an object at `now`; a replaced object keeps its
     /// creation time, as an update keeps `creationTimestamp`.
     pub fn apply(&mut self, obj: Object, now: SimTime) {
+        // The registry's kind: Istio's `Gateway` and Gateway API's
+        // (`KubernetesGateway`) may share a name.
         let key = (
-            obj.kind().to_string(),
+            obj.info.kind.to_string(),
             obj.namespace().to_string(),
             obj.name().to_string(),
         );

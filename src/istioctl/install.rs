@@ -8,10 +8,7 @@
 //! ambient install meshsim says how to add one, and
 //! `--set components.ingressGateways[0].enabled=true` does.
 
-use serde_json::Value;
-
 use crate::api::ApiCluster;
-use crate::api::resources;
 use crate::control::Profile;
 use crate::control::install::ISTIO_VERSION;
 use crate::exec::Exec;
@@ -280,12 +277,12 @@ pub fn run(cluster: &mut ApiCluster, args: &[String]) -> Exec {
             return Exec::fail(format!("Error: bundled {file}: {e}"), 1);
         }
         for doc in docs.iter().filter(|d| !d.root.is_null()) {
-            if let Err(e) = create_or_update(cluster, doc.root.to_json()) {
+            if let Err(e) = cluster.create_or_update(doc.root.to_json()) {
                 return Exec::fail(format!("Error: failed to install {file}: {e}"), 1);
             }
         }
     }
-    if let Err(e) = create_or_update(cluster, request.mesh_config_map()) {
+    if let Err(e) = cluster.create_or_update(request.mesh_config_map()) {
         return Exec::fail(format!("Error: failed to install the mesh config: {e}"), 1);
     }
     stdout.push_str("✔ Istio core installed ⛵️\n");
@@ -347,27 +344,6 @@ fn ready(cluster: &ApiCluster, workload: &str) -> bool {
         let w = c.workload(id);
         w.pods.len() as u32 == w.replicas && w.pods.iter().all(|&p| c.pod(p).ready)
     })
-}
-
-/// Creates the object, or replaces it when it exists (a second install).
-fn create_or_update(cluster: &mut ApiCluster, obj: Value) -> Result<(), String> {
-    let api_version = obj["apiVersion"].as_str().unwrap_or("");
-    let (group, _) = crate::config::kinds::split_api_version(api_version);
-    let kind = obj["kind"].as_str().unwrap_or("");
-    let r = resources::by_kind(group, kind).ok_or_else(|| format!("no resource for {kind}"))?;
-    let ns = obj["metadata"]["namespace"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
-    let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
-    match cluster.create(r, &ns, obj.clone()) {
-        Ok(_) => Ok(()),
-        Err(e) if e.reason == "AlreadyExists" => cluster
-            .update(r, &ns, &name, obj)
-            .map(|_| ())
-            .map_err(|e| e.message),
-        Err(e) => Err(e.message),
-    }
 }
 
 #[cfg(test)]

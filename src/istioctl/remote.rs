@@ -43,6 +43,7 @@ pub fn run(cluster: &mut ApiCluster, args: &[String]) -> Exec {
         Some("version") => version(cluster),
         Some("x" | "experimental") => experimental(cluster, &args[1..]),
         Some("analyze") => super::analyze::analyze(&cluster.world, &args[1..]),
+        Some("waypoint") => super::waypoint::run(cluster, &args[1..]),
         Some("proxy-config" | "pc" | "proxy-status" | "ps") => super::run(&mut cluster.world, args),
         // istioctl's exit code for an unknown command is 64 (EX_USAGE,
         // istioctl/cmd/sysexits.go).
@@ -51,7 +52,7 @@ pub fn run(cluster: &mut ApiCluster, args: &[String]) -> Exec {
             64,
         ),
         None => Exec::fail(
-            "Istio configuration command line utility.\n\nUsage:\n  istioctl [command]\n\nmeshsim's istioctl has: install, version, analyze, validate, proxy-config, proxy-status".into(),
+            "Istio configuration command line utility.\n\nUsage:\n  istioctl [command]\n\nmeshsim's istioctl has: install, version, analyze, validate, proxy-config, proxy-status, waypoint".into(),
             0,
         ),
     }
@@ -71,7 +72,7 @@ fn experimental(cluster: &mut ApiCluster, args: &[String]) -> Exec {
             out.stderr.splice(0..0, note.into_bytes());
             out
         }
-        Some("describe" | "des") => describe(&args[1..]),
+        Some("describe" | "des") => describe(cluster, &args[1..]),
         Some(cmd) => Exec::fail(
             format!(
                 "Error: unknown command \"{cmd}\" for \"istioctl experimental\"\nRun 'istioctl experimental --help' for usage."
@@ -85,15 +86,11 @@ fn experimental(cluster: &mut ApiCluster, args: &[String]) -> Exec {
 /// `istioctl x describe`: its subcommands are `pod` and `service`; any
 /// other word is refused by its argument check, without usage (so the
 /// course's `describe namespace bookinfo` is an error on Istio 1.27 too).
-fn describe(args: &[String]) -> Exec {
+fn describe(cluster: &mut ApiCluster, args: &[String]) -> Exec {
+    let lb_ips = cluster.ingress_ips();
     match args.first().map(String::as_str) {
-        Some("pod" | "po" | "service" | "svc") => Exec::fail(
-            format!(
-                "meshsim: `istioctl x describe {}` is not simulated yet",
-                args[0]
-            ),
-            1,
-        ),
+        Some("pod" | "po") => super::describe::pod(&mut cluster.world, &args[1..], &lb_ips),
+        Some("service" | "svc") => super::describe::service(&mut cluster.world, &args[1..], &lb_ips),
         Some(other) => Exec::fail(format!("Error: unknown resource type {other:?}"), 1),
         None => Exec::fail(
             "Usage:\n  istioctl experimental describe [command]\n\nAvailable Commands:\n  pod\n  service".into(),

@@ -16,6 +16,14 @@ use super::scheduler::{self, Candidate};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NodeId(pub u32);
+
+impl NodeId {
+    /// The node's address (kind's docker network: `172.18.0.2` for the
+    /// first node).
+    pub fn ip(self) -> Ipv4Addr {
+        Ipv4Addr::new(172, 18, 0, 2 + (self.0 % 250) as u8)
+    }
+}
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PodId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

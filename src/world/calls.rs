@@ -58,6 +58,12 @@ pub struct Call {
     /// A proxy on the client side (its sidecar, or the gateway itself)
     /// decided where the request went and reports it as `source`.
     pub client_sidecar: bool,
+    /// The client is in the ambient mesh: its node's ztunnel carried the
+    /// connection (HBONE) without reading HTTP ([`super::ambient`]).
+    pub client_ztunnel: bool,
+    /// The Service the client's ztunnel sent through its waypoint, and the
+    /// port dialled: the waypoint routes the request as for that Service.
+    pub waypoint_target: Option<(crate::k8s::ServiceId, u16)>,
     /// The client proxy carried the connection at L4 (a TCP or TLS port):
     /// it neither read nor changed the HTTP inside.
     pub l4: bool,
@@ -83,6 +89,9 @@ pub struct Call {
     pub external: bool,
     pub dst_workload: Option<WorkloadId>,
     pub server_sidecar: bool,
+    /// The server is in the ambient mesh: its node's ztunnel took the
+    /// connection.
+    pub server_ztunnel: bool,
     pub req: ReqId,
     pub sent_at: SimTime,
     /// When the request reached the server's proxy (or app, without one).
@@ -161,6 +170,8 @@ impl Call {
             src_pod: None,
             src_workload: None,
             client_sidecar: false,
+            client_ztunnel: false,
+            waypoint_target: None,
             l4: false,
             dest_label: None,
             cluster: None,
@@ -174,6 +185,7 @@ impl Call {
             external: false,
             dst_workload: None,
             server_sidecar: false,
+            server_ztunnel: false,
             req: ReqId(0),
             sent_at: SimTime::ZERO,
             arrived_at: SimTime::ZERO,
@@ -265,6 +277,8 @@ impl Calls {
             src_pod: old.src_pod,
             src_workload: old.src_workload,
             client_sidecar: old.client_sidecar,
+            client_ztunnel: old.client_ztunnel,
+            waypoint_target: old.waypoint_target,
             l4: old.l4,
             dest_label: old.dest_label,
             cluster: old.cluster,

@@ -73,11 +73,14 @@ impl World {
         if !current {
             let started = self.epoch_unix;
             let ca = match secret.as_deref().map(|o| &o.body) {
-                Some(Body::Secret(s)) => {
-                    Ca::plugged_in("cluster.local", self.seed, started, &s.data)
-                        .map_err(|e| format!("Secret istio-system/cacerts: {e}"))?
-                }
-                _ => Ca::self_signed("cluster.local", self.seed, started),
+                Some(Body::Secret(s)) => Ca::plugged_in(
+                    crate::control::ca::TRUST_DOMAIN,
+                    self.seed,
+                    started,
+                    &s.data,
+                )
+                .map_err(|e| format!("Secret istio-system/cacerts: {e}"))?,
+                _ => Ca::self_signed(crate::control::ca::TRUST_DOMAIN, self.seed, started),
             };
             let issued = self.authority.as_ref().map_or(0, |a| a.issued);
             self.authority = Some(Box::new(Authority {

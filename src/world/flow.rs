@@ -24,6 +24,8 @@ use super::inbound::Enforcer;
 use super::{Event, World};
 
 pub const NO_HEALTHY_UPSTREAM: &str = "no healthy upstream";
+/// The port HBONE tunnels arrive on (ztunnel, waypoints, sidecars).
+pub const HBONE_PORT: u16 = 15008;
 /// Envoy's `host_selection_retry_max_attempts` as Istio sets it.
 const HOST_SELECTION_ATTEMPTS: usize = 5;
 pub const CONNECT_FAILURE: &str =
@@ -65,6 +67,16 @@ impl World {
         }
     }
 
+    /// One crossing of whatever proxies a side of a call: its sidecar, or
+    /// its node's ztunnel, or nothing.
+    fn side_pass(&mut self, sidecar: bool, ztunnel: bool) -> SimDuration {
+        if ztunnel && !sidecar {
+            self.costs.ztunnel_latency.sample(&mut self.net_rng)
+        } else {
+            self.sidecar_pass(sidecar)
+        }
+    }
+
     /// The way back from server to client: server proxy, network, client
     /// proxy.
     pub(super) fn return_latency(&mut self, id: CallId) -> SimDuration {
@@ -72,13 +84,13 @@ impl World {
         let (src, dst, cs, ss, ext) = (
             call.src_pod,
             call.dst,
-            call.client_sidecar,
-            call.server_sidecar,
+            (call.client_sidecar, call.client_ztunnel),
+            (call.server_sidecar, call.server_ztunnel),
             call.external,
         );
-        let mut d = self.sidecar_pass(cs);
+        let mut d = self.side_pass(cs.0, cs.1);
         if let Some(ep) = dst {
-            d += self.sidecar_pass(ss) + self.network(src, Some(ep.pod));
+            d += self.side_pass(ss.0, ss.1) + self.network(src, Some(ep.pod));
         } else if ext {
             d += self.network(src, None);
         }
@@ -184,6 +196,7 @@ impl World {
     ) -> CallId {
         let id = self.calls.alloc();
         let client_sidecar = src.is_some_and(|p| self.pods[p.0 as usize].proxy.is_some());
+        let client_ztunnel = !client_sidecar && src.is_some_and(|p| self.in_ambient(p));
         {
             let now = self.queue.now();
             let call = self.calls.get_mut(id);
@@ -191,6 +204,7 @@ impl World {
             call.src_pod = src;
             call.src_workload = src.map(|p| self.cluster.pod(p).workload);
             call.client_sidecar = client_sidecar;
+            call.client_ztunnel = client_ztunnel;
             call.req = req;
             call.sent_at = now;
         }
@@ -247,6 +261,7 @@ impl World {
                 self.pods[pod.0 as usize].proxy_cpu += self.costs.sidecar_cpu;
                 self.execute(id, pod, &cfg, decision, &dialled);
             }
+            None if client_ztunnel => self.ztunnel_send(id, &dialled),
             None => {
                 self.note(id, || {
                     "no sidecar: kube-proxy sends the request to the dialled address".to_string()
@@ -255,6 +270,51 @@ impl World {
             }
         }
         id
+    }
+
+    /// The client's ztunnel carries the connection: to the Service's
+    /// waypoint when it has one, else straight to a pod of the Service
+    /// (ztunnel picks one itself) or to the address dialled; HBONE to
+    /// whatever is in the mesh, plaintext to the rest.
+    fn ztunnel_send(&mut self, id: CallId, dialled: &Dialled) {
+        let src = self
+            .calls
+            .get(id)
+            .src_pod
+            .expect("an ambient client is a pod");
+        self.charge_ztunnel(src);
+        if let Dialled::Service { svc, port, .. } = *dialled
+            && let Some((ns, name)) = self.waypoint_of(svc)
+        {
+            let label = self.telemetry.label(&self.cluster.service(svc).fqdn());
+            self.calls.get_mut(id).dest_label = Some(label);
+            match self.waypoint_pod(&ns, &name) {
+                Some(wp) => {
+                    self.note(id, || {
+                        format!("ztunnel: the Service uses waypoint {ns}/{name}: HBONE to it")
+                    });
+                    self.calls.get_mut(id).waypoint_target = Some((svc, port));
+                    self.deliver_to(
+                        id,
+                        Upstream::Pod(crate::k8s::Endpoint {
+                            pod: wp,
+                            port: HBONE_PORT,
+                        }),
+                    );
+                }
+                None => {
+                    self.note(id, || {
+                        format!("ztunnel: waypoint {ns}/{name} has no ready pod")
+                    });
+                    self.connect_failed(id);
+                }
+            }
+            return;
+        }
+        self.note(id, || {
+            "ztunnel: no waypoint, the connection goes to a pod of the Service (HBONE when it is in the mesh)".to_string()
+        });
+        self.passthrough(id, dialled)
     }
 
     /// A sidecar's L4 decision for a connection that is not HTTP to it:
@@ -751,8 +811,11 @@ impl World {
     pub(super) fn deliver_after(&mut self, id: CallId, up: Upstream, delay: SimDuration) {
         let now = self.queue.now();
         let src = self.calls.get(id).src_pod;
-        let client_sidecar = self.calls.get(id).client_sidecar;
-        let out_pass = delay + self.sidecar_pass(client_sidecar);
+        let (client_sidecar, client_ztunnel) = {
+            let c = self.calls.get(id);
+            (c.client_sidecar, c.client_ztunnel)
+        };
+        let out_pass = delay + self.side_pass(client_sidecar, client_ztunnel);
         let r = self.calls.reference(id);
         match up {
             Upstream::Pod(ep) => {
@@ -760,14 +823,19 @@ impl World {
                 let server_sidecar = self.pods[ep.pod.0 as usize].proxy.is_some()
                     && !matches!(
                         self.pods[ep.pod.0 as usize].model.behavior,
-                        Behavior::Gateway
+                        Behavior::Gateway | Behavior::Waypoint
                     );
+                let server_ztunnel = !server_sidecar && self.in_ambient(ep.pod);
+                if server_ztunnel {
+                    self.charge_ztunnel(ep.pod);
+                }
                 let to_proxy = out_pass + self.network(src, Some(ep.pod));
-                let in_pass = self.sidecar_pass(server_sidecar);
+                let in_pass = self.side_pass(server_sidecar, server_ztunnel);
                 let call = self.calls.get_mut(id);
                 call.dst = Some(ep);
                 call.dst_workload = Some(dst_workload);
                 call.server_sidecar = server_sidecar;
+                call.server_ztunnel = server_ztunnel;
                 call.arrived_at = now + to_proxy;
                 self.queue.push_after(to_proxy + in_pass, Event::Arrive(r));
             }
@@ -798,16 +866,24 @@ impl World {
             return;
         }
         self.calls.get_mut(r.id).arrived = true;
-        if matches!(
-            self.pods[ep.pod.0 as usize].model.behavior,
-            Behavior::Gateway
-        ) {
-            self.gateway_route(r.id, ep.pod, ep.port);
-            return;
+        match self.pods[ep.pod.0 as usize].model.behavior {
+            Behavior::Gateway => {
+                self.gateway_route(r.id, ep.pod, ep.port);
+                return;
+            }
+            Behavior::Waypoint => {
+                self.waypoint_route(r.id, ep.pod);
+                return;
+            }
+            _ => {}
         }
         let call = self.calls.get(r.id);
         if call.server_sidecar {
             if !self.inbound_admits(r.id, ep.pod, ep.port) {
+                return;
+            }
+        } else if call.server_ztunnel {
+            if !self.ztunnel_admits(r.id, ep.pod, ep.port) {
                 return;
             }
         } else if call.client_sidecar && call.tls == Some(TlsMode::IstioMutual) {
@@ -841,7 +917,10 @@ impl World {
         if let Some(route) = cfg.gateway_tcp.get(&port) {
             let (rng, trace) = self.deciding(gateway, id);
             match router::route_l4(&cfg, route, server_port, sni, rng, trace) {
-                Some(decision) => self.relay(id, gateway, &cfg, decision, server_port, true),
+                Some(decision) => {
+                    let dialled = self.authority_dialled(id, server_port);
+                    self.relay(id, gateway, &cfg, decision, &dialled, true);
+                }
                 None => {
                     // No filter chain takes the SNI: the connection closes.
                     self.gateway_answers(id);
@@ -881,6 +960,31 @@ impl World {
         let (rng, trace) = self.deciding(gateway, id);
         let decision = router::route(&cfg, &out, rng, trace);
         self.pods[gateway.0 as usize].proxy_cpu += self.costs.sidecar_cpu;
+        let dialled = self.authority_dialled(id, server_port);
+        self.relay_or_answer(id, gateway, &cfg, decision, &dialled);
+    }
+
+    /// What a gateway forwards to: the request's authority on `port`, which
+    /// its routes have already turned into clusters.
+    fn authority_dialled(&self, id: CallId, port: u16) -> Dialled {
+        let authority = &self.request(self.calls.get(id).req).authority;
+        Dialled::External {
+            host: crate::dataplane::xds::strip_port(authority).to_string(),
+            port,
+        }
+    }
+
+    /// A gateway or waypoint carries out its HTTP `decision` for call `id`:
+    /// answers it itself (a local reply), or forwards it and relays the
+    /// answer.
+    fn relay_or_answer(
+        &mut self,
+        id: CallId,
+        proxy: PodId,
+        cfg: &ProxyConfig,
+        decision: Decision,
+        dialled: &Dialled,
+    ) {
         match decision {
             Decision::Local(reply) => {
                 let body = if reply.body.is_empty() {
@@ -896,20 +1000,76 @@ impl World {
                 }
                 self.answer(id, reply.status, body);
             }
-            other => self.relay(id, gateway, &cfg, other, server_port, false),
+            other => self.relay(id, proxy, cfg, other, dialled, false),
         }
     }
 
-    /// The gateway carries out `decision` for incoming call `id` as a call
-    /// of its own, whose answer it relays; `l4` when it proxies the
-    /// connection without reading HTTP.
+    /// A waypoint takes what a client's ztunnel tunnelled to it (HBONE,
+    /// so mTLS with the client's identity), enforces the L7 policies bound
+    /// to it or to the Service, and routes the request as a sidecar would
+    /// for the Service dialled: VirtualServices, retries, faults, mirrors.
+    /// Its own call to the destination goes over HBONE again, to the
+    /// destination's ztunnel.
+    fn waypoint_route(&mut self, id: CallId, waypoint: PodId) {
+        let Some((svc, port)) = self.calls.get(id).waypoint_target else {
+            // Only HBONE reaches a waypoint's listener.
+            self.note(id, || {
+                "the waypoint takes only HBONE connections".to_string()
+            });
+            self.gateway_answers(id);
+            self.connect_failed(id);
+            return;
+        };
+        if !self.handshake(id, waypoint) {
+            return;
+        }
+        let Some(port_idx) = self.cluster.service(svc).port_index(port) else {
+            self.gateway_answers(id);
+            self.connect_failed(id);
+            return;
+        };
+        let dialled = Dialled::Service {
+            svc,
+            port_idx,
+            port,
+        };
+        self.pods[waypoint.0 as usize].proxy_cpu += self.costs.sidecar_cpu;
+        let cfg = self.proxy_config(waypoint);
+        let Some(listener) = self.listener(&dialled) else {
+            // Not HTTP: the waypoint proxies the connection at L4.
+            let decision = self.tcp_decision(id, waypoint, &cfg, &dialled);
+            self.relay(id, waypoint, &cfg, decision, &dialled, true);
+            return;
+        };
+        if !self.request_admitted(id, waypoint, port, true, Enforcer::Waypoint(svc), "http") {
+            return;
+        }
+        let request = Arc::clone(self.request(self.calls.get(id).req));
+        let out = Outbound {
+            listener,
+            request: &request,
+            port,
+            scheme: "http",
+        };
+        if self.tracing(id) {
+            let who = self.cluster.pod(waypoint).key();
+            self.note(id, || format!("waypoint {who} routes the request"));
+        }
+        let (rng, trace) = self.deciding(waypoint, id);
+        let decision = router::route(&cfg, &out, rng, trace);
+        self.relay_or_answer(id, waypoint, &cfg, decision, &dialled);
+    }
+
+    /// The gateway (or waypoint) carries out `decision` for incoming call
+    /// `id` as a call of its own to `dialled`, whose answer it relays; `l4`
+    /// when it proxies the connection without reading HTTP.
     fn relay(
         &mut self,
         id: CallId,
         gateway: PodId,
         cfg: &ProxyConfig,
         decision: Decision,
-        server_port: u16,
+        dialled: &Dialled,
         l4: bool,
     ) {
         let parent = self.calls.reference(id);
@@ -926,12 +1086,7 @@ impl World {
             c.req = incoming;
             c.sent_at = now;
         }
-        let authority = self.request(incoming).authority.clone();
-        let dialled = Dialled::External {
-            host: crate::dataplane::xds::strip_port(&authority).to_string(),
-            port: server_port,
-        };
-        self.execute(child, gateway, cfg, decision, &dialled);
+        self.execute(child, gateway, cfg, decision, dialled);
     }
 
     /// The gateway answers call `id` itself (a refused request).

@@ -19,12 +19,14 @@ use std::sync::Arc;
 use crate::apps::{Body, Failure};
 use crate::config::networking::destination_rule::TlsMode;
 use crate::config::security::{AuthorizationPolicy, MtlsMode};
-use crate::control::security::{authentication_for, authorization_for, mtls_mode};
+use crate::control::security::{
+    authentication_for, authorization_for, mtls_mode, waypoint_authorization,
+};
 use crate::dataplane::ResponseFlags;
 use crate::dataplane::authz::{self, Attributes, Http, Verdict};
 use crate::dataplane::jwt::{self, Authenticator, Outcome};
 use crate::dataplane::xds::HeaderOps;
-use crate::k8s::PodId;
+use crate::k8s::{PodId, ServiceId};
 
 use super::World;
 use super::calls::CallId;
@@ -48,6 +50,9 @@ pub struct InboundSecurity {
 pub(super) enum Enforcer {
     Sidecar,
     Gateway,
+    /// A waypoint serving the Service: it enforces the policies whose
+    /// `targetRefs` name it or the Service, not those selecting its pod.
+    Waypoint(ServiceId),
 }
 
 impl World {
@@ -59,7 +64,7 @@ impl World {
         let call = self.calls.get(id);
         // Auto mTLS follows the server's mode; a DestinationRule `tls`
         // overrides it (only ISTIO_MUTUAL is Istio mTLS).
-        let mtls = call.client_sidecar
+        let mtls = (call.client_sidecar || call.client_ztunnel)
             && !call.external
             && match call.tls {
                 None => mode != MtlsMode::Disable,
@@ -84,13 +89,13 @@ impl World {
     /// handshake fails and the client's proxy sees a connection failure
     /// with BoringSSL's reason: the server alerts an expired client
     /// certificate, the client refuses an expired server certificate.
-    fn handshake(&mut self, id: CallId, pod: PodId) -> bool {
+    pub(super) fn handshake(&mut self, id: CallId, pod: PodId) -> bool {
         // TLS 1.3: the client checks the server's certificate before it
         // sends its own.
         let client = self.calls.get(id).src_pod;
-        let failure = match self.valid_cert(pod) {
+        let failure = match self.peer_cert(pod) {
             Err(why) => Some(("server", why, TLS_VERIFY_FAILED)),
-            Ok(_) => match client.map(|c| self.valid_cert(c)) {
+            Ok(()) => match client.map(|c| self.peer_cert(c)) {
                 Some(Err(why)) => Some(("client", why, TLS_CLIENT_CERT_EXPIRED)),
                 _ => None,
             },
@@ -103,6 +108,41 @@ impl World {
         });
         self.broken(id, Failure::ConnectionReset, body, ResponseFlags::UF);
         false
+    }
+
+    /// Whether one side of a handshake presents a valid certificate: an
+    /// Envoy its own; an ambient workload the one its node's ztunnel holds
+    /// for it, which meshsim does not age (ztunnel's certificates are not
+    /// modelled yet).
+    fn peer_cert(&self, pod: PodId) -> Result<(), &'static str> {
+        if self.pods[pod.0 as usize].proxy.is_none() {
+            return Ok(());
+        }
+        self.valid_cert(pod).map(|_| ())
+    }
+
+    /// The SPIFFE ID (without `spiffe://`) `pod` authenticates with over
+    /// mTLS: its Envoy's certificate, or for an ambient workload the
+    /// identity of its service account that ztunnel presents.
+    pub(super) fn peer_principal(&self, pod: PodId) -> Option<String> {
+        match self.pods[pod.0 as usize].cert.as_ref() {
+            Some(c) => Some(
+                c.spiffe
+                    .strip_prefix("spiffe://")
+                    .unwrap_or(&c.spiffe)
+                    .to_string(),
+            ),
+            None if self.in_ambient(pod) => {
+                let p = self.cluster.pod(pod);
+                Some(format!(
+                    "{}/ns/{}/sa/{}",
+                    crate::control::ca::TRUST_DOMAIN,
+                    p.namespace,
+                    p.service_account
+                ))
+            }
+            None => None,
+        }
     }
 
     /// The JWT and authorization filters of `pod`'s proxy (a sidecar or a
@@ -119,13 +159,18 @@ impl World {
         scheme: &str,
     ) -> bool {
         self.refresh_security(pod);
+        let targeted = match enforcer {
+            Enforcer::Waypoint(svc) => Some(self.waypoint_policies(pod, svc)),
+            _ => None,
+        };
         let security = self.pods[pod.0 as usize]
             .security
             .as_ref()
             .expect("refresh_security filled it");
         let call = self.calls.get(id);
         let l4 = call.l4;
-        if security.authz.is_empty() && (l4 || security.authn.is_empty()) {
+        let authz = targeted.as_deref().unwrap_or(&security.authz);
+        if authz.is_empty() && (l4 || security.authn.is_empty()) {
             return true;
         }
         let mut request = Arc::clone(self.request(call.req));
@@ -166,7 +211,8 @@ impl World {
             .security
             .as_ref()
             .expect("refresh_security filled it");
-        if security.authz.is_empty() {
+        let authz = targeted.as_deref().unwrap_or(&security.authz);
+        if authz.is_empty() {
             return true;
         }
         let call = self.calls.get(id);
@@ -175,10 +221,9 @@ impl World {
         let principal = call
             .src_pod
             .filter(|_| mtls)
-            .and_then(|p| self.pods[p.0 as usize].cert.as_ref())
-            .map(|c| c.spiffe.strip_prefix("spiffe://").unwrap_or(&c.spiffe));
+            .and_then(|p| self.peer_principal(p));
         let attrs = Attributes {
-            principal,
+            principal: principal.as_deref(),
             request_principal: verified.as_ref().map(|v| v.principal.as_str()),
             claims: verified.as_ref().map(|v| &v.claims),
             source_ip: call.src_pod.map(|p| self.cluster.pod(p).ip),
@@ -191,7 +236,7 @@ impl World {
                 headers: &request.headers,
             }),
         };
-        match authz::evaluate(&security.authz, &attrs) {
+        match authz::evaluate(authz, &attrs) {
             Verdict::Allow => true,
             Verdict::Deny(policy) => {
                 self.note(id, || match &policy {
@@ -225,8 +270,26 @@ impl World {
         }
         match enforcer {
             Enforcer::Sidecar => self.proxy_answers(id, status, Body::Static(body)),
-            Enforcer::Gateway => self.gateway_refuses(id, status, Body::Static(body)),
+            Enforcer::Gateway | Enforcer::Waypoint(_) => {
+                self.gateway_refuses(id, status, Body::Static(body));
+            }
         }
+    }
+
+    /// The AuthorizationPolicies waypoint `pod` enforces for Service
+    /// `svc`: those whose `targetRefs` name its Gateway or the Service.
+    fn waypoint_policies(&self, pod: PodId, svc: ServiceId) -> Vec<(String, AuthorizationPolicy)> {
+        let p = self.cluster.pod(pod);
+        let gateway = p
+            .labels
+            .get(super::ambient::GATEWAY_NAME)
+            .map_or("", String::as_str);
+        let s = self.cluster.service(svc);
+        waypoint_authorization(
+            &self.mesh.store,
+            (&p.namespace, gateway),
+            (&s.namespace, &s.name),
+        )
     }
 
     /// Recomputes `pod`'s inbound policies when the configuration changed.

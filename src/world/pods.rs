@@ -63,7 +63,8 @@ impl World {
         let pod = self.cluster.pod(id);
         let model = Arc::new(Model::for_pod(pod));
         let mut rng = Rng::stream(self.seed, &format!("app/{}/{}", pod.namespace, pod.name));
-        let is_proxy = pod.sidecar || matches!(model.behavior, Behavior::Gateway);
+        let is_proxy =
+            pod.sidecar || matches!(model.behavior, Behavior::Gateway | Behavior::Waypoint);
         let proxy = is_proxy.then(|| {
             Sidecar::new(Rng::stream(
                 self.seed,

@@ -193,7 +193,10 @@ impl World {
                     self.envoy_memory(pod),
                 ),
                 Role::Ztunnel => (
-                    rate(SimDuration::ZERO, m.ztunnel_idle_millicores),
+                    rate(
+                        SimDuration(proxy1.0.saturating_sub(proxy0.0)),
+                        m.ztunnel_idle_millicores,
+                    ),
                     self.ztunnel_memory(),
                 ),
                 Role::Istiod => (

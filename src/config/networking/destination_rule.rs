@@ -335,6 +335,18 @@ pub enum TlsMode {
     IstioMutual,
 }
 
+impl TlsMode {
+    /// The mode as the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsMode::Disable => "DISABLE",
+            TlsMode::Simple => "SIMPLE",
+            TlsMode::Mutual => "MUTUAL",
+            TlsMode::IstioMutual => "ISTIO_MUTUAL",
+        }
+    }
+}
+
 impl Validate for DestinationRule {
     /// `ValidateDestinationRule`.
     fn validate(&self, meta: &ObjectMeta, v: &mut Validator) {

@@ -1,0 +1,35 @@
+//! What istiod's deployment controller makes for an ambient waypoint: for
+//! each Gateway API Gateway of class `istio-waypoint`, a ServiceAccount, a
+//! Deployment running `proxy waypoint` and a Service with the HBONE port,
+//! all named after the Gateway (Istio 1.27 `pilot/pkg/config/kube/gateway/
+//! deploymentcontroller.go`, `files/waypoint.yaml`).
+
+use crate::config::{Body, Object};
+
+const TEMPLATE: &str = include_str!("profiles/waypoint.yaml");
+
+/// The Gateway's `istio.io/waypoint-for`: which traffic it takes. istiod's
+/// default is `service`.
+pub fn traffic_type(gateway: &Object) -> &str {
+    gateway
+        .meta
+        .labels
+        .get(crate::world::ambient::WAYPOINT_FOR)
+        .map_or("service", String::as_str)
+}
+
+/// Whether `obj` is a waypoint Gateway.
+pub fn is_waypoint(obj: &Object) -> bool {
+    matches!(&obj.body, Body::KubernetesGateway(g) if g.is_waypoint())
+}
+
+/// The objects deployed for waypoint Gateway `gateway`, as YAML.
+pub fn manifests(gateway: &Object) -> String {
+    TEMPLATE
+        .replace("{{ns}}", gateway.namespace())
+        .replace("{{name}}", gateway.name())
+        .replace("{{for}}", traffic_type(gateway))
+}
+
+/// The kinds of [`manifests`], for deleting them with their Gateway.
+pub const KINDS: [&str; 3] = ["Deployment", "Service", "ServiceAccount"];

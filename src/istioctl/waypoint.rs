@@ -1,0 +1,289 @@
+//! `istioctl waypoint apply|list|delete` (Istio 1.27
+//! `istioctl/pkg/waypoint/waypoint.go`).
+//!
+//! - `apply [-n NS] [--name waypoint] [--for service|workload|all|none]
+//!   [--enroll-namespace] [--wait] [--overwrite]` writes the Gateway
+//!   (`gatewayClassName: istio-waypoint`, one listener `{name: mesh, port:
+//!   15008, protocol: HBONE}`, the `istio.io/waypoint-for` label only when
+//!   `--for` is given); istiod's deployment controller then deploys it
+//!   ([`crate::control::waypoint`]). It prints `✅ waypoint NS/NAME
+//!   applied`, with `--enroll-namespace` also labels the namespace
+//!   `istio.io/use-waypoint=NAME`, and warns when the namespace is not in
+//!   ambient. meshsim waits (in virtual time) for the waypoint to be ready
+//!   before it answers, as a person typing the next command would.
+//! - `list [-n NS | -A]`: `NAME REVISION TRAFFIC TYPE PROGRAMMED`, with
+//!   `NAMESPACE` first under `-A`; `No waypoints found.` when there are
+//!   none.
+//! - `delete NAME... | --all [-n NS]`: `waypoint NS/NAME deleted`.
+
+use serde_json::json;
+
+use crate::api::ApiCluster;
+use crate::api::resources;
+use crate::exec::Exec;
+use crate::sim::SimDuration;
+use crate::world::ambient::{DATAPLANE_MODE, GATEWAY_NAME, USE_WAYPOINT, WAYPOINT_FOR};
+
+/// How long `apply` waits for the waypoint's pod.
+const READY_TIMEOUT: SimDuration = SimDuration::from_secs(300);
+
+#[derive(Default)]
+struct Flags {
+    namespace: Option<String>,
+    all_namespaces: bool,
+    name: Option<String>,
+    traffic: Option<String>,
+    enroll: bool,
+    wait: bool,
+    all: bool,
+    names: Vec<String>,
+}
+
+fn parse(args: &[String]) -> Result<Flags, String> {
+    let mut f = Flags::default();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let (flag, inline) = match a.split_once('=') {
+            Some((k, v)) if k.starts_with('-') => (k, Some(v.to_string())),
+            _ => (a.as_str(), None),
+        };
+        let mut value = |name: &str| -> Result<String, String> {
+            inline
+                .clone()
+                .or_else(|| it.next().cloned())
+                .ok_or_else(|| format!("Error: flag needs an argument: {name}"))
+        };
+        match flag {
+            "-n" | "--namespace" => f.namespace = Some(value(flag)?),
+            "--name" => f.name = Some(value(flag)?),
+            "--for" => f.traffic = Some(value(flag)?),
+            "-r" | "--revision" => {
+                return Err(
+                    "Error: meshsim's istioctl does not simulate revisions (-r/--revision)".into(),
+                );
+            }
+            "-A" | "--all-namespaces" => f.all_namespaces = true,
+            "--enroll-namespace" => f.enroll = true,
+            "--wait" | "-w" => f.wait = true,
+            "--overwrite" => {}
+            "--all" => f.all = true,
+            s if s.starts_with('-') => return Err(format!("Error: unknown flag: {s}")),
+            s => f.names.push(s.to_string()),
+        }
+    }
+    Ok(f)
+}
+
+/// `istioctl waypoint ARGS`.
+pub fn run(cluster: &mut ApiCluster, args: &[String]) -> Exec {
+    let (cmd, rest) = match args.split_first() {
+        Some((c, rest)) => (c.as_str(), rest),
+        None => {
+            return Exec::fail(
+                "Usage:\n  istioctl waypoint [command]\n\nAvailable Commands:\n  apply\n  delete\n  list".into(),
+                0,
+            );
+        }
+    };
+    let flags = match parse(rest) {
+        Ok(f) => f,
+        Err(e) => return Exec::fail(e, 1),
+    };
+    let result = match cmd {
+        "apply" => apply(cluster, &flags),
+        "list" => list(cluster, &flags),
+        "delete" => delete(cluster, &flags),
+        "generate" | "status" => Err(format!(
+            "meshsim: `istioctl waypoint {cmd}` is not simulated (try apply, list, delete)"
+        )),
+        other => {
+            return Exec::fail(
+                format!(
+                    "Error: unknown command \"{other}\" for \"istioctl waypoint\"\nRun 'istioctl waypoint --help' for usage."
+                ),
+                64,
+            );
+        }
+    };
+    match result {
+        Ok(stdout) => Exec {
+            stdout: stdout.into_bytes(),
+            ..Exec::default()
+        },
+        Err(e) => Exec::fail(e, 1),
+    }
+}
+
+fn namespace(f: &Flags) -> String {
+    f.namespace.clone().unwrap_or_else(|| "default".to_string())
+}
+
+fn apply(cluster: &mut ApiCluster, f: &Flags) -> Result<String, String> {
+    let ns = namespace(f);
+    let name = f.name.clone().unwrap_or_else(|| "waypoint".to_string());
+    if let Some(t) = &f.traffic
+        && !["service", "workload", "all", "none"].contains(&t.as_str())
+    {
+        return Err(format!(
+            "Error: invalid traffic type: {t}. Valid options are: all, service, workload, none"
+        ));
+    }
+    let Some(ns_labels) = cluster
+        .world
+        .cluster
+        .namespaces
+        .get(&ns)
+        .map(|n| n.labels.clone())
+    else {
+        return Err(format!("Error: namespaces \"{ns}\" not found"));
+    };
+    let mut out = String::new();
+    if ns_labels.get(DATAPLANE_MODE).map(String::as_str) != Some("ambient") {
+        out.push_str(&format!(
+            "⚠️ Warning: namespace is not enrolled in ambient. Consider running\t`kubectl label namespace {ns} {DATAPLANE_MODE}=ambient`\n"
+        ));
+    }
+    let mut labels = serde_json::Map::new();
+    if let Some(t) = &f.traffic {
+        labels.insert(WAYPOINT_FOR.into(), json!(t));
+    }
+    let gateway = json!({
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "Gateway",
+        "metadata": {"name": name, "namespace": ns, "labels": labels},
+        "spec": {
+            "gatewayClassName": crate::config::gateway_api::WAYPOINT_CLASS,
+            "listeners": [{"name": "mesh", "port": 15008, "protocol": "HBONE"}],
+        },
+    });
+    cluster
+        .create_or_update(gateway)
+        .map_err(|e| format!("Error: {e}"))?;
+    cluster.settle_push();
+    let deadline = cluster.world.queue.now() + READY_TIMEOUT;
+    while !ready(cluster, &ns, &name) {
+        if !cluster.fast_forward(deadline, &|_| true) {
+            break;
+        }
+    }
+    out.push_str(&format!("✅ waypoint {ns}/{name} applied\n"));
+    if f.enroll {
+        label_namespace(cluster, &ns, &name)?;
+        out.push_str(&format!(
+            "✅ namespace {ns} labeled with \"{USE_WAYPOINT}: {name}\"\n"
+        ));
+    }
+    if f.wait {
+        if !ready(cluster, &ns, &name) {
+            return Err(format!(
+                "{out}Error: timed out waiting for waypoint {ns}/{name} to be ready"
+            ));
+        }
+        out.push_str(&format!("✅ waypoint {ns}/{name} is ready!\n"));
+    }
+    Ok(out)
+}
+
+/// Whether a pod of waypoint `ns/name` is ready.
+fn ready(cluster: &ApiCluster, ns: &str, name: &str) -> bool {
+    cluster.world.cluster.live_pods().any(|p| {
+        p.namespace == ns && p.ready && p.labels.get(GATEWAY_NAME).is_some_and(|g| g == name)
+    })
+}
+
+/// `--enroll-namespace`: the namespace's traffic goes through the waypoint.
+fn label_namespace(cluster: &mut ApiCluster, ns: &str, name: &str) -> Result<(), String> {
+    let r = resources::find("", "namespaces").expect("namespaces are served");
+    let key = crate::api::store::Key::new(r, "", ns);
+    let mut obj = cluster
+        .store
+        .get(&key)
+        .map(|o| serde_json::Value::clone(o))
+        .ok_or_else(|| format!("Error: namespaces \"{ns}\" not found"))?;
+    obj["metadata"]["labels"][USE_WAYPOINT] = json!(name);
+    cluster
+        .update(r, "", ns, obj)
+        .map(|_| ())
+        .map_err(|e| format!("Error: {}", e.message))
+}
+
+/// The waypoint Gateways in `ns` (all namespaces when `None`), by
+/// namespace and name.
+fn waypoints(cluster: &ApiCluster, ns: Option<&str>) -> Vec<(String, String, String, bool)> {
+    let store = &cluster.world.mesh.desired;
+    store
+        .of_kind("KubernetesGateway")
+        .into_iter()
+        .filter(|o| crate::control::waypoint::is_waypoint(o))
+        .filter(|o| ns.is_none_or(|n| o.namespace() == n))
+        .map(|o| {
+            (
+                o.namespace().to_string(),
+                o.name().to_string(),
+                crate::control::waypoint::traffic_type(o).to_string(),
+                ready(cluster, o.namespace(), o.name()),
+            )
+        })
+        .collect()
+}
+
+fn list(cluster: &mut ApiCluster, f: &Flags) -> Result<String, String> {
+    let ns = namespace(f);
+    let mut found = waypoints(cluster, (!f.all_namespaces).then_some(ns.as_str()));
+    if found.is_empty() {
+        return Ok(if f.all_namespaces {
+            "No waypoints found.\n".to_string()
+        } else {
+            format!("No waypoints found in namespace {ns}.\n")
+        });
+    }
+    found.sort();
+    let mut rows = vec![];
+    let header = ["NAME", "REVISION", "TRAFFIC TYPE", "PROGRAMMED"];
+    let mut head: Vec<String> = header.iter().map(|s| s.to_string()).collect();
+    if f.all_namespaces {
+        head.insert(0, "NAMESPACE".into());
+    }
+    rows.push(head);
+    for (wns, name, traffic, programmed) in found {
+        let mut row = vec![
+            name,
+            "default".to_string(),
+            traffic,
+            if programmed { "True" } else { "False" }.to_string(),
+        ];
+        if f.all_namespaces {
+            row.insert(0, wns);
+        }
+        rows.push(row);
+    }
+    Ok(super::tabwrite(&rows, 5))
+}
+
+fn delete(cluster: &mut ApiCluster, f: &Flags) -> Result<String, String> {
+    let ns = namespace(f);
+    let names: Vec<String> = if f.all {
+        waypoints(cluster, Some(&ns))
+            .into_iter()
+            .map(|w| w.1)
+            .collect()
+    } else {
+        f.names.clone()
+    };
+    if names.is_empty() {
+        return Err(
+            "Error: no waypoint name given; use --all to delete every waypoint in the namespace"
+                .into(),
+        );
+    }
+    let r = resources::find("gateway.networking.k8s.io", "gateways").expect("served");
+    let mut out = String::new();
+    for name in names {
+        cluster
+            .delete(r, &ns, &name)
+            .map_err(|e| format!("{out}Error: {}", e.message))?;
+        out.push_str(&format!("waypoint {ns}/{name} deleted\n"));
+    }
+    cluster.settle_push();
+    Ok(out)
+}

@@ -1,0 +1,204 @@
+//! Ambient mode: which pods ztunnel captures, which Services a waypoint
+//! serves, and what the destination's ztunnel enforces.
+//!
+//! - A pod is in the ambient mesh when ztunnel is installed, the pod has
+//!   no sidecar (a sidecar wins, as istio-cni skips injected pods) and
+//!   `istio.io/dataplane-mode=ambient` is on the pod or on its namespace,
+//!   the pod not saying `none` (Istio 1.27 `pkg/kube/util.go`
+//!   `PodRedirectionEnabled`, istio-cni's `nodeagent`). Enrolment is read
+//!   at each connection, so labelling a namespace takes effect at once,
+//!   with no restart (istio-cni redirects running pods in place). Pods in
+//!   `istio-system` and Istio's own proxies are never captured.
+//! - A Service uses a waypoint when `istio.io/use-waypoint` names one on
+//!   the Service or, failing that, on its namespace (`none` opts out); the
+//!   waypoint is a Gateway of class `istio-waypoint` in the namespace
+//!   `istio.io/use-waypoint-namespace` names (default: the Service's), for
+//!   `service` or `all` traffic (its `istio.io/waypoint-for` label,
+//!   default `service`) (pilot/pkg/serviceregistry/kube/controller/ambient
+//!   `waypoints.go`). Only ambient clients' ztunnels send through it;
+//!   sidecars and plain clients go straight to the pods.
+//! - ztunnel speaks HBONE (mTLS on port 15008) to ztunnels, sidecars and
+//!   waypoints, so ambient traffic is always mutual TLS; PeerAuthentication
+//!   `DISABLE` does nothing in ambient, `STRICT` makes the destination's
+//!   ztunnel reset plaintext from outside the mesh. Its authorization is
+//!   L4 only: of the policies that select the workload (not those with
+//!   `targetRefs`, which waypoints enforce), ALLOW rules with HTTP fields
+//!   never match and DENY rules lose their HTTP conditions
+//!   (pilot/pkg/serviceregistry/kube/controller/ambient/authorization.go),
+//!   which is what `dataplane::authz` does for any TCP connection.
+
+use crate::apps::model::Behavior;
+use crate::config::Body;
+use crate::config::security::MtlsMode;
+use crate::control::security::{authorization_for, mtls_mode};
+use crate::dataplane::authz::{self, Attributes, Verdict};
+use crate::k8s::{PodId, ServiceId};
+
+use super::World;
+use super::calls::CallId;
+use super::pods::RESET_BODY;
+
+/// The namespace and pod label that enrols workloads in ambient.
+pub const DATAPLANE_MODE: &str = "istio.io/dataplane-mode";
+/// The label that binds a namespace, Service or pod to a waypoint.
+pub const USE_WAYPOINT: &str = "istio.io/use-waypoint";
+/// The label naming the waypoint's namespace when it is another one.
+pub const USE_WAYPOINT_NAMESPACE: &str = "istio.io/use-waypoint-namespace";
+/// A waypoint Gateway's label saying which traffic it takes.
+pub const WAYPOINT_FOR: &str = "istio.io/waypoint-for";
+/// The label Istio's deployment controller puts on a Gateway's pods.
+pub const GATEWAY_NAME: &str = "gateway.networking.k8s.io/gateway-name";
+
+impl World {
+    /// Whether ztunnel is part of the installation (the ambient profile).
+    pub fn ztunnel_installed(&self) -> bool {
+        self.ztunnel
+    }
+
+    /// Charges one request's CPU to the ztunnel on `pod`'s node.
+    pub(super) fn charge_ztunnel(&mut self, pod: PodId) {
+        let node = self.cluster.pod(pod).node;
+        let ztunnel = self.cluster.live_pods().find(|p| {
+            p.node == node
+                && p.namespace == "istio-system"
+                && p.labels.get("app").is_some_and(|a| a == "ztunnel")
+        });
+        if let Some(z) = ztunnel.map(|p| p.id) {
+            self.pods[z.0 as usize].proxy_cpu += self.costs.ztunnel_cpu;
+        }
+    }
+
+    /// Whether ztunnel captures `pod`'s traffic now.
+    pub fn in_ambient(&self, pod: PodId) -> bool {
+        let p = self.cluster.pod(pod);
+        if p.sidecar || p.namespace == "istio-system" || !self.ztunnel_installed() {
+            return false;
+        }
+        if !matches!(
+            self.pods[pod.0 as usize].model.behavior,
+            Behavior::Generic(_) | Behavior::Client | Behavior::Bookinfo(_)
+        ) {
+            return false;
+        }
+        match p.labels.get(DATAPLANE_MODE).map(String::as_str) {
+            Some("ambient") => true,
+            Some(_) => false,
+            None => self
+                .cluster
+                .namespaces
+                .get(&p.namespace)
+                .and_then(|n| n.labels.get(DATAPLANE_MODE))
+                .is_some_and(|m| m == "ambient"),
+        }
+    }
+
+    /// The waypoint Gateway (namespace, name) `svc` is bound to, if its
+    /// Gateway exists and takes Service traffic.
+    pub fn waypoint_of(&self, svc: ServiceId) -> Option<(String, String)> {
+        let s = self.cluster.service(svc);
+        let ns_labels = self.cluster.namespaces.get(&s.namespace).map(|n| &n.labels);
+        let (name, wp_ns) = match s.labels.get(USE_WAYPOINT) {
+            Some(name) => (name, s.labels.get(USE_WAYPOINT_NAMESPACE)),
+            None => {
+                let labels = ns_labels?;
+                (
+                    labels.get(USE_WAYPOINT)?,
+                    labels.get(USE_WAYPOINT_NAMESPACE),
+                )
+            }
+        };
+        if name == "none" {
+            return None;
+        }
+        let wp_ns = wp_ns.unwrap_or(&s.namespace);
+        let obj = self.mesh.store.get("KubernetesGateway", wp_ns, name)?;
+        let Body::KubernetesGateway(gw) = &obj.body else {
+            return None;
+        };
+        let takes_services = matches!(
+            obj.meta.labels.get(WAYPOINT_FOR).map(String::as_str),
+            None | Some("service" | "all")
+        );
+        (gw.is_waypoint() && takes_services).then(|| (wp_ns.clone(), name.clone()))
+    }
+
+    /// A ready pod of waypoint `ns/name`, picked as kube-proxy would pick
+    /// among its Service's endpoints.
+    pub(super) fn waypoint_pod(&mut self, ns: &str, name: &str) -> Option<PodId> {
+        let ready: Vec<PodId> = self
+            .cluster
+            .live_pods()
+            .filter(|p| {
+                p.namespace == ns
+                    && p.ready
+                    && p.labels.get(GATEWAY_NAME).is_some_and(|g| g == name)
+            })
+            .map(|p| p.id)
+            .collect();
+        if ready.is_empty() {
+            return None;
+        }
+        Some(ready[self.kube_rng.below(ready.len() as u64) as usize])
+    }
+
+    /// Whether the ztunnel of `pod`'s node lets call `id`, arriving on
+    /// `port`, through to the pod: mTLS as PeerAuthentication demands
+    /// (only STRICT counts), the handshake's certificates, and the L4
+    /// authorization policies that select the pod.
+    pub(super) fn ztunnel_admits(&mut self, id: CallId, pod: PodId, port: u16) -> bool {
+        let call = self.calls.get(id);
+        let hbone = (call.client_sidecar || call.client_ztunnel) && !call.external;
+        let src = call.src_pod;
+        let p = self.cluster.pod(pod);
+        let mode = mtls_mode(&self.mesh.store, &p.namespace, &p.labels, port);
+        let policies = authorization_for(&self.mesh.store, &p.namespace, &p.labels);
+        if mode == MtlsMode::Strict && !hbone {
+            self.note(id, || {
+                "the destination's ztunnel: PeerAuthentication STRICT, a plaintext connection is reset"
+                    .to_string()
+            });
+            self.broken(
+                id,
+                crate::apps::Failure::ConnectionReset,
+                RESET_BODY,
+                crate::dataplane::ResponseFlags::UC,
+            );
+            return false;
+        }
+        if hbone && !self.handshake(id, pod) {
+            return false;
+        }
+        if policies.is_empty() {
+            return true;
+        }
+        let principal = src.filter(|_| hbone).and_then(|s| self.peer_principal(s));
+        let attrs = Attributes {
+            principal: principal.as_deref(),
+            request_principal: None,
+            claims: None,
+            source_ip: src.map(|s| self.cluster.pod(s).ip),
+            destination_ip: Some(self.cluster.pod(pod).ip),
+            destination_port: port,
+            http: None,
+        };
+        match authz::evaluate(&policies, &attrs) {
+            Verdict::Allow => true,
+            Verdict::Deny(policy) => {
+                self.note(id, || match &policy {
+                    Some(p) => format!("the destination's ztunnel: AuthorizationPolicy {p} denies the connection"),
+                    None => "the destination's ztunnel: no ALLOW AuthorizationPolicy matches the connection: reset".to_string(),
+                });
+                // ztunnel closes the connection: a client's Envoy (a
+                // sidecar or waypoint reading HTTP) answers 503 UC, a plain
+                // client sees the reset.
+                self.broken(
+                    id,
+                    crate::apps::Failure::ConnectionReset,
+                    RESET_BODY,
+                    crate::dataplane::ResponseFlags::UC,
+                );
+                false
+            }
+        }
+    }
+}
