@@ -18,6 +18,7 @@ pub mod proxy_status;
 pub mod remote;
 pub mod validate;
 pub mod waypoint;
+pub mod ztunnel_config;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -34,9 +35,18 @@ pub fn run(world: &mut World, args: &[String]) -> Exec {
         Some("analyze") => analyze::analyze(world, &args[1..]),
         Some("proxy-config" | "pc") => proxy_config(world, &args[1..]),
         Some("proxy-status" | "ps") => proxy_status::run(world, &args[1..]),
+        Some("ztunnel-config" | "zc") => ztunnel_config::run(world, &args[1..]),
+        Some("x" | "experimental") if args.get(1).is_some_and(|a| a == "describe") => {
+            let lb_ips = describe::LbIps::new();
+            match args.get(2).map(String::as_str) {
+                Some("pod" | "po") => describe::pod(world, &args[3..], &lb_ips),
+                Some("service" | "svc") => describe::service(world, &args[3..], &lb_ips),
+                _ => Exec::fail("Usage: istioctl x describe pod|service NAME[.NAMESPACE]".into(), 1),
+            }
+        }
         Some(other) => Exec::fail(
             format!(
-                "Error: unknown command \"{other}\" for \"istioctl\"\nmeshsim's istioctl has: analyze, proxy-config, proxy-status"
+                "Error: unknown command \"{other}\" for \"istioctl\"\nmeshsim's istioctl has: analyze, proxy-config, proxy-status, ztunnel-config, x describe"
             ),
             1,
         ),

@@ -25,6 +25,7 @@ pub mod pools;
 pub mod probe;
 pub mod traffic;
 pub mod usage;
+pub mod ztunnel_log;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -317,3 +317,30 @@ fn ambient_probes_are_deterministic() {
     };
     assert_eq!(run(), run());
 }
+
+/// The course's canary behind a waypoint (scenarios/bookinfo-ambient-
+/// waypoint.yaml): the VirtualService splits reviews 90/10 in the waypoint,
+/// and the HTTP metrics are the waypoint's (`reporter="waypoint"`, Istio's
+/// server-gateway reporter): ztunnel reports TCP only and the pods have no
+/// sidecar. The waypoint is the run's one Envoy.
+#[test]
+fn a_waypoint_routes_and_reports_the_canary() {
+    let scenario =
+        meshsim::scenario::load(Path::new("scenarios/bookinfo-ambient-waypoint.yaml")).unwrap();
+    let report = meshsim::cli::run::simulate(&scenario).unwrap().unwrap();
+    assert_eq!(report.overhead.proxies, 1, "{:?}", report.overhead);
+    for s in &report.services {
+        assert_eq!(s.reporter, "waypoint", "{s:?}");
+        assert_eq!(s.outcomes.keys().collect::<Vec<_>>(), ["200"], "{s:?}");
+    }
+    let share = |version: &str| {
+        report
+            .versions
+            .iter()
+            .find(|v| v.service.starts_with("reviews.") && v.version == version)
+            .map_or(0.0, |v| v.share)
+    };
+    assert!((85.0..95.0).contains(&share("v1")), "{:?}", report.versions);
+    assert!((5.0..15.0).contains(&share("v2")), "{:?}", report.versions);
+    assert_eq!(share("v3"), 0.0);
+}

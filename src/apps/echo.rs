@@ -12,8 +12,14 @@ use super::http::Request;
 /// Which echo server answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EchoKind {
-    /// fortio's echo server, nginxdemos/hello: the serving pod's name.
+    /// fortio's echo server: the serving pod's name.
     Plain,
+    /// `nginxdemos/hello` (its `latest` tag): nginx's "Hello World" HTML
+    /// page with the server's address and name, the date, the URI and
+    /// nginx's `$request_id`.
+    NginxHtml,
+    /// `nginxdemos/hello:plain-text`: the same facts as text lines.
+    NginxText,
     /// go-httpbin: header values are lists.
     GoHttpbin,
     /// The Flask httpbin: header values are strings.
@@ -31,6 +37,12 @@ pub struct Echoer<'a> {
     /// The attempt count of the Envoy that forwarded the request; 0 when
     /// none did.
     pub attempt: u8,
+    /// `ip:port` the server listens on (nginx's `$server_addr:$server_port`).
+    pub server_addr: String,
+    /// When it answered, as nginx's `$time_local` (`27/Nov/2026:10:00:00 +0000`).
+    pub date: String,
+    /// nginx's `$request_id`: 32 hex digits.
+    pub request_id: String,
 }
 
 /// Envoy's `x-envoy-attempt-count`, which Istio's sidecars and gateways
@@ -41,7 +53,8 @@ pub const ATTEMPT_COUNT: &str = "x-envoy-attempt-count";
 impl EchoKind {
     pub fn content_type(self) -> &'static str {
         match self {
-            EchoKind::Plain => "text/plain; charset=utf-8",
+            EchoKind::Plain | EchoKind::NginxText => "text/plain; charset=utf-8",
+            EchoKind::NginxHtml => "text/html",
             EchoKind::GoHttpbin => "application/json; charset=utf-8",
             EchoKind::FlaskHttpbin => "application/json",
             EchoKind::Tcp => "application/octet-stream",
@@ -66,6 +79,11 @@ impl EchoKind {
         let path = req.path.split('?').next().unwrap_or("/");
         match self {
             EchoKind::Plain => format!("Server name: {}\n", by.pod_name),
+            EchoKind::NginxText => format!(
+                "Server address: {}\nServer name: {}\nDate: {}\nURI: {}\nRequest ID: {}\n",
+                by.server_addr, by.pod_name, by.date, req.path, by.request_id
+            ),
+            EchoKind::NginxHtml => nginx_hello_page(req, by),
             // What a client writes first is its request line.
             EchoKind::Tcp => format!("{} {} {} HTTP/1.1\n", by.prefix, req.method, req.path),
             EchoKind::GoHttpbin => match path {
@@ -184,6 +202,48 @@ fn canonical_header(name: &str) -> String {
         .join("-")
 }
 
+/// The page `nginxdemos/hello` serves (its `index.html` after nginx's
+/// `sub_filter`s), without the inline logo and style sheet.
+fn nginx_hello_page(req: &Request, by: &Echoer<'_>) -> String {
+    let forwarded = req.header("x-forwarded-for").unwrap_or("");
+    format!(
+        "<!DOCTYPE html>
+<html>
+<head>
+<title>Hello World</title>
+</head>
+<body onload=\"checkRefresh();\">
+<div class=\"info\">
+<p><span>Server&nbsp;address:</span> <span>{addr}</span></p>
+<p><span>Server&nbsp;name:</span> <span>{name}</span></p>
+<p class=\"smaller\"><span>Date:</span> <span>{date}</span></p>
+<p class=\"smaller\"><span>URI:</span> <span>{uri}</span></p>
+</div>
+<br>
+<div class=\"info\">
+    <p class=\"smaller\"><span>Host:</span> <span>{host}</span></p>
+    <p class=\"smaller\"><span>X-Forwarded-For:</span> <span>{forwarded}</span></p>
+</div>
+
+<div class=\"check\"><input type=\"checkbox\" id=\"check\" onchange=\"changeCookie()\"> Auto Refresh</div>
+    <div id=\"footer\">
+        <div id=\"center\" align=\"center\">
+            Request ID: {id}<br/>
+            &copy; NGINX, Inc. 2018
+        </div>
+    </div>
+</body>
+</html>
+",
+        addr = by.server_addr,
+        name = by.pod_name,
+        date = by.date,
+        uri = req.path,
+        host = crate::dataplane::xds::strip_port(&req.authority),
+        id = by.request_id,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +254,9 @@ mod tests {
             pod_name: "pod",
             prefix: "one",
             attempt,
+            server_addr: "10.244.0.5:80".to_string(),
+            date: "01/Jan/2026:00:00:00 +0000".to_string(),
+            request_id: "0".repeat(32),
         }
     }
 

@@ -62,7 +62,7 @@ fn model(kind: GenericKind, service_time: &str, workers: u32) -> Model {
 /// container's arguments (`proxy router` makes Envoy a gateway, `proxy
 /// waypoint` a waypoint).
 pub fn model_for_image(image: &str, args: &[String]) -> Option<Model> {
-    let (name, _) = image_name(image);
+    let (name, tag) = image_name(image);
     let router = args.iter().any(|a| a == "router");
     Some(match name {
         "proxyv2" if router => Model {
@@ -105,8 +105,17 @@ pub fn model_for_image(image: &str, args: &[String]) -> Option<Model> {
             }
             m
         }
-        "fortio" | "hello" => model(
+        "fortio" => model(
             GenericKind::Echo(EchoKind::Plain),
+            "lognormal(100us, 500us)",
+            1000,
+        ),
+        "hello" => model(
+            GenericKind::Echo(if tag == "plain-text" {
+                EchoKind::NginxText
+            } else {
+                EchoKind::NginxHtml
+            }),
             "lognormal(100us, 500us)",
             1000,
         ),

@@ -24,7 +24,7 @@ use super::generic::GenericKind;
 use super::http::Request;
 use super::model::{Behavior, Model};
 use crate::apps::bookinfo::Bookinfo;
-use crate::sim::time::{Civil, rfc3339_fraction};
+use crate::sim::time::{Civil, common_log_time, rfc3339_fraction};
 
 /// A moment on the wall calendar: Unix seconds and nanoseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,22 +167,13 @@ pub fn served(model: &Model, s: &Served<'_>, bytes: impl FnOnce() -> u64) -> Vec
             vec![format!("{} {}", s.request.method, s.request.path)]
         }
         Behavior::Bookinfo(Bookinfo::Details) => {
-            const MONTHS: [&str; 12] = [
-                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-            ];
-            let c = Civil::from_unix(s.at.unix);
             let host = s.peer.rsplit_once(':').map_or(s.peer, |(h, _)| h);
             let referer = s.request.header("referer").unwrap_or("-");
             let path = s.request.path.split('?').next().unwrap_or("");
             vec![
                 format!(
-                    "{host} - - [{:02}/{}/{:04}:{:02}:{:02}:{:02} UTC] \"{} {} HTTP/1.1\" {} {}",
-                    c.day,
-                    MONTHS[c.month - 1],
-                    c.year,
-                    c.hour,
-                    c.minute,
-                    c.second,
+                    "{host} - - [{}] \"{} {} HTTP/1.1\" {} {}",
+                    common_log_time(s.at.unix, "UTC"),
                     s.request.method,
                     s.request.path,
                     s.status,

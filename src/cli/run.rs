@@ -81,6 +81,7 @@ pub fn report(world: &mut World) -> Report {
         proxies: o.proxies,
         proxy_vcpu: (o.proxy_vcpu * 1000.0).round() / 1000.0,
         proxy_memory_mib: mib(o.proxy_memory),
+        ztunnel_vcpu: (o.ztunnel_vcpu * 1000.0).round() / 1000.0,
         ztunnel_memory_mib: mib(o.ztunnel_memory),
         istiod_memory_mib: mib(o.istiod_memory),
     };

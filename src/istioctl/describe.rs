@@ -171,7 +171,7 @@ fn peer_and_ingress(
 ) -> Exec {
     out.text.push_str(SEPARATOR);
     peer_authentication(world, out, p);
-    ingress(world, out, services, &[p.labels.clone()], lb_ips);
+    ingress(world, out, services, std::slice::from_ref(&p.labels), lb_ips);
     Exec {
         stdout: std::mem::take(&mut out.text).into_bytes(),
         ..Exec::default()
@@ -401,7 +401,7 @@ fn describe_service(
         }
         let vs_key = cfg.routes.values().find_map(|rc| {
             rc.vhosts.iter().find_map(|vh| {
-                let for_svc = vh.domains.iter().any(|d| *d == fqdn);
+                let for_svc = vh.domains.contains(&fqdn);
                 vh.routes
                     .iter()
                     .find(|r| for_svc || routes_to(&r.action, port.port, &fqdn))

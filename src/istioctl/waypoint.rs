@@ -7,13 +7,15 @@
 //!   15008, protocol: HBONE}`, the `istio.io/waypoint-for` label only when
 //!   `--for` is given); istiod's deployment controller then deploys it
 //!   ([`crate::control::waypoint`]). It prints `✅ waypoint NS/NAME
-//!   applied`, with `--enroll-namespace` also labels the namespace
-//!   `istio.io/use-waypoint=NAME`, and warns when the namespace is not in
-//!   ambient. meshsim waits (in virtual time) for the waypoint to be ready
+//!   applied`; with `--enroll-namespace` it also labels the namespace
+//!   `istio.io/use-waypoint=NAME`, warning first when the namespace is not
+//!   in ambient, and stops at a warning when the namespace already has a
+//!   waypoint (unless `--overwrite`). meshsim waits (in virtual time) for the waypoint to be ready
 //!   before it answers, as a person typing the next command would.
 //! - `list [-n NS | -A]`: `NAME REVISION TRAFFIC TYPE PROGRAMMED`, with
 //!   `NAMESPACE` first under `-A`; `No waypoints found.` when there are
-//!   none.
+//!   none. TRAFFIC TYPE is the `istio.io/waypoint-for` label, `none` when
+//!   it is absent (though istiod then takes service traffic).
 //! - `delete NAME... | --all [-n NS]`: `waypoint NS/NAME deleted`.
 
 use serde_json::json;
@@ -34,6 +36,7 @@ struct Flags {
     name: Option<String>,
     traffic: Option<String>,
     enroll: bool,
+    overwrite: bool,
     wait: bool,
     all: bool,
     names: Vec<String>,
@@ -65,7 +68,7 @@ fn parse(args: &[String]) -> Result<Flags, String> {
             "-A" | "--all-namespaces" => f.all_namespaces = true,
             "--enroll-namespace" => f.enroll = true,
             "--wait" | "-w" => f.wait = true,
-            "--overwrite" => {}
+            "--overwrite" => f.overwrite = true,
             "--all" => f.all = true,
             s if s.starts_with('-') => return Err(format!("Error: unknown flag: {s}")),
             s => f.names.push(s.to_string()),
@@ -90,7 +93,16 @@ pub fn run(cluster: &mut ApiCluster, args: &[String]) -> Exec {
         Err(e) => return Exec::fail(e, 1),
     };
     let result = match cmd {
-        "apply" => apply(cluster, &flags),
+        "apply" => match apply(cluster, &flags) {
+            Ok((stdout, note)) => {
+                return Exec {
+                    stdout: stdout.into_bytes(),
+                    stderr: note.into_bytes(),
+                    code: 0,
+                };
+            }
+            Err(e) => Err(e),
+        },
         "list" => list(cluster, &flags),
         "delete" => delete(cluster, &flags),
         "generate" | "status" => Err(format!(
@@ -118,16 +130,11 @@ fn namespace(f: &Flags) -> String {
     f.namespace.clone().unwrap_or_else(|| "default".to_string())
 }
 
-fn apply(cluster: &mut ApiCluster, f: &Flags) -> Result<String, String> {
+/// `waypoint apply`: what istioctl prints, and meshsim's note when
+/// nothing will send traffic through the waypoint yet.
+fn apply(cluster: &mut ApiCluster, f: &Flags) -> Result<(String, String), String> {
     let ns = namespace(f);
     let name = f.name.clone().unwrap_or_else(|| "waypoint".to_string());
-    if let Some(t) = &f.traffic
-        && !["service", "workload", "all", "none"].contains(&t.as_str())
-    {
-        return Err(format!(
-            "Error: invalid traffic type: {t}. Valid options are: all, service, workload, none"
-        ));
-    }
     let Some(ns_labels) = cluster
         .world
         .cluster
@@ -138,9 +145,24 @@ fn apply(cluster: &mut ApiCluster, f: &Flags) -> Result<String, String> {
         return Err(format!("Error: namespaces \"{ns}\" not found"));
     };
     let mut out = String::new();
-    if ns_labels.get(DATAPLANE_MODE).map(String::as_str) != Some("ambient") {
-        out.push_str(&format!(
-            "⚠️ Warning: namespace is not enrolled in ambient. Consider running\t`kubectl label namespace {ns} {DATAPLANE_MODE}=ambient`\n"
+    if f.enroll {
+        if !f.overwrite && ns_labels.contains_key(USE_WAYPOINT) {
+            out.push_str(&format!(
+                "⚠️ Warning: namespace ({ns}) already has an enrolled Waypoint. Consider adding the `--overwrite` flag to your apply command.\n"
+            ));
+            return Ok((out, String::new()));
+        }
+        if ns_labels.get(DATAPLANE_MODE).map(String::as_str) != Some("ambient") {
+            out.push_str(&format!(
+                "⚠️ Warning: namespace is not enrolled in ambient. Consider running\t`kubectl label namespace {ns} {DATAPLANE_MODE}=ambient`\n"
+            ));
+        }
+    }
+    if let Some(t) = &f.traffic
+        && !["service", "workload", "all", "none"].contains(&t.as_str())
+    {
+        return Err(format!(
+            "{out}Error: failed to create gateway: invalid traffic type: {t}. Valid options are: [all none service workload]"
         ));
     }
     let mut labels = serde_json::Map::new();
@@ -181,7 +203,22 @@ fn apply(cluster: &mut ApiCluster, f: &Flags) -> Result<String, String> {
         }
         out.push_str(&format!("✅ waypoint {ns}/{name} is ready!\n"));
     }
-    Ok(out)
+    let used = f.enroll
+        || ns_labels.contains_key(USE_WAYPOINT)
+        || cluster
+            .world
+            .cluster
+            .services
+            .iter()
+            .any(|s| !s.deleted && s.namespace == ns && s.labels.contains_key(USE_WAYPOINT));
+    let note = if used {
+        String::new()
+    } else {
+        format!(
+            "meshsim: no namespace, Service or pod uses waypoint {ns}/{name} yet, so traffic bypasses it; label one `{USE_WAYPOINT}={name}` (`kubectl label namespace {ns} {USE_WAYPOINT}={name}`) or apply with --enroll-namespace\n"
+        )
+    };
+    Ok((out, note))
 }
 
 /// Whether a pod of waypoint `ns/name` is ready.
@@ -220,7 +257,13 @@ fn waypoints(cluster: &ApiCluster, ns: Option<&str>) -> Vec<(String, String, Str
             (
                 o.namespace().to_string(),
                 o.name().to_string(),
-                crate::control::waypoint::traffic_type(o).to_string(),
+                // The label as written: istiod's default (`service`)
+                // shows as `none`.
+                o.meta
+                    .labels
+                    .get(WAYPOINT_FOR)
+                    .map_or("none", String::as_str)
+                    .to_string(),
                 ready(cluster, o.namespace(), o.name()),
             )
         })
@@ -231,11 +274,7 @@ fn list(cluster: &mut ApiCluster, f: &Flags) -> Result<String, String> {
     let ns = namespace(f);
     let mut found = waypoints(cluster, (!f.all_namespaces).then_some(ns.as_str()));
     if found.is_empty() {
-        return Ok(if f.all_namespaces {
-            "No waypoints found.\n".to_string()
-        } else {
-            format!("No waypoints found in namespace {ns}.\n")
-        });
+        return Ok("No waypoints found.\n".to_string());
     }
     found.sort();
     let mut rows = vec![];

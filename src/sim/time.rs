@@ -53,12 +53,29 @@ impl Civil {
     }
 }
 
+/// English month abbreviations, January first.
+pub const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// The Common Log Format's time, `01/Jan/2026:00:00:05` followed by
+/// `zone` (`+0000` for nginx, `UTC` for WEBrick).
+pub fn common_log_time(unix: u64, zone: &str) -> String {
+    let c = Civil::from_unix(unix);
+    format!(
+        "{:02}/{}/{:04}:{:02}:{:02}:{:02} {zone}",
+        c.day,
+        MONTHS[c.month - 1],
+        c.year,
+        c.hour,
+        c.minute,
+        c.second
+    )
+}
+
 /// An HTTP `date` header value (IMF-fixdate).
 pub fn http_date(unix: u64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
     let c = Civil::from_unix(unix);
     format!(
         "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",

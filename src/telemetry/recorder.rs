@@ -15,6 +15,31 @@ pub enum Reporter {
     Source,
     /// The server-side sidecar.
     Destination,
+    /// An ambient waypoint (Istio's `reporter="waypoint"`, a server-side
+    /// gateway reporter): the source is the client behind the ztunnel
+    /// that tunnelled to it.
+    Waypoint,
+}
+
+impl Reporter {
+    /// The `reporter` label's value.
+    pub fn label(self) -> &'static str {
+        match self {
+            Reporter::Source => "source",
+            Reporter::Destination => "destination",
+            Reporter::Waypoint => "waypoint",
+        }
+    }
+
+    /// Which report of a service the run's report prefers: the server's
+    /// own sidecar, else the waypoint in front of it, else the clients'.
+    pub fn preference(self) -> u8 {
+        match self {
+            Reporter::Source => 0,
+            Reporter::Waypoint => 1,
+            Reporter::Destination => 2,
+        }
+    }
 }
 
 /// The labels of one `istio_requests_total` series family, without the

@@ -47,6 +47,7 @@ pub struct OverheadReport {
     pub proxies: usize,
     pub proxy_vcpu: f64,
     pub proxy_memory_mib: f64,
+    pub ztunnel_vcpu: f64,
     pub ztunnel_memory_mib: f64,
     pub istiod_memory_mib: f64,
 }
@@ -69,7 +70,8 @@ pub struct TrafficReport {
 #[derive(Clone, Debug, Serialize)]
 pub struct ServiceReport {
     pub service: String,
-    /// `destination` when the service's pods have sidecars, else `source`.
+    /// `destination` when the service's pods have sidecars, else
+    /// `waypoint` when a waypoint serves it, else `source`.
     pub reporter: String,
     pub requests: u64,
     pub rps: f64,
@@ -133,7 +135,8 @@ impl Report {
             })
             .collect();
 
-        // Per service: destination reports when there are any, else source.
+        // Per service: the most preferred reporter's edges
+        // ([`Reporter::preference`]).
         let mut per_service: BTreeMap<String, (Reporter, BTreeMap<String, u64>, Latency)> =
             BTreeMap::new();
         let mut per_version: BTreeMap<(String, String), (String, u64)> = BTreeMap::new();
@@ -142,8 +145,8 @@ impl Report {
             let entry = per_service
                 .entry(fqdn.clone())
                 .or_insert_with(|| (edge.key.reporter, BTreeMap::new(), Latency::default()));
-            if edge.key.reporter == Reporter::Destination && entry.0 == Reporter::Source {
-                *entry = (Reporter::Destination, BTreeMap::new(), Latency::default());
+            if edge.key.reporter.preference() > entry.0.preference() {
+                *entry = (edge.key.reporter, BTreeMap::new(), Latency::default());
             }
             if edge.key.reporter != entry.0 {
                 continue;
@@ -157,7 +160,7 @@ impl Report {
                 *entry.1.entry(label).or_default() += n;
             }
             entry.2.merge(&edge.duration);
-            if edge.key.reporter == Reporter::Destination
+            if edge.key.reporter != Reporter::Source
                 && let Some(w) = edge.key.destination
             {
                 let w = cluster.workload(w);
@@ -180,11 +183,7 @@ impl Report {
                 let requests = outcomes.values().sum();
                 ServiceReport {
                     service,
-                    reporter: match reporter {
-                        Reporter::Source => "source",
-                        Reporter::Destination => "destination",
-                    }
-                    .to_string(),
+                    reporter: reporter.label().to_string(),
                     requests,
                     rps: round(requests as f64 / secs, 2),
                     outcomes,
@@ -249,10 +248,11 @@ impl Report {
         let o = &self.overhead;
         let _ = writeln!(
             s,
-            "  mesh overhead: {} · {} vCPU, {} MiB · ztunnel {} MiB · istiod {} MiB",
+            "  mesh overhead: {} · {} vCPU, {} MiB · ztunnel {} vCPU, {} MiB · istiod {} MiB",
             plural(o.proxies, "Envoy"),
             o.proxy_vcpu,
             o.proxy_memory_mib,
+            o.ztunnel_vcpu,
             o.ztunnel_memory_mib,
             o.istiod_memory_mib
         );

@@ -46,6 +46,10 @@ pub const USE_WAYPOINT: &str = "istio.io/use-waypoint";
 pub const USE_WAYPOINT_NAMESPACE: &str = "istio.io/use-waypoint-namespace";
 /// A waypoint Gateway's label saying which traffic it takes.
 pub const WAYPOINT_FOR: &str = "istio.io/waypoint-for";
+/// The label on what Istio's deployment controller made, and its value
+/// for waypoints.
+pub const MANAGED: &str = "gateway.istio.io/managed";
+pub const MESH_CONTROLLER: &str = "istio.io-mesh-controller";
 /// The label Istio's deployment controller puts on a Gateway's pods.
 pub const GATEWAY_NAME: &str = "gateway.networking.k8s.io/gateway-name";
 
@@ -96,6 +100,10 @@ impl World {
     /// Gateway exists and takes Service traffic.
     pub fn waypoint_of(&self, svc: ServiceId) -> Option<(String, String)> {
         let s = self.cluster.service(svc);
+        // A waypoint's own Service does not go through a waypoint.
+        if s.labels.get(MANAGED).is_some_and(|m| m == MESH_CONTROLLER) {
+            return None;
+        }
         let ns_labels = self.cluster.namespaces.get(&s.namespace).map(|n| &n.labels);
         let (name, wp_ns) = match s.labels.get(USE_WAYPOINT) {
             Some(name) => (name, s.labels.get(USE_WAYPOINT_NAMESPACE)),

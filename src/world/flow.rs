@@ -1273,6 +1273,10 @@ impl World {
         }
         self.stream_done(r.id, false);
         let call = self.calls.get(r.id);
+        if call.client_ztunnel || call.server_ztunnel {
+            self.log_ztunnel_access(r.id);
+        }
+        let call = self.calls.get(r.id);
         if call.client_sidecar && !call.l4 && call.dst.is_some() && !call.abandoned {
             use crate::dataplane::outlier::Result as Seen;
             let seen = match call.outcome.status() {
@@ -1308,9 +1312,19 @@ impl World {
             call.dest_label,
             parent == Parent::Mirror,
         ) {
+            let (reporter, source) = match (parent, call.src_pod) {
+                // A waypoint reports its client's workload (from HBONE).
+                (Parent::Relay(p), Some(src))
+                    if matches!(self.pods[src.0 as usize].model.behavior, Behavior::Waypoint) =>
+                {
+                    let client = self.calls.resolve(p).and_then(|c| c.src_workload);
+                    (Reporter::Waypoint, client)
+                }
+                _ => (Reporter::Source, call.src_workload),
+            };
             let key = EdgeKey {
-                reporter: Reporter::Source,
-                source: call.src_workload,
+                reporter,
+                source,
                 service,
                 destination: call.dst_workload,
             };

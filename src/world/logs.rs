@@ -99,7 +99,7 @@ impl World {
 
     /// [`World::log`], written at `now` (the container's start, for lines
     /// it printed before the pod was seen running).
-    fn log_at(&mut self, pod: PodId, container: &str, now: SimTime, lines: Vec<String>) {
+    pub(super) fn log_at(&mut self, pod: PodId, container: &str, now: SimTime, lines: Vec<String>) {
         if !self.keep_logs || lines.is_empty() {
             return;
         }
@@ -146,7 +146,15 @@ impl World {
             .spec
             .containers
             .iter()
-            .map(|c| (c.name.clone(), app_logs::startup(&c.image, &p.name, at)))
+            .map(|c| {
+                let image = c.image.rsplit('/').next().unwrap_or("");
+                let lines = if image.starts_with("ztunnel:") || image == "ztunnel" {
+                    self.ztunnel_startup(pod, self.queue.now())
+                } else {
+                    app_logs::startup(&c.image, &p.name, at)
+                };
+                (c.name.clone(), lines)
+            })
             .collect();
         let started = self.pods[pod.0 as usize].containers_start;
         let proxy = self.pods[pod.0 as usize].proxy.is_some().then(|| {
@@ -264,7 +272,7 @@ impl World {
     /// to server, 1: application to its proxy, 2: server proxy to its
     /// application), stable for the call: the kernel's ephemeral range
     /// (32768–60999), as Envoy's addresses show one.
-    fn ephemeral_port(&self, id: CallId, leg: u64) -> u16 {
+    pub(super) fn ephemeral_port(&self, id: CallId, leg: u64) -> u16 {
         let call = self.calls.get(id);
         let mut h = Fnv64::default();
         h.number(call.sent_at.as_nanos());

@@ -338,12 +338,27 @@ impl World {
                     crate::apps::model::Behavior::Generic(g) => g.prefix.as_str(),
                     _ => "",
                 };
+                let p = self.cluster.pod(*pod);
+                let port = p
+                    .template
+                    .spec
+                    .containers
+                    .first()
+                    .and_then(|c| c.ports.first())
+                    .map_or(80, |cp| cp.container_port);
                 kind.render(
                     self.request(super::calls::ReqId(*request)),
                     &crate::apps::echo::Echoer {
-                        pod_name: &self.cluster.pod(*pod).name,
+                        pod_name: &p.name,
                         prefix,
                         attempt: *attempt,
+                        server_addr: format!("{}:{port}", p.ip),
+                        date: crate::sim::time::common_log_time(self.now_unix(), "+0000"),
+                        request_id: format!(
+                            "{:016x}{:016x}",
+                            crate::k8s::names::fnv64(&request.to_le_bytes()),
+                            crate::k8s::names::fnv64(p.name.as_bytes())
+                        ),
                     },
                 )
             }

@@ -84,6 +84,8 @@ pub struct MeshOverhead {
     pub proxies: usize,
     pub proxy_vcpu: f64,
     pub proxy_memory: u64,
+    /// The ztunnels': CPU on average, and memory.
+    pub ztunnel_vcpu: f64,
     pub ztunnel_memory: u64,
     pub istiod_memory: u64,
 }
@@ -295,6 +297,8 @@ impl World {
             for c in &self.cluster.pod(pod).template.spec.containers {
                 let image = c.image.rsplit('/').next().unwrap_or("");
                 if image.starts_with("ztunnel") {
+                    out.ztunnel_vcpu += self.pods[pod.0 as usize].proxy_cpu.as_secs_f64() / secs
+                        + m.ztunnel_idle_millicores as f64 / 1000.0;
                     out.ztunnel_memory += self.ztunnel_memory();
                 } else if image.starts_with("pilot") {
                     out.istiod_memory += self.istiod_memory();
