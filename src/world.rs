@@ -272,7 +272,11 @@ impl World {
             cluster: Cluster::new(&scenario.cluster_name, &scenario.nodes, seed),
             injector: SidecarInjector {
                 enabled: scenario.profile.has_istiod(),
-                revisions: vec!["default".to_string()],
+                revisions: if scenario.profile.has_istiod() {
+                    vec!["default".to_string()]
+                } else {
+                    Vec::new()
+                },
             },
             costs: scenario.costs.clone(),
             seed,
@@ -351,12 +355,22 @@ impl World {
     pub fn apply(&mut self, obj: &Object) -> Result<(), String> {
         let now = self.queue.now();
         if obj.info.group.is_empty() || obj.info.group == "apps" {
-            // Installing istiod installs its sidecar-injector webhook.
+            // Installing istiod installs its revision's sidecar-injector
+            // webhook.
             if obj.info.kind == "Deployment"
                 && obj.namespace() == "istio-system"
-                && obj.name() == "istiod"
+                && obj.meta.labels.get("app").is_some_and(|a| a == "istiod")
             {
                 self.injector.enabled = true;
+                let rev = obj
+                    .meta
+                    .labels
+                    .get(crate::k8s::cluster::REVISION)
+                    .cloned()
+                    .unwrap_or_else(|| "default".to_string());
+                if !self.injector.revisions.contains(&rev) {
+                    self.injector.revisions.push(rev);
+                }
             }
             let effects = self
                 .cluster

@@ -318,9 +318,14 @@ impl ApiCluster {
             if !annotations.is_object() {
                 *annotations = json!({});
             }
-            annotations["sidecar.istio.io/status"] = json!(
-                "{\"initContainers\":[\"istio-init\"],\"containers\":[\"istio-proxy\"],\"volumes\":[\"workload-socket\",\"credential-socket\",\"workload-certs\",\"istio-envoy\",\"istio-data\",\"istio-podinfo\",\"istio-token\",\"istiod-ca-cert\"],\"imagePullSecrets\":null,\"revision\":\"default\"}"
-            );
+            let revision = pod
+                .annotations
+                .get(crate::k8s::cluster::REVISION)
+                .map_or("default", String::as_str);
+            annotations[crate::k8s::cluster::REVISION] = json!(revision);
+            annotations["sidecar.istio.io/status"] = json!(format!(
+                "{{\"initContainers\":[\"istio-init\"],\"containers\":[\"istio-proxy\"],\"volumes\":[\"workload-socket\",\"credential-socket\",\"workload-certs\",\"istio-envoy\",\"istio-data\",\"istio-podinfo\",\"istio-token\",\"istiod-ca-cert\"],\"imagePullSecrets\":null,\"revision\":\"{revision}\"}}"
+            ));
             if let Some(first) = base["spec"]["containers"][0]["name"].as_str() {
                 let first = first.to_string();
                 let annotations = &mut base["metadata"]["annotations"];

@@ -23,30 +23,42 @@ pub struct SidecarInjector {
     pub revisions: Vec<String>,
 }
 
+impl SidecarInjector {
+    /// The revision the `default` tag points at (`istio-revision-tag-default`):
+    /// `default` when installed, else the first revision installed.
+    fn default_revision(&self) -> Option<&String> {
+        self.revisions
+            .iter()
+            .find(|r| *r == "default")
+            .or(self.revisions.first())
+    }
+}
+
 impl Admission for SidecarInjector {
+    /// Which revision's webhook injects the pod: `istio-injection=enabled`
+    /// wins over a namespace's `istio.io/rev` (Istio's canary upgrade
+    /// page), which wins over the pod's own labels.
     fn inject_sidecar(
         &self,
         ns: &Namespace,
         pod_labels: &BTreeMap<String, String>,
         _pod_annotations: &BTreeMap<String, String>,
-    ) -> bool {
+    ) -> Option<String> {
         if !self.enabled {
-            return false;
+            return None;
         }
         let pod_says = pod_labels
             .get("sidecar.istio.io/inject")
             .map(String::as_str);
         let ns_injection = ns.labels.get("istio-injection").map(String::as_str);
-        let ns_rev = ns.labels.get("istio.io/rev");
-        let pod_rev = pod_labels.get("istio.io/rev");
-        let rev_known = |rev: &String| self.revisions.iter().any(|r| r == rev);
+        let known = |rev: Option<&String>| rev.filter(|r| self.revisions.contains(r)).cloned();
         match (ns_injection, pod_says) {
-            (Some("disabled"), _) => false,
-            (_, Some("false")) => false,
-            (Some("enabled"), _) => true,
-            _ if ns_rev.is_some_and(rev_known) => true,
-            (_, Some("true")) => true,
-            _ => pod_rev.is_some_and(rev_known),
+            (Some("disabled"), _) | (_, Some("false")) => None,
+            (Some("enabled"), _) => self.default_revision().cloned(),
+            _ if ns.labels.contains_key("istio.io/rev") => known(ns.labels.get("istio.io/rev")),
+            _ if pod_labels.contains_key("istio.io/rev") => known(pod_labels.get("istio.io/rev")),
+            (_, Some("true")) => self.default_revision().cloned(),
+            _ => None,
         }
     }
 }
@@ -69,6 +81,7 @@ mod tests {
     #[test_case(&[("istio-injection", "disabled")], &[("sidecar.istio.io/inject", "true")], false; "namespace disabled wins")]
     #[test_case(&[("istio.io/rev", "default")], &[], true; "revision label")]
     #[test_case(&[("istio.io/rev", "canary")], &[], false; "unknown revision")]
+    #[test_case(&[("istio.io/rev", "canary")], &[("sidecar.istio.io/inject", "true")], false; "an unknown namespace revision is not the default")]
     #[test_case(&[("istio.io/dataplane-mode", "ambient")], &[], false; "ambient namespace")]
     #[test_case(&[], &[], false; "unlabelled")]
     fn selects_pods_like_the_webhooks(ns: &[(&str, &str)], pod: &[(&str, &str)], want: bool) {
@@ -81,7 +94,9 @@ mod tests {
             annotations: BTreeMap::new(),
         };
         assert_eq!(
-            injector.inject_sidecar(&ns, &map(pod), &BTreeMap::new()),
+            injector
+                .inject_sidecar(&ns, &map(pod), &BTreeMap::new())
+                .is_some(),
             want
         );
     }
@@ -96,6 +111,48 @@ mod tests {
             labels: map(&[("istio-injection", "enabled")]),
             annotations: BTreeMap::new(),
         };
-        assert!(!injector.inject_sidecar(&ns, &BTreeMap::new(), &BTreeMap::new()));
+        assert!(
+            injector
+                .inject_sidecar(&ns, &BTreeMap::new(), &BTreeMap::new())
+                .is_none()
+        );
+    }
+
+    /// Istio's canary upgrade: `istio.io/rev=canary` on the namespace
+    /// injects canary's sidecar; `istio-injection=enabled` beside it wins
+    /// and injects the default revision.
+    #[test]
+    fn revisions_pick_their_namespaces() {
+        let injector = SidecarInjector {
+            enabled: true,
+            revisions: vec!["default".into(), "canary".into()],
+        };
+        let pick = |ns: &[(&str, &str)], pod: &[(&str, &str)]| {
+            let ns = Namespace {
+                labels: map(ns),
+                annotations: BTreeMap::new(),
+            };
+            injector.inject_sidecar(&ns, &map(pod), &BTreeMap::new())
+        };
+        assert_eq!(
+            pick(&[("istio.io/rev", "canary")], &[]).as_deref(),
+            Some("canary")
+        );
+        assert_eq!(
+            pick(
+                &[("istio.io/rev", "canary"), ("istio-injection", "enabled")],
+                &[]
+            )
+            .as_deref(),
+            Some("default")
+        );
+        assert_eq!(
+            pick(&[], &[("istio.io/rev", "canary")]).as_deref(),
+            Some("canary")
+        );
+        assert_eq!(
+            pick(&[], &[("sidecar.istio.io/inject", "true")]).as_deref(),
+            Some("default")
+        );
     }
 }

@@ -171,7 +171,13 @@ fn peer_and_ingress(
 ) -> Exec {
     out.text.push_str(SEPARATOR);
     peer_authentication(world, out, p);
-    ingress(world, out, services, std::slice::from_ref(&p.labels), lb_ips);
+    ingress(
+        world,
+        out,
+        services,
+        std::slice::from_ref(&p.labels),
+        lb_ips,
+    );
     Exec {
         stdout: std::mem::take(&mut out.text).into_bytes(),
         ..Exec::default()
@@ -281,7 +287,11 @@ fn print_pod(out: &mut Out<'_>, p: &Pod, ignore_unmeshed: bool) {
     }
     let k = out.kname(&p.name, &p.namespace);
     out.line(0, &format!("Pod: {k}"));
-    let revision = if p.sidecar { "default" } else { "" };
+    // `GetRevisionFromPodAnnotation`: the injector's `istio.io/rev`.
+    let revision = p
+        .annotations
+        .get(crate::k8s::cluster::REVISION)
+        .map_or("", String::as_str);
     out.line(3, &format!("Pod Revision: {revision}"));
     if ports.is_empty() {
         out.line(3, "Pod does not expose ports");

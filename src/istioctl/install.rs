@@ -25,6 +25,9 @@ pub struct Request {
     /// `meshConfig.accessLogFile` (the demo profile's `/dev/stdout`
     /// unless set).
     pub access_log_file: Option<String>,
+    /// `--revision` / `--set revision=`: a canary control plane
+    /// (`istiod-REV`) beside the default one.
+    pub revision: Option<String>,
     /// What meshsim says about settings it accepts without simulating.
     pub notes: Vec<String>,
 }
@@ -38,6 +41,7 @@ pub fn parse(args: &[String]) -> Result<Request, String> {
         ingress_gateway: None,
         egress_gateway: None,
         access_log_file: None,
+        revision: None,
         notes: Vec::new(),
     };
     let mut it = args.iter();
@@ -49,6 +53,8 @@ pub fn parse(args: &[String]) -> Result<Request, String> {
         };
         match a.as_str() {
             "-y" | "--skip-confirmation" => r.yes = true,
+            "-r" | "--revision" => r.revision = Some(revision_name(&value(a)?)?),
+            s if s.starts_with("--revision=") => r.revision = Some(revision_name(&s[11..])?),
             "--set" | "-s" => set(&mut r, &value(a)?)?,
             s if s.starts_with("--set=") => set(&mut r, &s[6..])?,
             "-f" | "--filename" => {
@@ -76,11 +82,7 @@ fn set(r: &mut Request, kv: &str) -> Result<(), String> {
     };
     match key {
         "profile" => r.profile = value.parse().map_err(|e| format!("Error: {e}"))?,
-        "revision" => {
-            return Err(format!(
-                "Error: meshsim does not simulate control-plane revisions yet (--set revision={value}); install without it"
-            ));
-        }
+        "revision" => r.revision = Some(revision_name(value)?),
         "meshConfig.accessLogFile" => r.access_log_file = Some(value.to_string()),
         "components.ingressGateways[0].enabled" => r.ingress_gateway = Some(flag()?),
         "components.egressGateways[0].enabled" => r.egress_gateway = Some(flag()?),
@@ -102,6 +104,25 @@ fn set(r: &mut Request, kv: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A revision name: a DNS label, as it becomes part of `istiod-REV`;
+/// `default` is the plain install.
+fn revision_name(value: &str) -> Result<String, String> {
+    let ok = !value.is_empty()
+        && value.len() <= 63
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !value.starts_with('-')
+        && !value.ends_with('-');
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "Error: invalid revision {value:?}: a revision must be a DNS label (lower case letters, digits and '-')"
+        ))
+    }
 }
 
 /// An IstioOperator file (`istioctl install -f FILE`) as the `--set`
@@ -204,12 +225,15 @@ impl Request {
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": {
-                "name": "istio",
+                "name": match self.revision.as_deref() {
+                    Some(rev) if rev != "default" => format!("istio-{rev}"),
+                    _ => "istio".to_string(),
+                },
                 "namespace": "istio-system",
                 "labels": {
                     "app.kubernetes.io/name": "istiod",
                     "install.operator.istio.io/owning-resource": "unknown",
-                    "istio.io/rev": "default",
+                    "istio.io/rev": self.revision.as_deref().unwrap_or("default"),
                     "operator.istio.io/component": "Pilot",
                     "release": "istio",
                 },
@@ -218,7 +242,19 @@ impl Request {
         })
     }
 
-    fn documents(&self) -> Vec<(&'static str, &'static str)> {
+    /// The manifests to apply: the profile's, or for a revision only its
+    /// istiod, renamed `istiod-REV` and labelled `istio.io/rev: REV`
+    /// (gateways, CNI and ztunnel stay with the default revision).
+    fn documents(&self) -> Vec<(&'static str, String)> {
+        if let Some(rev) = self.revision.as_deref().filter(|r| *r != "default") {
+            return self
+                .profile
+                .documents()
+                .into_iter()
+                .filter(|(f, _)| f.ends_with("istiod.yaml"))
+                .map(|(f, text)| (f, revisioned(text, rev)))
+                .collect();
+        }
         let mut docs = self.profile.documents();
         let has = |docs: &[(&str, &str)], f: &str| docs.iter().any(|(n, _)| n.ends_with(f));
         let gateways = [
@@ -242,8 +278,27 @@ impl Request {
                 _ => {}
             }
         }
-        docs
+        docs.into_iter().map(|(f, t)| (f, t.to_string())).collect()
     }
+
+    /// The name of this install's istiod workload.
+    fn istiod(&self) -> String {
+        match self.revision.as_deref() {
+            Some(rev) if rev != "default" => format!("istiod-{rev}"),
+            _ => "istiod".to_string(),
+        }
+    }
+}
+
+/// istiod's manifest for revision `rev`: its objects named `istiod-REV`,
+/// labelled and selected by `istio.io/rev: REV`.
+fn revisioned(text: &str, rev: &str) -> String {
+    text.replace("name: istiod\n", &format!("name: istiod-{rev}\n"))
+        .replace(
+            "serviceAccountName: istiod\n",
+            &format!("serviceAccountName: istiod-{rev}\n"),
+        )
+        .replace("istio.io/rev: default", &format!("istio.io/rev: {rev}"))
 }
 
 /// Components in the order istioctl reports them: (label, namespace/name
@@ -272,7 +327,7 @@ pub fn run(cluster: &mut ApiCluster, args: &[String]) -> Exec {
     let mut stdout = String::new();
     let mut stderr: String = request.notes.iter().map(|n| format!("{n}\n")).collect();
     for (file, text) in request.documents() {
-        let (docs, syntax) = crate::yaml::parse_documents(text);
+        let (docs, syntax) = crate::yaml::parse_documents(&text);
         if let Some(e) = syntax {
             return Exec::fail(format!("Error: bundled {file}: {e}"), 1);
         }
@@ -287,7 +342,14 @@ pub fn run(cluster: &mut ApiCluster, args: &[String]) -> Exec {
     }
     stdout.push_str("✔ Istio core installed ⛵️\n");
     let deadline = cluster.world.queue.now() + READINESS_TIMEOUT;
-    for (label, workload) in COMPONENTS {
+    let istiod = request.istiod();
+    let revisioned = istiod != "istiod";
+    let components: Vec<(&str, &str)> = if revisioned {
+        vec![("Istiod installed 🧠", istiod.as_str())]
+    } else {
+        COMPONENTS.to_vec()
+    };
+    for (label, workload) in components {
         if cluster
             .world
             .cluster
@@ -315,7 +377,9 @@ pub fn run(cluster: &mut ApiCluster, args: &[String]) -> Exec {
         stdout.push_str(&format!("✔ {label}\n"));
     }
     stdout.push_str("✔ Installation complete\n");
-    if request.profile == Profile::Ambient {
+    if revisioned {
+        // A canary beside the default revision: the default stays.
+    } else if request.profile == Profile::Ambient {
         stdout.push_str(
             "The ambient profile has been installed successfully, enjoy Istio without sidecars!\n",
         );
@@ -391,7 +455,7 @@ mod tests {
     }
 
     #[test]
-    fn multi_cluster_settings_are_noted_and_revisions_refused() {
+    fn multi_cluster_settings_are_noted_and_revisions_named() {
         let r = parse(&args(
             "--set profile=ambient --set values.global.meshID=mesh1 -y",
         ))
@@ -402,10 +466,24 @@ mod tests {
                 "meshsim: --set values.global.meshID=mesh1 is accepted; meshsim simulates one cluster, so it changes nothing"
             ]
         );
+        let canary = parse(&args("--set revision=1-27-1 -y")).unwrap();
+        assert_eq!(canary.revision.as_deref(), Some("1-27-1"));
+        assert_eq!(canary.istiod(), "istiod-1-27-1");
+        let files: Vec<&str> = canary.documents().iter().map(|(f, _)| *f).collect();
+        assert_eq!(
+            files,
+            ["profile/istiod.yaml"],
+            "a revision installs only its istiod"
+        );
+        assert!(canary.documents()[0].1.contains("name: istiod-1-27-1\n"));
+        assert_eq!(
+            parse(&args("-r canary")).unwrap().revision.as_deref(),
+            Some("canary")
+        );
         assert!(
-            parse(&args("--set revision=1-27-1 -y"))
+            parse(&args("--revision Canary"))
                 .unwrap_err()
-                .contains("revisions")
+                .contains("DNS label")
         );
     }
 

@@ -179,7 +179,7 @@ fn all(world: &World, f: &Flags) -> Result<String, String> {
         .filter_map(|p| {
             let types = subscribed(world, p)?;
             let id = format!("{}.{}", p.name, p.namespace);
-            let istiod = connected_to(&istiods, &id);
+            let istiod = connected_to(&istiods, p, &id);
             Some(vec![
                 id,
                 "Kubernetes".to_string(),
@@ -199,14 +199,25 @@ fn all(world: &World, f: &Flags) -> Result<String, String> {
     Ok(super::tabwrite(&table, 5))
 }
 
-/// The istiod a proxy keeps its xDS stream with. The Service balances the
+/// The istiod a proxy keeps its xDS stream with: one of its revision's
+/// (`istiod-REV.istio-system.svc`), as that Service balances the
 /// connections; a hash of the proxy ID stands in, stable across runs.
-fn connected_to<'p>(istiods: &[&'p Pod], proxy_id: &str) -> &'p str {
+fn connected_to<'p>(istiods: &[&'p Pod], proxy: &Pod, proxy_id: &str) -> &'p str {
+    use crate::k8s::cluster::REVISION;
+    fn revision(m: Option<&String>) -> &str {
+        m.map_or("default", String::as_str)
+    }
+    let wanted = revision(proxy.annotations.get(REVISION));
+    let own: Vec<&Pod> = istiods
+        .iter()
+        .copied()
+        .filter(|i| revision(i.labels.get(REVISION)) == wanted)
+        .collect();
     let hash = proxy_id
         .bytes()
         .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
-    let i = (hash % istiods.len().max(1) as u64) as usize;
-    istiods.get(i).map_or("", |p| p.name.as_str())
+    let i = (hash % own.len().max(1) as u64) as usize;
+    own.get(i).map_or("", |p| p.name.as_str())
 }
 
 /// One pod: its sync diff.

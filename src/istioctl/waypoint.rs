@@ -35,6 +35,7 @@ struct Flags {
     all_namespaces: bool,
     name: Option<String>,
     traffic: Option<String>,
+    revision: Option<String>,
     enroll: bool,
     overwrite: bool,
     wait: bool,
@@ -60,11 +61,7 @@ fn parse(args: &[String]) -> Result<Flags, String> {
             "-n" | "--namespace" => f.namespace = Some(value(flag)?),
             "--name" => f.name = Some(value(flag)?),
             "--for" => f.traffic = Some(value(flag)?),
-            "-r" | "--revision" => {
-                return Err(
-                    "Error: meshsim's istioctl does not simulate revisions (-r/--revision)".into(),
-                );
-            }
+            "-r" | "--revision" => f.revision = Some(value(flag)?),
             "-A" | "--all-namespaces" => f.all_namespaces = true,
             "--enroll-namespace" => f.enroll = true,
             "--wait" | "-w" => f.wait = true,
@@ -169,6 +166,9 @@ fn apply(cluster: &mut ApiCluster, f: &Flags) -> Result<(String, String), String
     if let Some(t) = &f.traffic {
         labels.insert(WAYPOINT_FOR.into(), json!(t));
     }
+    if let Some(rev) = &f.revision {
+        labels.insert(crate::k8s::cluster::REVISION.into(), json!(rev));
+    }
     let gateway = json!({
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "Gateway",
@@ -246,7 +246,10 @@ fn label_namespace(cluster: &mut ApiCluster, ns: &str, name: &str) -> Result<(),
 
 /// The waypoint Gateways in `ns` (all namespaces when `None`), by
 /// namespace and name.
-fn waypoints(cluster: &ApiCluster, ns: Option<&str>) -> Vec<(String, String, String, bool)> {
+fn waypoints(
+    cluster: &ApiCluster,
+    ns: Option<&str>,
+) -> Vec<(String, String, String, String, bool)> {
     let store = &cluster.world.mesh.desired;
     store
         .of_kind("KubernetesGateway")
@@ -257,6 +260,11 @@ fn waypoints(cluster: &ApiCluster, ns: Option<&str>) -> Vec<(String, String, Str
             (
                 o.namespace().to_string(),
                 o.name().to_string(),
+                o.meta
+                    .labels
+                    .get(crate::k8s::cluster::REVISION)
+                    .map_or("default", String::as_str)
+                    .to_string(),
                 // The label as written: istiod's default (`service`)
                 // shows as `none`.
                 o.meta
@@ -284,10 +292,10 @@ fn list(cluster: &mut ApiCluster, f: &Flags) -> Result<String, String> {
         head.insert(0, "NAMESPACE".into());
     }
     rows.push(head);
-    for (wns, name, traffic, programmed) in found {
+    for (wns, name, revision, traffic, programmed) in found {
         let mut row = vec![
             name,
-            "default".to_string(),
+            revision,
             traffic,
             if programmed { "True" } else { "False" }.to_string(),
         ];

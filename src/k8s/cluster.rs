@@ -218,14 +218,19 @@ pub enum Effect {
 
 /// The mutating-admission hook: decides, when a pod is created, what the
 /// mesh adds to it (Istio's sidecar injector).
+/// The annotation (and namespace/pod label) naming a control-plane
+/// revision.
+pub const REVISION: &str = "istio.io/rev";
+
 pub trait Admission {
-    /// Returns whether a sidecar proxy is injected into the pod.
+    /// The control-plane revision whose sidecar is injected into the pod,
+    /// if any.
     fn inject_sidecar(
         &self,
         namespace: &Namespace,
         pod_labels: &BTreeMap<String, String>,
         pod_annotations: &BTreeMap<String, String>,
-    ) -> bool;
+    ) -> Option<String>;
 }
 
 /// No admission webhooks: a cluster without a mesh.
@@ -237,8 +242,8 @@ impl Admission for NoAdmission {
         _: &Namespace,
         _: &BTreeMap<String, String>,
         _: &BTreeMap<String, String>,
-    ) -> bool {
-        false
+    ) -> Option<String> {
+        None
     }
 }
 
@@ -640,7 +645,14 @@ impl Cluster {
             None => self.schedule(wid, &template)?,
         };
         let ns_state = self.namespaces.get(&namespace).cloned().unwrap_or_default();
-        let sidecar = admission.inject_sidecar(&ns_state, &labels, &template.metadata.annotations);
+        let revision = admission.inject_sidecar(&ns_state, &labels, &template.metadata.annotations);
+        let mut annotations = template.metadata.annotations.clone();
+        if let Some(rev) = &revision {
+            // The injection template's annotation: which control plane
+            // the sidecar belongs to.
+            annotations.insert(REVISION.to_string(), rev.clone());
+        }
+        let sidecar = revision.is_some();
         let n = &mut self.nodes[node.0 as usize];
         let host = n.next_host;
         n.next_host += 1;
@@ -652,7 +664,7 @@ impl Cluster {
             name,
             namespace,
             labels,
-            annotations: template.metadata.annotations.clone(),
+            annotations,
             workload: wid,
             node,
             ip,
