@@ -131,6 +131,20 @@ fn ambient_holds_far_less_data_plane_memory_than_sidecars() {
     // The L4 data path adds about what sidecars add: the users' latency
     // is within a few percent (Istio 1.22/1.24 performance pages: 0.17 ms
     // p90 for ambient L4 against 0.23 ms for two sidecars).
+    // ztunnel reads no HTTP: no request metrics in ambient, only its
+    // istio_tcp_* series, one connection per request, from the
+    // destination's ztunnel.
+    assert!(
+        ambient_run.services.is_empty(),
+        "{:?}",
+        ambient_run.services
+    );
+    assert_eq!(ambient_run.connections.len(), 4);
+    for c in &ambient_run.connections {
+        assert_eq!(c.reporter, "destination", "{c:?}");
+        assert!(c.sent_bytes > 0 && c.received_bytes > 0, "{c:?}");
+    }
+    assert!(sidecar_run.connections.is_empty());
     let p50 = |r: &meshsim::telemetry::Report| r.traffic[0].latency_ms.p50;
     let (s, a) = (p50(&sidecar_run), p50(&ambient_run));
     assert!(

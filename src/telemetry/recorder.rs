@@ -78,8 +78,24 @@ pub struct ClientStats {
     pub latency: Latency,
 }
 
+/// `istio_tcp_*` of one series family, as a ztunnel reports them
+/// (ztunnel's only metrics: it reads no HTTP).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TcpCounts {
+    /// `istio_tcp_connections_opened_total` (and `…_closed_total`: every
+    /// connection meshsim counts has completed).
+    pub connections: u64,
+    /// `istio_tcp_sent_bytes_total`.
+    pub sent_bytes: u64,
+    /// `istio_tcp_received_bytes_total`.
+    pub received_bytes: u64,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Telemetry {
+    /// ztunnels' TCP series, keyed like HTTP edges (reporter `source` or
+    /// `destination`).
+    tcp: BTreeMap<EdgeKey, TcpCounts>,
     edges: Vec<Edge>,
     index: BTreeMap<EdgeKey, usize>,
     labels: Vec<String>,
@@ -126,6 +142,19 @@ impl Telemetry {
             None => edge.outcomes.push((code, flags, 1)),
         }
         edge.duration.record(duration);
+    }
+
+    /// A completed connection a ztunnel carried.
+    pub fn record_tcp(&mut self, key: EdgeKey, sent: u64, received: u64) {
+        let c = self.tcp.entry(key).or_default();
+        c.connections += 1;
+        c.sent_bytes += sent;
+        c.received_bytes += received;
+    }
+
+    /// ztunnels' TCP series in label order.
+    pub fn tcp(&self) -> impl Iterator<Item = (&EdgeKey, &TcpCounts)> {
+        self.tcp.iter()
     }
 
     /// Edges in label order (deterministic whatever the recording order).

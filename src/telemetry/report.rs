@@ -28,6 +28,9 @@ pub struct Report {
     pub traffic: Vec<TrafficReport>,
     pub services: Vec<ServiceReport>,
     pub versions: Vec<VersionReport>,
+    /// What ztunnels carried (ambient mode), per service.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub connections: Vec<ConnectionReport>,
     pub notes: Vec<String>,
 }
 
@@ -78,6 +81,17 @@ pub struct ServiceReport {
     /// `200`, or `503 UH` when Envoy set response flags.
     pub outcomes: BTreeMap<String, u64>,
     pub latency_ms: Summary,
+}
+
+/// `istio_tcp_*` for one service, from its destination's ztunnel when
+/// there is one, else from its clients'.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConnectionReport {
+    pub service: String,
+    pub reporter: String,
+    pub connections: u64,
+    pub sent_bytes: u64,
+    pub received_bytes: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -211,6 +225,31 @@ impl Report {
                 ),
             })
             .collect();
+        let mut per_tcp: BTreeMap<String, (Reporter, super::recorder::TcpCounts)> = BTreeMap::new();
+        for (key, counts) in telemetry.tcp() {
+            let name = telemetry.label_name(key.service).to_string();
+            let entry = per_tcp
+                .entry(name)
+                .or_insert((key.reporter, Default::default()));
+            if key.reporter.preference() > entry.0.preference() {
+                *entry = (key.reporter, Default::default());
+            }
+            if key.reporter == entry.0 {
+                entry.1.connections += counts.connections;
+                entry.1.sent_bytes += counts.sent_bytes;
+                entry.1.received_bytes += counts.received_bytes;
+            }
+        }
+        let connections = per_tcp
+            .into_iter()
+            .map(|(service, (reporter, c))| ConnectionReport {
+                service,
+                reporter: reporter.label().to_string(),
+                connections: c.connections,
+                sent_bytes: c.sent_bytes,
+                received_bytes: c.received_bytes,
+            })
+            .collect();
         Report {
             scenario: info.scenario.to_string(),
             seed: info.seed,
@@ -222,6 +261,7 @@ impl Report {
             traffic,
             services,
             versions,
+            connections,
             notes: info.notes,
         }
     }
@@ -356,6 +396,26 @@ impl Report {
                 ]);
             }
             s.push_str(&table(&rows, 3));
+        }
+        if !self.connections.is_empty() {
+            let _ = writeln!(s, "\nconnections, as ztunnels report them (istio_tcp_*)");
+            let mut rows = vec![vec![
+                "SERVICE".to_string(),
+                "REPORTER".into(),
+                "CONNECTIONS".into(),
+                "SENT BYTES".into(),
+                "RECEIVED BYTES".into(),
+            ]];
+            for c in &self.connections {
+                rows.push(vec![
+                    c.service.clone(),
+                    c.reporter.clone(),
+                    c.connections.to_string(),
+                    c.sent_bytes.to_string(),
+                    c.received_bytes.to_string(),
+                ]);
+            }
+            s.push_str(&table(&rows, 2));
         }
         if !self.notes.is_empty() {
             let _ = writeln!(s, "\nduring the run");

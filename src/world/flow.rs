@@ -1274,7 +1274,7 @@ impl World {
         self.stream_done(r.id, false);
         let call = self.calls.get(r.id);
         if call.client_ztunnel || call.server_ztunnel {
-            self.log_ztunnel_access(r.id);
+            self.ztunnel_done(r.id);
         }
         let call = self.calls.get(r.id);
         if call.client_sidecar && !call.l4 && call.dst.is_some() && !call.abandoned {

@@ -24,6 +24,8 @@ use crate::k8s::PodId;
 use crate::sim::SimTime;
 use crate::sim::time::rfc3339_fraction;
 
+use crate::telemetry::Reporter;
+
 use super::World;
 use super::calls::CallId;
 use super::flow::HBONE_PORT;
@@ -163,11 +165,9 @@ impl World {
     }
 
     /// Call `id`, carried by ztunnels, completed: each ztunnel on its path
-    /// logs the connection.
-    pub(super) fn log_ztunnel_access(&mut self, id: CallId) {
-        if !self.keep_logs {
-            return;
-        }
+    /// counts the connection (`istio_tcp_*`, reporter `source` on the
+    /// client's node, `destination` on the server's) and logs it.
+    pub(super) fn ztunnel_done(&mut self, id: CallId) {
         let call = self.calls.get(id);
         let (Some(src), Some(dst)) = (call.src_pod, call.dst) else {
             return;
@@ -192,6 +192,27 @@ impl World {
             };
             (request as u64, response as u64)
         };
+        if let Some(service) = call.dest_label {
+            let key = |reporter| crate::telemetry::EdgeKey {
+                reporter,
+                source: call.src_workload,
+                service,
+                destination: call.dst_workload,
+            };
+            let (client, server) = (call.client_ztunnel, call.server_ztunnel);
+            if client {
+                self.telemetry
+                    .record_tcp(key(Reporter::Source), sent, received);
+            }
+            if server {
+                self.telemetry
+                    .record_tcp(key(Reporter::Destination), received, sent);
+            }
+        }
+        if !self.keep_logs {
+            return;
+        }
+        let call = self.calls.get(id);
         let now = self.queue.now();
         let duration = now.since(call.sent_at).as_nanos() / 1_000_000;
         let identity = |p: PodId| {
