@@ -65,6 +65,13 @@ fn pod_names(w: &World, ns: &str) -> Vec<String> {
         .collect()
 }
 
+/// An L4 AuthorizationPolicy on details allowing only `principal`.
+fn details_only_from(principal: &str) -> String {
+    format!(
+        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {{name: details-from, namespace: bookinfo}}\nspec:\n  selector: {{matchLabels: {{app: details}}}}\n  action: ALLOW\n  rules:\n  - from: [{{source: {{principals: [{principal}]}}}}]\n"
+    )
+}
+
 const STRICT: &str = "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: bookinfo}\nspec: {mtls: {mode: STRICT}}\n";
 
 /// Lab 1 step 5: `kubectl label namespace bookinfo
@@ -147,7 +154,7 @@ fn ztunnel_enforces_l4_policy_and_drops_http_rules() {
     label_namespace(&mut w, "bookinfo", "istio.io/dataplane-mode: ambient");
     apply(
         &mut w,
-        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: details-from-curl, namespace: bookinfo}\nspec:\n  selector: {matchLabels: {app: details}}\n  action: ALLOW\n  rules:\n  - from: [{source: {principals: [cluster.local/ns/bookinfo/sa/curl]}}]\n",
+        &details_only_from("cluster.local/ns/bookinfo/sa/curl"),
     );
     let direct = curl(&mut w, "bookinfo", ("details", 9080, "/details/0"), &[]);
     assert_eq!(direct.status, Some(200), "{direct:?}");
@@ -168,7 +175,7 @@ fn ztunnel_enforces_l4_policy_and_drops_http_rules() {
 
     apply(
         &mut w,
-        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: details-from-curl, namespace: bookinfo}\nspec:\n  selector: {matchLabels: {app: details}}\n  action: ALLOW\n  rules:\n  - to: [{operation: {methods: [GET]}}]\n",
+        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: details-from, namespace: bookinfo}\nspec:\n  selector: {matchLabels: {app: details}}\n  action: ALLOW\n  rules:\n  - to: [{operation: {methods: [GET]}}]\n",
     );
     let l7 = curl(&mut w, "bookinfo", ("details", 9080, "/details/0"), &[]);
     assert_eq!(
@@ -277,7 +284,7 @@ fn waypoint_enforces_targeted_l7_policy() {
     // everything: the connection comes from the waypoint.
     apply(
         &mut w,
-        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: details-from-curl, namespace: bookinfo}\nspec:\n  selector: {matchLabels: {app: details}}\n  action: ALLOW\n  rules:\n  - from: [{source: {principals: [cluster.local/ns/bookinfo/sa/curl]}}]\n",
+        &details_only_from("cluster.local/ns/bookinfo/sa/curl"),
     );
     let via_waypoint = curl(&mut w, "bookinfo", ("details", 9080, "/details/0"), &[]);
     assert_eq!(
@@ -287,7 +294,7 @@ fn waypoint_enforces_targeted_l7_policy() {
     );
     apply(
         &mut w,
-        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: details-from-curl, namespace: bookinfo}\nspec:\n  selector: {matchLabels: {app: details}}\n  action: ALLOW\n  rules:\n  - from: [{source: {principals: [cluster.local/ns/bookinfo/sa/waypoint]}}]\n",
+        &details_only_from("cluster.local/ns/bookinfo/sa/waypoint"),
     );
     assert_eq!(
         curl(&mut w, "bookinfo", ("details", 9080, "/details/0"), &[]).status,

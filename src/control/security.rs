@@ -84,6 +84,23 @@ pub fn authorization_for(
     namespace: &str,
     labels: &BTreeMap<String, String>,
 ) -> Vec<(String, AuthorizationPolicy)> {
+    enforced_policies(store)
+        .filter(|(o, p)| {
+            binds_sidecar(
+                o,
+                &p.selector,
+                p.target_ref.is_some() || !p.target_refs.is_empty(),
+                namespace,
+                labels,
+            )
+        })
+        .map(|(o, p)| (format!("{}/{}", o.namespace(), o.name()), p.clone()))
+        .collect()
+}
+
+/// The AuthorizationPolicies a proxy may enforce, oldest first: all but
+/// the dry-run ones.
+fn enforced_policies(store: &ConfigStore) -> impl Iterator<Item = (&Object, &AuthorizationPolicy)> {
     store
         .of_kind("AuthorizationPolicy")
         .into_iter()
@@ -91,18 +108,7 @@ pub fn authorization_for(
             Body::AuthorizationPolicy(p) => Some((o, p)),
             _ => None,
         })
-        .filter(|(o, p)| {
-            !dry_run(o)
-                && binds_sidecar(
-                    o,
-                    &p.selector,
-                    p.target_ref.is_some() || !p.target_refs.is_empty(),
-                    namespace,
-                    labels,
-                )
-        })
-        .map(|(o, p)| (format!("{}/{}", o.namespace(), o.name()), p.clone()))
-        .collect()
+        .filter(|(o, _)| !dry_run(o))
 }
 
 /// The AuthorizationPolicies a waypoint enforces for one Service (Istio
@@ -115,29 +121,19 @@ pub fn waypoint_authorization(
     waypoint: (&str, &str),
     service: (&str, &str),
 ) -> Vec<(String, AuthorizationPolicy)> {
-    store
-        .of_kind("AuthorizationPolicy")
-        .into_iter()
-        .filter_map(|o| match &o.body {
-            Body::AuthorizationPolicy(p) => Some((o, p)),
-            _ => None,
-        })
+    enforced_policies(store)
         .filter(|(o, p)| {
             let ns = o.namespace();
-            !dry_run(o)
-                && p.target_ref.iter().chain(&p.target_refs).any(|t| {
-                    match (t.group.as_str(), t.kind.as_str()) {
-                        ("gateway.networking.k8s.io", "Gateway") => {
-                            (ns, t.name.as_str()) == waypoint
-                        }
-                        ("" | "core", "Service") => (ns, t.name.as_str()) == service,
-                        ("gateway.networking.k8s.io", "GatewayClass") => {
-                            ns == ROOT_NAMESPACE
-                                && t.name == crate::config::gateway_api::WAYPOINT_CLASS
-                        }
-                        _ => false,
+            p.target_ref.iter().chain(&p.target_refs).any(|t| {
+                match (t.group.as_str(), t.kind.as_str()) {
+                    ("gateway.networking.k8s.io", "Gateway") => (ns, t.name.as_str()) == waypoint,
+                    ("" | "core", "Service") => (ns, t.name.as_str()) == service,
+                    ("gateway.networking.k8s.io", "GatewayClass") => {
+                        ns == ROOT_NAMESPACE && t.name == crate::config::gateway_api::WAYPOINT_CLASS
                     }
-                })
+                    _ => false,
+                }
+            })
         })
         .map(|(o, p)| (format!("{}/{}", o.namespace(), o.name()), p.clone()))
         .collect()
