@@ -37,12 +37,7 @@ pub fn run(world: &mut World, args: &[String]) -> Exec {
         Some("proxy-status" | "ps") => proxy_status::run(world, &args[1..]),
         Some("ztunnel-config" | "zc") => ztunnel_config::run(world, &args[1..]),
         Some("x" | "experimental") if args.get(1).is_some_and(|a| a == "describe") => {
-            let lb_ips = describe::LbIps::new();
-            match args.get(2).map(String::as_str) {
-                Some("pod" | "po") => describe::pod(world, &args[3..], &lb_ips),
-                Some("service" | "svc") => describe::service(world, &args[3..], &lb_ips),
-                _ => Exec::fail("Usage: istioctl x describe pod|service NAME[.NAMESPACE]".into(), 1),
-            }
+            describe::run(world, &args[2..], &describe::LbIps::new())
         }
         Some(other) => Exec::fail(
             format!(

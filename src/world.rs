@@ -154,6 +154,12 @@ pub struct World {
     /// Whether ztunnel is installed (its DaemonSet exists), refreshed on
     /// every cluster change: every connection asks ([`ambient`]).
     ztunnel: bool,
+    /// Each node's ztunnel pod, refreshed with `ztunnel`.
+    ztunnels: Vec<Option<PodId>>,
+    /// Whether applying a waypoint Gateway deploys it here (scenarios);
+    /// behind the API istiod's deployment controller writes the
+    /// deployment through the API instead ([`crate::api`]).
+    pub deploys_waypoints: bool,
 }
 
 /// The container of a pod's Envoy: the sidecar's, or a gateway's only one.
@@ -301,6 +307,8 @@ impl World {
             keep_logs: false,
             scrapes: None,
             ztunnel: false,
+            ztunnels: Vec::new(),
+            deploys_waypoints: true,
         };
         let mut loaded = scenario.profile.manifests();
         for m in &scenario.manifests {
@@ -327,7 +335,9 @@ impl World {
             match self.apply(&obj) {
                 Err(message) => diags.push(at(Severity::Error, message)),
                 Ok(()) if crate::control::waypoint::is_waypoint(&obj) => {
-                    if let Err(e) = self.deploy_waypoint(&obj) {
+                    if self.deploys_waypoints
+                        && let Err(e) = self.deploy_waypoint(&obj)
+                    {
                         diags.push(at(Severity::Error, e));
                     }
                 }
@@ -434,6 +444,16 @@ impl World {
             .cluster
             .find_workload("istio-system", "ztunnel")
             .is_some();
+        self.ztunnels = vec![None; self.cluster.nodes.len()];
+        if self.ztunnel {
+            for p in self.cluster.live_pods() {
+                if p.namespace == "istio-system"
+                    && p.labels.get("app").is_some_and(|a| a == "ztunnel")
+                {
+                    self.ztunnels[p.node.0 as usize] = Some(p.id);
+                }
+            }
+        }
     }
 
     /// The Unix time now on the simulation's calendar.

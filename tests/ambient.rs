@@ -351,3 +351,74 @@ fn a_waypoint_routes_and_reports_the_canary() {
     assert!((5.0..15.0).contains(&share("v2")), "{:?}", report.versions);
     assert_eq!(share("v3"), 0.0);
 }
+
+/// A RequestAuthentication attaches to a waypoint only by `targetRefs`
+/// (`policyattachment.go`: waypoints never use selectors): one targeting
+/// the waypoint rejects a malformed token with 401 at the waypoint, while
+/// a namespace-wide one, which would bind sidecars, leaves it alone.
+#[test]
+fn waypoint_authenticates_with_targeted_request_authentication() {
+    let jwks = std::fs::read_to_string("manifests/samples/jwt/jwks.json").unwrap();
+    let ra = |name: &str, attach: &str| {
+        format!(
+            "apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: {{name: {name}, namespace: bookinfo}}\nspec:\n{attach}  jwtRules:\n  - issuer: testing@secure.istio.io\n    jwks: '{}'\n",
+            jwks.trim()
+        )
+    };
+    let mut w = ambient_world("");
+    label_namespace(
+        &mut w,
+        "bookinfo",
+        "istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint",
+    );
+    apply(&mut w, WAYPOINT);
+    let bad = [("authorization", "Bearer not-a-jwt")];
+    apply(&mut w, &ra("namespace-wide", ""));
+    let r = curl(&mut w, "bookinfo", ("details", 9080, "/details/0"), &bad);
+    assert_eq!(
+        r.status,
+        Some(200),
+        "a selector policy does not bind a waypoint: {r:?}"
+    );
+    apply(
+        &mut w,
+        &ra(
+            "at-waypoint",
+            "  targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: waypoint}]\n",
+        ),
+    );
+    let r = curl(&mut w, "bookinfo", ("details", 9080, "/details/0"), &bad);
+    assert_eq!(r.status, Some(401), "{r:?}");
+    let token = std::fs::read_to_string("manifests/samples/jwt/demo.jwt").unwrap();
+    let good = [("authorization", format!("Bearer {}", token.trim()))];
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        curl(&mut w, "bookinfo", ("details", 9080, "/details/0"), &good).status,
+        Some(200)
+    );
+}
+
+/// An ambient client whose Service has no endpoint sees a reset, not a
+/// refusal: its ztunnel accepted the connection first (ztunnel
+/// `src/proxy/outbound.rs`).
+#[test]
+fn an_ambient_client_sees_resets_where_nothing_listens() {
+    let mut w = ambient_world("");
+    label_namespace(&mut w, "bookinfo", "istio.io/dataplane-mode: ambient");
+    w.scale("bookinfo", "details-v1", 0).unwrap();
+    w.settle();
+    let r = curl(&mut w, "bookinfo", ("details", 9080, "/details/0"), &[]);
+    assert_eq!(r.status, None);
+    assert_eq!(r.error.as_deref(), Some("connection reset"), "{r:?}");
+    let outside = curl(
+        &mut w,
+        "outside",
+        ("details.bookinfo", 9080, "/details/0"),
+        &[],
+    );
+    assert_eq!(
+        outside.error.as_deref(),
+        Some("connection refused"),
+        "{outside:?}"
+    );
+}

@@ -252,3 +252,73 @@ fn describe_sees_no_sidecar_in_ambient() {
     );
     assert!(out.lines().skip(1).all(|r| r.ends_with("HBONE")), "{out}");
 }
+
+/// istioctl's refusals: cobra's flag errors exit 64 (EX_USAGE,
+/// `istioctl/cmd/sysexits.go`), the commands' own errors 1, and `waypoint
+/// delete` touches only waypoints (`waypoint.go`).
+#[test]
+fn refusals_read_as_istioctl_words_them() {
+    let mut c = lab6();
+    for (line, err, code) in [
+        (
+            "waypoint apply -n sidecar-app --bogus",
+            "Error: unknown flag: --bogus\n",
+            64,
+        ),
+        (
+            "waypoint list --for service",
+            "Error: unknown flag: --for\n",
+            64,
+        ),
+        (
+            "waypoint apply -n sidecar-app --name",
+            "Error: flag needs an argument: --name\n",
+            64,
+        ),
+        (
+            "waypoint apply -n sidecar-app --name none",
+            "Error: invalid name provided for waypoint, 'none' is a reserved value\n",
+            1,
+        ),
+        ("waypoint frob", "Error: unknown subcommand \"frob\"\n", 1),
+        (
+            "waypoint delete -n sidecar-app",
+            "Error: must specify a waypoint name or delete all using --all or delete specific revision using --revision\n",
+            1,
+        ),
+        (
+            "waypoint delete waypoint --all -n sidecar-app",
+            "Error: cannot specify waypoint names when deleting all waypoints\n",
+            1,
+        ),
+        ("zc workloads --bogus", "Error: unknown flag: --bogus\n", 64),
+        ("zc workloads nope", "Error: pods \"nope\" not found\n", 1),
+        ("x describe pod", "Error: expecting pod name\n", 1),
+        (
+            "x describe pod web -n",
+            "Error: flag needs an argument: -n\n",
+            64,
+        ),
+        (
+            "x describe svc nope -n sidecar-app",
+            "Error: services \"nope\" not found\n",
+            1,
+        ),
+    ] {
+        let (_, e, rc) = istioctl(&mut c, line);
+        assert_eq!((e.as_str(), rc), (err, code), "istioctl {line}");
+    }
+    // An ingress Gateway API Gateway of the same name is not a waypoint.
+    c.create_or_update(json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+        "metadata": {"name": "web-gateway", "namespace": "sidecar-app"},
+        "spec": {"gatewayClassName": "istio", "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}]}}))
+        .unwrap();
+    assert_eq!(
+        istioctl(&mut c, "waypoint delete web-gateway -n sidecar-app"),
+        (
+            "waypoint sidecar-app/web-gateway not found\n".to_string(),
+            String::new(),
+            0
+        )
+    );
+}

@@ -118,6 +118,7 @@ impl ApiCluster {
         })?;
         world.epoch_unix = epoch_unix;
         world.keep_logs = true;
+        world.deploys_waypoints = false;
         world.scrapes = Some(Box::new(crate::world::usage::Scrapes::new(
             world.queue.now(),
         )));
@@ -579,10 +580,18 @@ impl ApiCluster {
         let waypoint = r.info.is_some_and(|i| i.kind == "KubernetesGateway")
             && old["spec"]["gatewayClassName"] == crate::config::gateway_api::WAYPOINT_CLASS;
         if waypoint {
-            // Its deployment goes with it (owner references).
+            // What istiod deployed for it goes with it (its owner
+            // references), and nothing else of that name.
             for kind in crate::control::waypoint::KINDS {
                 let group = if kind == "Deployment" { "apps" } else { "" };
-                if let Some(r) = resources::by_kind(group, kind) {
+                let Some(r) = resources::by_kind(group, kind) else {
+                    continue;
+                };
+                let managed = self.store.get(&Key::new(r, ns, name)).is_some_and(|o| {
+                    o["metadata"]["labels"][crate::control::waypoint::MANAGED]
+                        == crate::control::waypoint::MESH_CONTROLLER
+                });
+                if managed {
                     let _ = self.delete(r, ns, name);
                 }
             }

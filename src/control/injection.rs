@@ -55,6 +55,8 @@ impl Admission for SidecarInjector {
         match (ns_injection, pod_says) {
             (Some("disabled"), _) | (_, Some("false")) => None,
             (Some("enabled"), _) => self.default_revision().cloned(),
+            // Every other webhook wants `istio-injection` absent.
+            (Some(_), _) => None,
             _ if ns.labels.contains_key("istio.io/rev") => known(ns.labels.get("istio.io/rev")),
             _ if pod_labels.contains_key("istio.io/rev") => known(pod_labels.get("istio.io/rev")),
             (_, Some("true")) => self.default_revision().cloned(),

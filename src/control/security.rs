@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 
 use crate::config::diag::{Diagnostic, Severity};
-use crate::config::networking::common::WorkloadMatchSelector;
+use crate::config::networking::common::{TargetRef, WorkloadMatchSelector};
 use crate::config::security::{
     AuthorizationPolicy, JwtRule, MtlsMode, PeerAuthentication, RequestAuthentication,
 };
@@ -111,6 +111,62 @@ fn enforced_policies(store: &ConfigStore) -> impl Iterator<Item = (&Object, &Aut
         .filter(|(o, _)| !dry_run(o))
 }
 
+/// Whether a policy in namespace `ns` with these `targetRefs` attaches to
+/// waypoint `waypoint` (its namespace and name) serving `service` (its
+/// namespace and name): a reference to its Gateway, to the Service, or,
+/// from the root namespace, to the `istio-waypoint` GatewayClass (Istio
+/// 1.27 `pilot/pkg/model/policyattachment.go`; waypoints never use
+/// selectors, so a policy without targetRefs does not attach).
+fn attaches_to_waypoint<'t>(
+    ns: &str,
+    mut refs: impl Iterator<Item = &'t TargetRef>,
+    waypoint: (&str, &str),
+    service: (&str, &str),
+) -> bool {
+    refs.any(|t| match (t.group.as_str(), t.kind.as_str()) {
+        ("gateway.networking.k8s.io", "Gateway") => (ns, t.name.as_str()) == waypoint,
+        ("" | "core", "Service") => (ns, t.name.as_str()) == service,
+        ("gateway.networking.k8s.io", "GatewayClass") => {
+            ns == ROOT_NAMESPACE && t.name == crate::config::gateway_api::WAYPOINT_CLASS
+        }
+        _ => false,
+    })
+}
+
+/// The JWT providers of the RequestAuthentications attached to a waypoint
+/// serving a Service ([`attaches_to_waypoint`]), sorted by issuer.
+pub fn waypoint_authentication(
+    store: &ConfigStore,
+    waypoint: (&str, &str),
+    service: (&str, &str),
+    web: &Web,
+) -> Authenticator {
+    authenticator(
+        request_authentications(store).filter(|(o, p)| {
+            attaches_to_waypoint(
+                o.namespace(),
+                p.target_ref.iter().chain(&p.target_refs),
+                waypoint,
+                service,
+            )
+        }),
+        web,
+    )
+}
+
+/// The providers of `policies`' rules, sorted by issuer as istiod sorts
+/// them.
+fn authenticator<'p>(
+    policies: impl Iterator<Item = (&'p Object, &'p RequestAuthentication)>,
+    web: &Web,
+) -> Authenticator {
+    let mut rules: Vec<&JwtRule> = policies.flat_map(|(_, p)| &p.jwt_rules).collect();
+    rules.sort_by(|a, b| a.issuer.cmp(&b.issuer));
+    Authenticator {
+        providers: rules.into_iter().map(|r| provider(r, web)).collect(),
+    }
+}
+
 /// The AuthorizationPolicies a waypoint enforces for one Service (Istio
 /// 1.27 `pilot/pkg/model/authorization.go` `PolicyMatcherForProxy`): those
 /// whose `targetRefs` name the waypoint's Gateway (`waypoint`: its
@@ -123,17 +179,12 @@ pub fn waypoint_authorization(
 ) -> Vec<(String, AuthorizationPolicy)> {
     enforced_policies(store)
         .filter(|(o, p)| {
-            let ns = o.namespace();
-            p.target_ref.iter().chain(&p.target_refs).any(|t| {
-                match (t.group.as_str(), t.kind.as_str()) {
-                    ("gateway.networking.k8s.io", "Gateway") => (ns, t.name.as_str()) == waypoint,
-                    ("" | "core", "Service") => (ns, t.name.as_str()) == service,
-                    ("gateway.networking.k8s.io", "GatewayClass") => {
-                        ns == ROOT_NAMESPACE && t.name == crate::config::gateway_api::WAYPOINT_CLASS
-                    }
-                    _ => false,
-                }
-            })
+            attaches_to_waypoint(
+                o.namespace(),
+                p.target_ref.iter().chain(&p.target_refs),
+                waypoint,
+                service,
+            )
         })
         .map(|(o, p)| (format!("{}/{}", o.namespace(), o.name()), p.clone()))
         .collect()
@@ -149,8 +200,8 @@ pub fn authentication_for(
     labels: &BTreeMap<String, String>,
     web: &Web,
 ) -> Authenticator {
-    let mut rules: Vec<&JwtRule> = request_authentications(store)
-        .filter(|(o, p)| {
+    authenticator(
+        request_authentications(store).filter(|(o, p)| {
             binds_sidecar(
                 o,
                 &p.selector,
@@ -158,13 +209,9 @@ pub fn authentication_for(
                 namespace,
                 labels,
             )
-        })
-        .flat_map(|(_, p)| &p.jwt_rules)
-        .collect();
-    rules.sort_by(|a, b| a.issuer.cmp(&b.issuer));
-    Authenticator {
-        providers: rules.into_iter().map(|r| provider(r, web)).collect(),
-    }
+        }),
+        web,
+    )
 }
 
 /// The keys istiod gives a rule: its inline `jwks`, the set behind its

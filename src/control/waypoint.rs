@@ -6,6 +6,21 @@
 
 use crate::config::{Body, Object};
 
+/// The namespace and pod label that enrols workloads in ambient.
+pub const DATAPLANE_MODE: &str = "istio.io/dataplane-mode";
+/// The label that binds a namespace or Service to a waypoint.
+pub const USE_WAYPOINT: &str = "istio.io/use-waypoint";
+/// The label naming the waypoint's namespace when it is another one.
+pub const USE_WAYPOINT_NAMESPACE: &str = "istio.io/use-waypoint-namespace";
+/// A waypoint Gateway's label saying which traffic it takes.
+pub const WAYPOINT_FOR: &str = "istio.io/waypoint-for";
+/// The label Istio's deployment controller puts on a Gateway's pods.
+pub const GATEWAY_NAME: &str = "gateway.networking.k8s.io/gateway-name";
+/// The label on what Istio's deployment controller made, and its value
+/// for waypoints.
+pub const MANAGED: &str = "gateway.istio.io/managed";
+pub const MESH_CONTROLLER: &str = "istio.io-mesh-controller";
+
 const TEMPLATE: &str = include_str!("profiles/waypoint.yaml");
 
 /// The Gateway's `istio.io/waypoint-for`: which traffic it takes. istiod's
@@ -14,7 +29,7 @@ pub fn traffic_type(gateway: &Object) -> &str {
     gateway
         .meta
         .labels
-        .get(crate::world::ambient::WAYPOINT_FOR)
+        .get(WAYPOINT_FOR)
         .map_or("service", String::as_str)
 }
 

@@ -87,8 +87,12 @@ pub fn run(cluster: &mut ApiCluster, args: &[String]) -> Exec {
     };
     let flags = match parse(rest) {
         Ok(f) => f,
-        Err(e) => return Exec::fail(e, 1),
+        // cobra's flag errors: EX_USAGE.
+        Err(e) => return Exec::fail(e, 64),
     };
+    if let Some(e) = misplaced(cmd, &flags) {
+        return Exec::fail(e, 64);
+    }
     let result = match cmd {
         "apply" => match apply(cluster, &flags) {
             Ok((stdout, note)) => {
@@ -105,14 +109,7 @@ pub fn run(cluster: &mut ApiCluster, args: &[String]) -> Exec {
         "generate" | "status" => Err(format!(
             "meshsim: `istioctl waypoint {cmd}` is not simulated (try apply, list, delete)"
         )),
-        other => {
-            return Exec::fail(
-                format!(
-                    "Error: unknown command \"{other}\" for \"istioctl waypoint\"\nRun 'istioctl waypoint --help' for usage."
-                ),
-                64,
-            );
-        }
+        other => Err(format!("Error: unknown subcommand {other:?}")),
     };
     match result {
         Ok(stdout) => Exec {
@@ -121,6 +118,45 @@ pub fn run(cluster: &mut ApiCluster, args: &[String]) -> Exec {
         },
         Err(e) => Exec::fail(e, 1),
     }
+}
+
+/// A flag the subcommand does not define, as cobra refuses it.
+fn misplaced(cmd: &str, f: &Flags) -> Option<String> {
+    let allowed: &[&str] = match cmd {
+        "apply" => &[
+            "--name",
+            "--for",
+            "--enroll-namespace",
+            "--overwrite",
+            "--wait",
+            "--revision",
+        ],
+        "list" => &["--all-namespaces"],
+        "delete" => &["--all", "--revision"],
+        _ => return None,
+    };
+    let given = [
+        ("--name", f.name.is_some()),
+        ("--for", f.traffic.is_some()),
+        ("--enroll-namespace", f.enroll),
+        ("--overwrite", f.overwrite),
+        ("--wait", f.wait),
+        ("--revision", f.revision.is_some()),
+        ("--all-namespaces", f.all_namespaces),
+        ("--all", f.all),
+    ];
+    let bad = given
+        .iter()
+        .find(|(flag, set)| *set && !allowed.contains(flag))
+        .map(|(flag, _)| format!("Error: unknown flag: {flag}"));
+    bad.or_else(|| {
+        (cmd != "delete" && !f.names.is_empty()).then(|| {
+            format!(
+                "Error: unknown command {:?} for \"istioctl waypoint {cmd}\"",
+                f.names[0]
+            )
+        })
+    })
 }
 
 fn namespace(f: &Flags) -> String {
@@ -132,6 +168,11 @@ fn namespace(f: &Flags) -> String {
 fn apply(cluster: &mut ApiCluster, f: &Flags) -> Result<(String, String), String> {
     let ns = namespace(f);
     let name = f.name.clone().unwrap_or_else(|| "waypoint".to_string());
+    if name == "none" {
+        return Err(
+            "Error: invalid name provided for waypoint, 'none' is a reserved value".to_string(),
+        );
+    }
     let Some(ns_labels) = cluster
         .world
         .cluster
@@ -189,19 +230,19 @@ fn apply(cluster: &mut ApiCluster, f: &Flags) -> Result<(String, String), String
         }
     }
     out.push_str(&format!("✅ waypoint {ns}/{name} applied\n"));
+    if f.wait {
+        if !ready(cluster, &ns, &name) {
+            return Err(format!(
+                "{out}Error: timed out while waiting for waypoint\t{ns}/{name}"
+            ));
+        }
+        out.push_str(&format!("✅ waypoint {ns}/{name} is ready!\n"));
+    }
     if f.enroll {
         label_namespace(cluster, &ns, &name)?;
         out.push_str(&format!(
             "✅ namespace {ns} labeled with \"{USE_WAYPOINT}: {name}\"\n"
         ));
-    }
-    if f.wait {
-        if !ready(cluster, &ns, &name) {
-            return Err(format!(
-                "{out}Error: timed out waiting for waypoint {ns}/{name} to be ready"
-            ));
-        }
-        out.push_str(&format!("✅ waypoint {ns}/{name} is ready!\n"));
     }
     let used = f.enroll
         || ns_labels.contains_key(USE_WAYPOINT)
@@ -309,23 +350,32 @@ fn list(cluster: &mut ApiCluster, f: &Flags) -> Result<String, String> {
 
 fn delete(cluster: &mut ApiCluster, f: &Flags) -> Result<String, String> {
     let ns = namespace(f);
-    let names: Vec<String> = if f.all {
-        waypoints(cluster, Some(&ns))
-            .into_iter()
-            .map(|w| w.1)
+    if f.all && !f.names.is_empty() {
+        return Err("Error: cannot specify waypoint names when deleting all waypoints".into());
+    }
+    let existing = waypoints(cluster, Some(&ns));
+    let revision =
+        |w: &(String, String, String, String, bool)| f.revision.as_ref().is_none_or(|r| *r == w.2);
+    let names: Vec<String> = if f.all || (f.names.is_empty() && f.revision.is_some()) {
+        existing
+            .iter()
+            .filter(|w| revision(w))
+            .map(|w| w.1.clone())
             .collect()
     } else {
         f.names.clone()
     };
-    if names.is_empty() {
-        return Err(
-            "Error: no waypoint name given; use --all to delete every waypoint in the namespace"
-                .into(),
-        );
+    if names.is_empty() && !f.all && f.revision.is_none() {
+        return Err("Error: must specify a waypoint name or delete all using --all or delete specific revision using --revision".into());
     }
     let r = resources::find("gateway.networking.k8s.io", "gateways").expect("served");
     let mut out = String::new();
     for name in names {
+        // Only waypoints: another class's Gateway of that name is not one.
+        if !existing.iter().any(|w| w.1 == name) {
+            out.push_str(&format!("waypoint {ns}/{name} not found\n"));
+            continue;
+        }
         cluster
             .delete(r, &ns, &name)
             .map_err(|e| format!("{out}Error: {}", e.message))?;

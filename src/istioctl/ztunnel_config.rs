@@ -23,12 +23,15 @@ use crate::world::ambient::{USE_WAYPOINT, WAYPOINT_FOR};
 struct Flags {
     istio_namespace: String,
     filter: Option<String>,
+    /// The ztunnel pod named (`[<type>/]<name>[.<namespace>]`).
+    pod: Option<String>,
 }
 
 fn parse(args: &[String], filter_flag: &str) -> Result<Flags, String> {
     let mut f = Flags {
         istio_namespace: "istio-system".to_string(),
         filter: None,
+        pod: None,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -54,7 +57,8 @@ fn parse(args: &[String], filter_flag: &str) -> Result<Flags, String> {
             }
             s if s == filter_flag => f.filter = Some(value()?),
             s if s.starts_with('-') => return Err(format!("Error: unknown flag: {s}")),
-            _ => {}
+            // The ztunnel pod to ask: any one knows the same.
+            s => f.pod = Some(s.split('.').next().unwrap_or(s).to_string()),
         }
     }
     Ok(f)
@@ -88,6 +92,10 @@ pub fn run(world: &World, args: &[String]) -> Exec {
             stdout: stdout.into_bytes(),
             ..Exec::default()
         },
+        // cobra's flag errors are EX_USAGE.
+        Err(e) if e.starts_with("Error: unknown flag") || e.starts_with("Error: flag needs") => {
+            Exec::fail(e, 64)
+        }
         Err(e) => Exec::fail(e, 1),
     }
 }
@@ -95,6 +103,20 @@ pub fn run(world: &World, args: &[String]) -> Exec {
 /// istioctl reads the dump of the first pod of `daemonset/ztunnel`.
 fn ztunnel(world: &World, f: &Flags) -> Result<(), String> {
     let ns = &f.istio_namespace;
+    if let Some(pod) = &f.pod {
+        let name = pod.rsplit('/').next().unwrap_or(pod);
+        let found = world
+            .cluster
+            .live_pods()
+            .find(|p| p.namespace == *ns && p.name == name);
+        return match found {
+            None => Err(format!("Error: pods \"{name}\" not found")),
+            Some(p) if p.labels.get("app").is_none_or(|a| a != "ztunnel") => Err(format!(
+                "Error: workloads command is only supported by Ztunnel proxies: {name}"
+            )),
+            Some(_) => Ok(()),
+        };
+    }
     match world.cluster.find_workload(ns, "ztunnel") {
         Some(_) => Ok(()),
         None => Err(format!(

@@ -4,7 +4,7 @@
 //! - A pod is in the ambient mesh when ztunnel is installed, the pod has
 //!   no sidecar (a sidecar wins, as istio-cni skips injected pods) and
 //!   `istio.io/dataplane-mode=ambient` is on the pod or on its namespace,
-//!   the pod not saying `none` (Istio 1.27 `pkg/kube/util.go`
+//!   the pod's own label not being `none` (Istio 1.27 `pkg/kube/util.go`
 //!   `PodRedirectionEnabled`, istio-cni's `nodeagent`). Enrolment is read
 //!   at each connection, so labelling a namespace takes effect at once,
 //!   with no restart (istio-cni redirects running pods in place). Pods in
@@ -15,8 +15,12 @@
 //!   `istio.io/use-waypoint-namespace` names (default: the Service's), for
 //!   `service` or `all` traffic (its `istio.io/waypoint-for` label,
 //!   default `service`) (pilot/pkg/serviceregistry/kube/controller/ambient
-//!   `waypoints.go`). Only ambient clients' ztunnels send through it;
-//!   sidecars and plain clients go straight to the pods.
+//!   `waypoints.go`); a waypoint with no ready pod has no address yet, so
+//!   until then traffic goes straight to the pods. Only ambient clients'
+//!   ztunnels send through it; sidecars, plain clients and ingress
+//!   gateways (which Istio sends through a waypoint only for Services
+//!   labelled `istio.io/ingress-use-waypoint`, not simulated) go straight
+//!   to the pods.
 //! - ztunnel speaks HBONE (mTLS on port 15008) to ztunnels, sidecars and
 //!   waypoints, so ambient traffic is always mutual TLS; PeerAuthentication
 //!   `DISABLE` does nothing in ambient, `STRICT` makes the destination's
@@ -38,20 +42,10 @@ use super::World;
 use super::calls::CallId;
 use super::pods::RESET_BODY;
 
-/// The namespace and pod label that enrols workloads in ambient.
-pub const DATAPLANE_MODE: &str = "istio.io/dataplane-mode";
-/// The label that binds a namespace, Service or pod to a waypoint.
-pub const USE_WAYPOINT: &str = "istio.io/use-waypoint";
-/// The label naming the waypoint's namespace when it is another one.
-pub const USE_WAYPOINT_NAMESPACE: &str = "istio.io/use-waypoint-namespace";
-/// A waypoint Gateway's label saying which traffic it takes.
-pub const WAYPOINT_FOR: &str = "istio.io/waypoint-for";
-/// The label on what Istio's deployment controller made, and its value
-/// for waypoints.
-pub const MANAGED: &str = "gateway.istio.io/managed";
-pub const MESH_CONTROLLER: &str = "istio.io-mesh-controller";
-/// The label Istio's deployment controller puts on a Gateway's pods.
-pub const GATEWAY_NAME: &str = "gateway.networking.k8s.io/gateway-name";
+pub use crate::control::waypoint::{
+    DATAPLANE_MODE, GATEWAY_NAME, MANAGED, MESH_CONTROLLER, USE_WAYPOINT, USE_WAYPOINT_NAMESPACE,
+    WAYPOINT_FOR,
+};
 
 impl World {
     /// Whether ztunnel is part of the installation (the ambient profile).
@@ -59,23 +53,26 @@ impl World {
         self.ztunnel
     }
 
+    /// The ztunnel of `pod`'s node, if it runs.
+    pub(super) fn node_ztunnel(&self, pod: PodId) -> Option<PodId> {
+        let node = self.cluster.pod(pod).node;
+        self.ztunnels.get(node.0 as usize).copied().flatten()
+    }
+
     /// Charges one request's CPU to the ztunnel on `pod`'s node.
     pub(super) fn charge_ztunnel(&mut self, pod: PodId) {
-        let node = self.cluster.pod(pod).node;
-        let ztunnel = self.cluster.live_pods().find(|p| {
-            p.node == node
-                && p.namespace == "istio-system"
-                && p.labels.get("app").is_some_and(|a| a == "ztunnel")
-        });
-        if let Some(z) = ztunnel.map(|p| p.id) {
+        if let Some(z) = self.node_ztunnel(pod) {
             self.pods[z.0 as usize].proxy_cpu += self.costs.ztunnel_cpu;
         }
     }
 
     /// Whether ztunnel captures `pod`'s traffic now.
     pub fn in_ambient(&self, pod: PodId) -> bool {
+        if !self.ztunnel {
+            return false;
+        }
         let p = self.cluster.pod(pod);
-        if p.sidecar || p.namespace == "istio-system" || !self.ztunnel_installed() {
+        if p.sidecar || p.namespace == "istio-system" {
             return false;
         }
         if !matches!(
@@ -84,10 +81,12 @@ impl World {
         ) {
             return false;
         }
+        // istio-cni's selectors: the pod's label not `none`, and `ambient`
+        // on the pod or its namespace.
         match p.labels.get(DATAPLANE_MODE).map(String::as_str) {
             Some("ambient") => true,
-            Some(_) => false,
-            None => self
+            Some("none") => false,
+            _ => self
                 .cluster
                 .namespaces
                 .get(&p.namespace)

@@ -285,30 +285,24 @@ impl World {
         self.charge_ztunnel(src);
         if let Dialled::Service { svc, port, .. } = *dialled
             && let Some((ns, name)) = self.waypoint_of(svc)
+            // A waypoint without a ready pod has no address yet: istiod
+            // leaves the Service without one until it has.
+            && let Some(wp) = self.waypoint_pod(&ns, &name)
         {
             let label = self.telemetry.label(&self.cluster.service(svc).fqdn());
-            self.calls.get_mut(id).dest_label = Some(label);
-            match self.waypoint_pod(&ns, &name) {
-                Some(wp) => {
-                    self.note(id, || {
-                        format!("ztunnel: the Service uses waypoint {ns}/{name}: HBONE to it")
-                    });
-                    self.calls.get_mut(id).waypoint_target = Some((svc, port));
-                    self.deliver_to(
-                        id,
-                        Upstream::Pod(crate::k8s::Endpoint {
-                            pod: wp,
-                            port: HBONE_PORT,
-                        }),
-                    );
-                }
-                None => {
-                    self.note(id, || {
-                        format!("ztunnel: waypoint {ns}/{name} has no ready pod")
-                    });
-                    self.connect_failed(id);
-                }
-            }
+            self.note(id, || {
+                format!("ztunnel: the Service uses waypoint {ns}/{name}: HBONE to it")
+            });
+            let call = self.calls.get_mut(id);
+            call.dest_label = Some(label);
+            call.waypoint_target = Some((svc, port));
+            self.deliver_to(
+                id,
+                Upstream::Pod(crate::k8s::Endpoint {
+                    pod: wp,
+                    port: HBONE_PORT,
+                }),
+            );
             return;
         }
         self.note(id, || {
@@ -500,14 +494,16 @@ impl World {
     }
 
     /// Nothing accepted the connection: a proxy answers 503 UF, a plain
-    /// client sees the refusal.
+    /// client sees the refusal — or, in the ambient mesh, a reset: its
+    /// ztunnel had accepted the connection before finding nowhere to send
+    /// it.
     fn connect_failed(&mut self, id: CallId) {
-        self.broken(
-            id,
-            Failure::ConnectionRefused,
-            CONNECT_FAILURE,
-            ResponseFlags::UF,
-        );
+        let failure = if self.calls.get(id).client_ztunnel {
+            Failure::ConnectionReset
+        } else {
+            Failure::ConnectionRefused
+        };
+        self.broken(id, failure, CONNECT_FAILURE, ResponseFlags::UF);
     }
 
     /// Call `id`'s connection failed with `failure`: a client proxy that
@@ -1033,17 +1029,20 @@ impl World {
             port_idx,
             port,
         };
-        self.pods[waypoint.0 as usize].proxy_cpu += self.costs.sidecar_cpu;
         let cfg = self.proxy_config(waypoint);
-        let Some(listener) = self.listener(&dialled) else {
-            // Not HTTP: the waypoint proxies the connection at L4.
+        let listener = self.listener(&dialled);
+        // Not HTTP: the waypoint's policies apply at L4, then it proxies
+        // the connection.
+        self.calls.get_mut(id).l4 = listener.is_none();
+        if !self.request_admitted(id, waypoint, port, true, Enforcer::Waypoint(svc), "http") {
+            return;
+        }
+        self.pods[waypoint.0 as usize].proxy_cpu += self.costs.sidecar_cpu;
+        let Some(listener) = listener else {
             let decision = self.tcp_decision(id, waypoint, &cfg, &dialled);
             self.relay(id, waypoint, &cfg, decision, &dialled, true);
             return;
         };
-        if !self.request_admitted(id, waypoint, port, true, Enforcer::Waypoint(svc), "http") {
-            return;
-        }
         let request = Arc::clone(self.request(self.calls.get(id).req));
         let out = Outbound {
             listener,

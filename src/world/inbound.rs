@@ -20,7 +20,8 @@ use crate::apps::{Body, Failure};
 use crate::config::networking::destination_rule::TlsMode;
 use crate::config::security::{AuthorizationPolicy, MtlsMode};
 use crate::control::security::{
-    authentication_for, authorization_for, mtls_mode, waypoint_authorization,
+    authentication_for, authorization_for, mtls_mode, waypoint_authentication,
+    waypoint_authorization,
 };
 use crate::dataplane::ResponseFlags;
 use crate::dataplane::authz::{self, Attributes, Http, Verdict};
@@ -64,12 +65,15 @@ impl World {
         let call = self.calls.get(id);
         // Auto mTLS follows the server's mode; a DestinationRule `tls`
         // overrides it (only ISTIO_MUTUAL is Istio mTLS).
-        let mtls = (call.client_sidecar || call.client_ztunnel)
-            && !call.external
-            && match call.tls {
-                None => mode != MtlsMode::Disable,
-                Some(tls) => tls == TlsMode::IstioMutual,
-            };
+        // ztunnel always tunnels (HBONE) to a sidecar on an ambient
+        // install, whatever its mode.
+        let mtls = !call.external
+            && (call.client_ztunnel
+                || call.client_sidecar
+                    && match call.tls {
+                        None => mode != MtlsMode::Disable,
+                        Some(tls) => tls == TlsMode::IstioMutual,
+                    });
         if mode == MtlsMode::Strict && !mtls {
             self.note(id, || {
                 "the server's PeerAuthentication is STRICT: the plaintext connection is reset"
@@ -124,22 +128,23 @@ impl World {
     /// The SPIFFE ID (without `spiffe://`) `pod` authenticates with over
     /// mTLS: its Envoy's certificate, or for an ambient workload the
     /// identity of its service account that ztunnel presents.
-    pub(super) fn peer_principal(&self, pod: PodId) -> Option<String> {
+    pub(super) fn peer_principal(&self, pod: PodId) -> Option<std::borrow::Cow<'_, str>> {
         match self.pods[pod.0 as usize].cert.as_ref() {
             Some(c) => Some(
                 c.spiffe
                     .strip_prefix("spiffe://")
                     .unwrap_or(&c.spiffe)
-                    .to_string(),
+                    .into(),
             ),
             None if self.in_ambient(pod) => {
                 let p = self.cluster.pod(pod);
-                Some(format!(
+                let id = format!(
                     "{}/ns/{}/sa/{}",
                     crate::control::ca::TRUST_DOMAIN,
                     p.namespace,
                     p.service_account
-                ))
+                );
+                Some(id.into())
             }
             None => None,
         }
@@ -158,19 +163,11 @@ impl World {
         enforcer: Enforcer,
         scheme: &str,
     ) -> bool {
-        self.refresh_security(pod);
-        let targeted = match enforcer {
-            Enforcer::Waypoint(svc) => Some(self.waypoint_policies(pod, svc)),
-            _ => None,
-        };
-        let security = self.pods[pod.0 as usize]
-            .security
-            .as_ref()
-            .expect("refresh_security filled it");
+        self.refresh_security(pod, enforcer);
+        let security = self.security(pod, enforcer);
         let call = self.calls.get(id);
         let l4 = call.l4;
-        let authz = targeted.as_deref().unwrap_or(&security.authz);
-        if authz.is_empty() && (l4 || security.authn.is_empty()) {
+        if security.authz.is_empty() && (l4 || security.authn.is_empty()) {
             return true;
         }
         let mut request = Arc::clone(self.request(call.req));
@@ -207,12 +204,8 @@ impl World {
                 }
             }
         }
-        let security = self.pods[pod.0 as usize]
-            .security
-            .as_ref()
-            .expect("refresh_security filled it");
-        let authz = targeted.as_deref().unwrap_or(&security.authz);
-        if authz.is_empty() {
+        let security = self.security(pod, enforcer);
+        if security.authz.is_empty() {
             return true;
         }
         let call = self.calls.get(id);
@@ -236,7 +229,7 @@ impl World {
                 headers: &request.headers,
             }),
         };
-        match authz::evaluate(authz, &attrs) {
+        match authz::evaluate(&security.authz, &attrs) {
             Verdict::Allow => true,
             Verdict::Deny(policy) => {
                 self.note(id, || match &policy {
@@ -276,47 +269,71 @@ impl World {
         }
     }
 
-    /// The AuthorizationPolicies waypoint `pod` enforces for Service
-    /// `svc`: those whose `targetRefs` name its Gateway or the Service.
-    fn waypoint_policies(&self, pod: PodId, svc: ServiceId) -> Vec<(String, AuthorizationPolicy)> {
-        let p = self.cluster.pod(pod);
-        let gateway = p
-            .labels
-            .get(super::ambient::GATEWAY_NAME)
-            .map_or("", String::as_str);
-        let s = self.cluster.service(svc);
-        waypoint_authorization(
-            &self.mesh.store,
-            (&p.namespace, gateway),
-            (&s.namespace, &s.name),
-        )
+    /// What `enforcer` in `pod` enforces (after [`World::refresh_security`]).
+    fn security(&self, pod: PodId, enforcer: Enforcer) -> &InboundSecurity {
+        let rt = &self.pods[pod.0 as usize];
+        match enforcer {
+            Enforcer::Waypoint(svc) => &rt.waypoint_security[&svc],
+            _ => rt.security.as_ref().expect("refresh_security filled it"),
+        }
     }
 
-    /// Recomputes `pod`'s inbound policies when the configuration changed.
-    fn refresh_security(&mut self, pod: PodId) {
+    /// Recomputes what `enforcer` in `pod` enforces when the configuration
+    /// changed: a sidecar's or gateway's policies select its pod; a
+    /// waypoint's attach by `targetRefs` to it or to the Service
+    /// (`attaches_to_waypoint`).
+    fn refresh_security(&mut self, pod: PodId, enforcer: Enforcer) {
         let revision = self.mesh.store.revision();
-        let stale = self.pods[pod.0 as usize]
-            .security
-            .as_ref()
-            .is_none_or(|s| s.revision != revision);
-        if stale {
-            let p = self.cluster.pod(pod);
-            let authz = authorization_for(&self.mesh.store, &p.namespace, &p.labels);
-            let authn =
-                authentication_for(&self.mesh.store, &p.namespace, &p.labels, &self.mesh.web);
-            self.pods[pod.0 as usize].security = Some(Box::new(InboundSecurity {
-                revision,
-                authn,
-                authz,
-                modes: BTreeMap::new(),
-            }));
+        let rt = &self.pods[pod.0 as usize];
+        let current = match enforcer {
+            Enforcer::Waypoint(svc) => rt.waypoint_security.get(&svc),
+            _ => rt.security.as_ref(),
+        };
+        if current.is_some_and(|s| s.revision == revision) {
+            return;
+        }
+        let p = self.cluster.pod(pod);
+        let (store, web) = (&self.mesh.store, &self.mesh.web);
+        let (authz, authn) = match enforcer {
+            Enforcer::Waypoint(svc) => {
+                let gateway = p
+                    .labels
+                    .get(super::ambient::GATEWAY_NAME)
+                    .map_or("", String::as_str);
+                let s = self.cluster.service(svc);
+                let (waypoint, service) = (
+                    (p.namespace.as_str(), gateway),
+                    (s.namespace.as_str(), s.name.as_str()),
+                );
+                (
+                    waypoint_authorization(store, waypoint, service),
+                    waypoint_authentication(store, waypoint, service, web),
+                )
+            }
+            _ => (
+                authorization_for(store, &p.namespace, &p.labels),
+                authentication_for(store, &p.namespace, &p.labels, web),
+            ),
+        };
+        let fresh = Box::new(InboundSecurity {
+            revision,
+            authn,
+            authz,
+            modes: BTreeMap::new(),
+        });
+        let rt = &mut self.pods[pod.0 as usize];
+        match enforcer {
+            Enforcer::Waypoint(svc) => {
+                rt.waypoint_security.insert(svc, fresh);
+            }
+            _ => rt.security = Some(fresh),
         }
     }
 
     /// The mTLS mode `pod`'s proxy enforces on `port`, refreshing the
     /// pod's inbound policies when the configuration changed.
     fn inbound_mode(&mut self, pod: PodId, port: u16) -> MtlsMode {
-        self.refresh_security(pod);
+        self.refresh_security(pod, Enforcer::Sidecar);
         if let Some(mode) = self.pods[pod.0 as usize]
             .security
             .as_ref()

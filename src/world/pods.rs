@@ -43,6 +43,9 @@ pub struct PodRuntime {
     /// What the proxy enforces inbound (mTLS, authorization), for the
     /// configuration revision it was computed at.
     pub security: Option<Box<InboundSecurity>>,
+    /// A waypoint's policies, per Service it serves (they attach by
+    /// `targetRefs` to it or to the Service).
+    pub waypoint_security: BTreeMap<crate::k8s::ServiceId, Box<InboundSecurity>>,
     /// The proxy's workload certificate, once istiod signed one.
     pub cert: Option<WorkloadCert>,
     /// Certificate requests in a row that istiod did not answer.
@@ -90,6 +93,7 @@ impl World {
             pools: BTreeMap::new(),
             outliers: BTreeMap::new(),
             security: None,
+            waypoint_security: BTreeMap::new(),
             cert: None,
             cert_failures: 0,
             expiry_noted: false,

@@ -93,7 +93,9 @@ impl World {
             ("app", "shared proxy mode - in-pod mode enabled", ""),
             (
                 "proxyfactory",
-                "creating ztunnel self-proxy listener with identity: Spiffe { trust_domain: \"cluster.local\", namespace: \"istio-system\", service_account: \"ztunnel\" }",
+                &format!(
+                    "creating ztunnel self-proxy listener with identity: Spiffe {{ trust_domain: \"{TRUST_DOMAIN}\", namespace: \"istio-system\", service_account: \"ztunnel\" }}"
+                ),
                 "",
             ),
             (
@@ -149,19 +151,6 @@ impl World {
             out.push(line(target, message, fields));
         }
         out
-    }
-
-    /// The ztunnel of `pod`'s node, if it runs.
-    fn node_ztunnel(&self, pod: PodId) -> Option<PodId> {
-        let node = self.cluster.pod(pod).node;
-        self.cluster
-            .live_pods()
-            .find(|p| {
-                p.node == node
-                    && p.namespace == "istio-system"
-                    && p.labels.get("app").is_some_and(|a| a == "ztunnel")
-            })
-            .map(|p| p.id)
     }
 
     /// Call `id`, carried by ztunnels, completed: each ztunnel on its path
