@@ -422,3 +422,35 @@ fn an_ambient_client_sees_resets_where_nothing_listens() {
         "{outside:?}"
     );
 }
+
+/// A Service can use a waypoint in another namespace
+/// (`istio.io/use-waypoint-namespace`) only when the waypoint's listener
+/// allows routes from the Service's namespace (`allowedRoutes`; Istio's
+/// `AllowsAttachmentFromNamespace`), as istioctl's `--for` docs show for
+/// shared waypoints.
+#[test]
+fn a_shared_waypoint_must_allow_the_namespace() {
+    let mut w = ambient_world("");
+    label_namespace(
+        &mut w,
+        "bookinfo",
+        "istio.io/dataplane-mode: ambient, istio.io/use-waypoint: shared, istio.io/use-waypoint-namespace: outside",
+    );
+    apply(&mut w, HEADER_ROUTE);
+    let shared = |from: &str| {
+        format!(
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: shared, namespace: outside}}\nspec:\n  gatewayClassName: istio-waypoint\n  listeners:\n  - name: mesh\n    port: 15008\n    protocol: HBONE\n    allowedRoutes: {{namespaces: {{from: {from}}}}}\n"
+        )
+    };
+    apply(&mut w, &shared("Same"));
+    let canary = [("test", "canary")];
+    let r = curl(&mut w, "bookinfo", ("details", 9080, "/details/0"), &canary);
+    assert!(!r.response_headers.contains_key("x-canary"), "{r:?}");
+    apply(&mut w, &shared("All"));
+    let r = curl(&mut w, "bookinfo", ("details", 9080, "/details/0"), &canary);
+    assert_eq!(
+        r.response_headers.get("x-canary").map(String::as_str),
+        Some("true"),
+        "{r:?}"
+    );
+}

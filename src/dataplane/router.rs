@@ -100,6 +100,10 @@ pub struct Outbound<'a> {
     /// The port the client dialled (sidecar) or the Gateway server port.
     pub port: u16,
     pub scheme: &'a str,
+    /// What picks the virtual host when not the request's Host: a
+    /// waypoint routes for the Service the request was tunnelled to
+    /// (its per-Service route configuration takes any Host).
+    pub vhost_for: Option<&'a str>,
 }
 
 /// Appends a formatted line to an optional trace. Lines are formatted only
@@ -160,7 +164,7 @@ pub fn select(
         return Selection::NoRouteConfig;
     };
     note!(trace, "route configuration {:?}", rc.name);
-    let Some(vh_index) = rc.select(&out.request.authority) else {
+    let Some(vh_index) = rc.select(out.vhost_for.unwrap_or(&out.request.authority)) else {
         note!(
             trace,
             "no virtual host matches Host {:?}: 404 (NR)",

@@ -12,7 +12,8 @@
 //! - A Service uses a waypoint when `istio.io/use-waypoint` names one on
 //!   the Service or, failing that, on its namespace (`none` opts out); the
 //!   waypoint is a Gateway of class `istio-waypoint` in the namespace
-//!   `istio.io/use-waypoint-namespace` names (default: the Service's), for
+//!   `istio.io/use-waypoint-namespace` names (default: the Service's; from
+//!   another namespace only as its listeners' `allowedRoutes` allow), for
 //!   `service` or `all` traffic (its `istio.io/waypoint-for` label,
 //!   default `service`) (pilot/pkg/serviceregistry/kube/controller/ambient
 //!   `waypoints.go`); a waypoint with no ready pod has no address yet, so
@@ -33,6 +34,7 @@
 
 use crate::apps::model::Behavior;
 use crate::config::Body;
+use crate::config::gateway_api::FromNamespaces;
 use crate::config::security::MtlsMode;
 use crate::control::security::{authorization_for, mtls_mode};
 use crate::dataplane::authz::{self, Attributes, Verdict};
@@ -126,7 +128,22 @@ impl World {
             obj.meta.labels.get(WAYPOINT_FOR).map(String::as_str),
             None | Some("service" | "all")
         );
-        (gw.is_waypoint() && takes_services).then(|| (wp_ns.clone(), name.clone()))
+        // A waypoint in another namespace takes the Service only when its
+        // listener allows routes from there (`AllowsAttachmentFromNamespace`).
+        let allowed = *wp_ns == s.namespace
+            || gw.listeners.iter().any(|l| {
+                let from = &l.allowed_routes.namespaces;
+                match from.from {
+                    FromNamespaces::All => true,
+                    FromNamespaces::Same => false,
+                    FromNamespaces::Selector => from
+                        .selector
+                        .as_ref()
+                        .zip(ns_labels)
+                        .is_some_and(|(sel, labels)| sel.matches(labels)),
+                }
+            });
+        (gw.is_waypoint() && takes_services && allowed).then(|| (wp_ns.clone(), name.clone()))
     }
 
     /// A ready pod of waypoint `ns/name`, picked as kube-proxy would pick

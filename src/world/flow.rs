@@ -232,6 +232,7 @@ impl World {
                             request: &request,
                             port: dialled_port(&dialled),
                             scheme: "http",
+                            vhost_for: None,
                         };
                         let traced = self.tracing(id);
                         if traced {
@@ -952,6 +953,7 @@ impl World {
             request: &request,
             port: server_port,
             scheme,
+            vhost_for: None,
         };
         let (rng, trace) = self.deciding(gateway, id);
         let decision = router::route(&cfg, &out, rng, trace);
@@ -1044,11 +1046,13 @@ impl World {
             return;
         };
         let request = Arc::clone(self.request(self.calls.get(id).req));
+        let fqdn = self.cluster.service(svc).fqdn();
         let out = Outbound {
             listener,
             request: &request,
             port,
             scheme: "http",
+            vhost_for: Some(&fqdn),
         };
         if self.tracing(id) {
             let who = self.cluster.pod(waypoint).key();

@@ -158,7 +158,11 @@ impl World {
             .collect();
         let started = self.pods[pod.0 as usize].containers_start;
         let proxy = self.pods[pod.0 as usize].proxy.is_some().then(|| {
-            let role = if p.sidecar { "sidecar" } else { "router" };
+            let role = match self.pods[pod.0 as usize].model.behavior {
+                _ if p.sidecar => "sidecar",
+                crate::apps::model::Behavior::Waypoint => "waypoint",
+                _ => "router",
+            };
             vec![
                 self.agent_line(
                     started,
