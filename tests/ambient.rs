@@ -454,3 +454,43 @@ fn a_shared_waypoint_must_allow_the_namespace() {
         "{r:?}"
     );
 }
+
+/// ztunnel's access log words a policy refusal as ztunnel does
+/// (`src/proxy.rs`): the destination's `error` line ends `error="connection
+/// closed due to policy rejection: allow policies exist, but none
+/// allowed"`.
+#[test]
+fn ztunnel_logs_policy_rejections() {
+    let mut w = ambient_world("");
+    w.keep_logs = true;
+    label_namespace(&mut w, "bookinfo", "istio.io/dataplane-mode: ambient");
+    apply(
+        &mut w,
+        &details_only_from("cluster.local/ns/bookinfo/sa/nobody"),
+    );
+    let r = curl(&mut w, "bookinfo", ("details", 9080, "/details/0"), &[]);
+    assert_eq!(r.error.as_deref(), Some("connection reset"), "{r:?}");
+    let details = w.find_pod("bookinfo", "details-v1").unwrap();
+    let node = w.cluster.pod(details).node;
+    let ztunnel = w
+        .cluster
+        .live_pods()
+        .find(|p| p.node == node && p.name.starts_with("ztunnel-"))
+        .map(|p| p.id)
+        .unwrap();
+    let log = w
+        .container_log(ztunnel, "istio-proxy")
+        .expect("ztunnel logged");
+    let line = log
+        .lines()
+        .map(|(_, l)| l.as_str())
+        .find(|l| {
+            l.contains("\terror\taccess\tconnection complete\t")
+                && l.contains(" direction=\"inbound\" ")
+        })
+        .expect("the refused connection is logged");
+    assert!(
+        line.ends_with(" error=\"connection closed due to policy rejection: allow policies exist, but none allowed\""),
+        "{line}"
+    );
+}

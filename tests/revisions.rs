@@ -47,6 +47,7 @@ fn httpbin_revisions(c: &ApiCluster) -> Vec<Option<String>> {
         .cluster
         .live_pods()
         .filter(|p| p.namespace == "test-ns" && p.phase == meshsim::k8s::PodPhase::Running)
+        .filter(|p| p.labels.get("app").is_some_and(|a| a == "httpbin"))
         .map(|p| p.annotations.get("istio.io/rev").cloned())
         .collect()
 }
@@ -127,6 +128,21 @@ fn a_canary_revision_takes_the_namespaces_labelled_for_it() {
     let pod = row.split('.').next().unwrap().to_string();
     let (out, _, _) = istioctl(&mut c, &format!("x describe pod {pod} -n test-ns"));
     assert!(out.contains("\n   Pod Revision: canary\n"), "{out}");
+
+    // A waypoint applied for the canary revision runs with its proxies.
+    let (_, err, code) = istioctl(&mut c, "waypoint apply -n test-ns -r canary");
+    assert_eq!(code, 0, "{err}");
+    let (out, _, _) = istioctl(&mut c, "proxy-status");
+    let waypoint = out
+        .lines()
+        .find(|l| l.starts_with("waypoint-"))
+        .expect("the waypoint is listed");
+    assert!(waypoint.contains(" istiod-canary-"), "{out}");
+    assert!(
+        istioctl(&mut c, "waypoint list -n test-ns")
+            .0
+            .contains("waypoint     canary ")
+    );
 
     // An unknown revision injects nothing.
     label_namespace(&mut c, json!({"istio.io/rev": "stable"}));

@@ -44,6 +44,14 @@ pub fn manifests(gateway: &Object) -> String {
         .replace("{{ns}}", gateway.namespace())
         .replace("{{name}}", gateway.name())
         .replace("{{for}}", traffic_type(gateway))
+        .replace(
+            "{{rev}}",
+            gateway
+                .meta
+                .labels
+                .get(crate::k8s::cluster::REVISION)
+                .map_or("default", String::as_str),
+        )
 }
 
 /// The kinds of [`manifests`], for deleting them with their Gateway.

@@ -207,7 +207,13 @@ fn connected_to<'p>(istiods: &[&'p Pod], proxy: &Pod, proxy_id: &str) -> &'p str
     fn revision(m: Option<&String>) -> &str {
         m.map_or("default", String::as_str)
     }
-    let wanted = revision(proxy.annotations.get(REVISION));
+    // An injected sidecar's annotation, or a waypoint's label.
+    let wanted = revision(
+        proxy
+            .annotations
+            .get(REVISION)
+            .or(proxy.labels.get(REVISION)),
+    );
     let own: Vec<&Pod> = istiods
         .iter()
         .copied()

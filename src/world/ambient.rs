@@ -35,7 +35,7 @@
 use crate::apps::model::Behavior;
 use crate::config::Body;
 use crate::config::gateway_api::FromNamespaces;
-use crate::config::security::MtlsMode;
+use crate::config::security::{Action, MtlsMode};
 use crate::control::security::{authorization_for, mtls_mode};
 use crate::dataplane::authz::{self, Attributes, Verdict};
 use crate::k8s::{PodId, ServiceId};
@@ -48,6 +48,10 @@ pub use crate::control::waypoint::{
     DATAPLANE_MODE, GATEWAY_NAME, MANAGED, MESH_CONTROLLER, USE_WAYPOINT, USE_WAYPOINT_NAMESPACE,
     WAYPOINT_FOR,
 };
+
+/// The DENY policy istiod writes for ztunnel from a STRICT
+/// PeerAuthentication (`ambient/authorization.go`).
+const STRICT_POLICY: &str = "istio-system/istio_converted_static_strict";
 
 impl World {
     /// Whether ztunnel is part of the installation (the ambient profile).
@@ -175,8 +179,14 @@ impl World {
         let src = call.src_pod;
         let p = self.cluster.pod(pod);
         let mode = mtls_mode(&self.mesh.store, &p.namespace, &p.labels, port);
-        let policies = authorization_for(&self.mesh.store, &p.namespace, &p.labels);
+        let mut policies = authorization_for(&self.mesh.store, &p.namespace, &p.labels);
+        // istiod sends ztunnel only ALLOW and DENY policies ("ztunnel does
+        // not support the CUSTOM/AUDIT action").
+        policies.retain(|(_, p)| matches!(p.action, Action::Allow | Action::Deny));
         if mode == MtlsMode::Strict && !hbone {
+            // istiod hands STRICT to ztunnel as a DENY policy.
+            self.calls.get_mut(id).ztunnel_denial =
+                Some(format!("explicitly denied by: {STRICT_POLICY}").into());
             self.note(id, || {
                 "the destination's ztunnel: PeerAuthentication STRICT, a plaintext connection is reset"
                     .to_string()
@@ -212,6 +222,11 @@ impl World {
                     Some(p) => format!("the destination's ztunnel: AuthorizationPolicy {p} denies the connection"),
                     None => "the destination's ztunnel: no ALLOW AuthorizationPolicy matches the connection: reset".to_string(),
                 });
+                let why = match &policy {
+                    Some(p) => format!("explicitly denied by: {p}"),
+                    None => "allow policies exist, but none allowed".to_string(),
+                };
+                self.calls.get_mut(id).ztunnel_denial = Some(why.into());
                 // ztunnel closes the connection: a client's Envoy (a
                 // sidecar or waypoint reading HTTP) answers 503 UC, a plain
                 // client sees the reset.

@@ -92,6 +92,9 @@ pub struct Call {
     /// The server is in the ambient mesh: its node's ztunnel took the
     /// connection.
     pub server_ztunnel: bool,
+    /// Why the destination's ztunnel refused the connection, as its
+    /// access log words it.
+    pub ztunnel_denial: Option<Box<str>>,
     pub req: ReqId,
     pub sent_at: SimTime,
     /// When the request reached the server's proxy (or app, without one).
@@ -186,6 +189,7 @@ impl Call {
             dst_workload: None,
             server_sidecar: false,
             server_ztunnel: false,
+            ztunnel_denial: None,
             req: ReqId(0),
             sent_at: SimTime::ZERO,
             arrived_at: SimTime::ZERO,

@@ -242,13 +242,23 @@ impl World {
         if hbone {
             fields.push_str(&format!(" dst.identity=\"{}\"", identity(dst.pod)));
         }
+        let denial = call.ztunnel_denial.clone();
         let level = if failure.is_some() { "error" } else { "info" };
         let tail = |direction: &str, (sent, recv): (u64, u64)| {
             let mut f = format!(
                 "{fields} direction=\"{direction}\" bytes_sent={sent} bytes_recv={recv} duration=\"{duration}ms\""
             );
-            if let Some(e) = failure {
-                f.push_str(&format!(" error=\"{}\"", ztunnel_error(e)));
+            match (&denial, failure) {
+                // The destination answers the HBONE CONNECT with 401; only
+                // it knows why.
+                (Some(_), _) if direction == "outbound" => {
+                    f.push_str(" error=\"http status: 401 Unauthorized\"");
+                }
+                (Some(why), _) => f.push_str(&format!(
+                    " error=\"connection closed due to policy rejection: {why}\""
+                )),
+                (None, Some(e)) => f.push_str(&format!(" error=\"{}\"", ztunnel_error(e))),
+                (None, None) => {}
             }
             f
         };
