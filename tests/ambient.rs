@@ -494,3 +494,37 @@ fn ztunnel_logs_policy_rejections() {
         "{line}"
     );
 }
+
+/// ztunnel holds ambient workloads' certificates: fetched from istiod on
+/// first use and renewed at half life (ztunnel's `refresh_at`). With
+/// 30-minute certificates and istiod gone for an hour, HBONE between
+/// ambient pods fails once they expire (the client sees the reset), and
+/// works again after istiod returns.
+#[test]
+fn ambient_certificates_expire_during_a_long_istiod_outage() {
+    let mut w = ambient_world("- path: tests/fixtures/mesh/secret-ttl-30m.yaml\n");
+    label_namespace(&mut w, "bookinfo", "istio.io/dataplane-mode: ambient");
+    let details = ("details", 9080, "/details/0");
+    assert_eq!(curl(&mut w, "bookinfo", details, &[]).status, Some(200));
+    w.scale("istio-system", "istiod", 0).unwrap();
+    w.advance_by(meshsim::sim::SimDuration::from_secs(20 * 60));
+    assert_eq!(
+        curl(&mut w, "bookinfo", details, &[]).status,
+        Some(200),
+        "still valid"
+    );
+    w.advance_by(meshsim::sim::SimDuration::from_secs(40 * 60));
+    let expired = curl(&mut w, "bookinfo", details, &[]);
+    assert_eq!(
+        expired.error.as_deref(),
+        Some("connection reset"),
+        "{expired:?}"
+    );
+    w.scale("istio-system", "istiod", 1).unwrap();
+    w.advance_by(meshsim::sim::SimDuration::from_secs(60));
+    assert_eq!(
+        curl(&mut w, "bookinfo", details, &[]).status,
+        Some(200),
+        "renewed"
+    );
+}

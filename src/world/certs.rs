@@ -104,24 +104,11 @@ impl World {
             self.cert_retry_later(pod, incarnation);
             return;
         }
-        let (ns, sa) = (p.namespace.clone(), p.service_account.clone());
-        let ttl = self.secret_ttl(pod);
         let now = self.now_unix();
-        let cert = match self.ca() {
-            Ok(_) => {
-                let authority = self.authority.as_mut().expect("ca() built it");
-                authority.issued += 1;
-                authority.ca.issue(&ns, &sa, now, ttl, authority.issued)
-            }
-            Err(e) => {
-                // A broken cacerts: istiod cannot sign; the proxy retries.
-                // Said once, not at every retry.
-                if !self.notes.contains(&e) {
-                    self.notes.push(e);
-                }
-                self.cert_retry_later(pod, incarnation);
-                return;
-            }
+        let Some(cert) = self.sign(pod) else {
+            // A broken cacerts: istiod cannot sign; the proxy retries.
+            self.cert_retry_later(pod, incarnation);
+            return;
         };
         // At least a second on: a tiny SECRET_TTL must not renew in a loop
         // at one instant.
@@ -135,6 +122,48 @@ impl World {
         }
         self.queue
             .push_after(renew_in, Event::CertRequest(pod, incarnation));
+    }
+
+    /// istiod signs a certificate for `pod`'s identity, now; `None` when
+    /// its CA is broken (said once in the notes).
+    fn sign(&mut self, pod: PodId) -> Option<WorkloadCert> {
+        let p = self.cluster.pod(pod);
+        let (ns, sa) = (p.namespace.clone(), p.service_account.clone());
+        let ttl = self.secret_ttl(pod);
+        let now = self.now_unix();
+        match self.ca() {
+            Ok(_) => {
+                let authority = self.authority.as_mut().expect("ca() built it");
+                authority.issued += 1;
+                Some(authority.ca.issue(&ns, &sa, now, ttl, authority.issued))
+            }
+            Err(e) => {
+                if !self.notes.contains(&e) {
+                    self.notes.push(e);
+                }
+                None
+            }
+        }
+    }
+
+    /// The certificate an ambient workload presents, which its node's
+    /// ztunnel fetches from istiod when it first needs it and again once
+    /// past half its life (ztunnel's `refresh_at`); while no istiod serves,
+    /// the one it holds serves until it expires. Err: why the handshake
+    /// fails.
+    pub(super) fn ztunnel_cert(&mut self, pod: PodId) -> Result<(), &'static str> {
+        let now = self.now_unix();
+        let due = self.pods[pod.0 as usize]
+            .cert
+            .as_ref()
+            .is_none_or(|c| now >= c.renew_at());
+        if due
+            && self.istiod_serving()
+            && let Some(cert) = self.sign(pod)
+        {
+            self.pods[pod.0 as usize].cert = Some(cert);
+        }
+        self.valid_cert(pod).map(|_| ())
     }
 
     /// The certificate lifetime `pod`'s proxy asks for: `SECRET_TTL` from
@@ -177,9 +206,11 @@ impl World {
             .push_after(wait, Event::CertRequest(pod, incarnation));
     }
 
-    /// The certificate `pod`'s proxy holds, valid or not.
+    /// The certificate `pod`'s proxy holds, valid or not (an ambient
+    /// workload's is its ztunnel's, not an Envoy's).
     pub fn proxy_cert(&self, pod: PodId) -> Option<&WorkloadCert> {
-        self.pods[pod.0 as usize].cert.as_ref()
+        let rt = &self.pods[pod.0 as usize];
+        rt.proxy.as_ref().and(rt.cert.as_ref())
     }
 
     /// `pod`'s proxy certificate, if it holds one valid now; otherwise why

@@ -116,13 +116,15 @@ impl World {
 
     /// Whether one side of a handshake presents a valid certificate: an
     /// Envoy its own; an ambient workload the one its node's ztunnel holds
-    /// for it, which meshsim does not age (ztunnel's certificates are not
-    /// modelled yet).
-    fn peer_cert(&self, pod: PodId) -> Result<(), &'static str> {
-        if self.pods[pod.0 as usize].proxy.is_none() {
-            return Ok(());
+    /// for it ([`World::ztunnel_cert`]).
+    fn peer_cert(&mut self, pod: PodId) -> Result<(), &'static str> {
+        if self.pods[pod.0 as usize].proxy.is_some() {
+            self.valid_cert(pod).map(|_| ())
+        } else if self.in_ambient(pod) {
+            self.ztunnel_cert(pod)
+        } else {
+            Ok(())
         }
-        self.valid_cert(pod).map(|_| ())
     }
 
     /// The SPIFFE ID (without `spiffe://`) `pod` authenticates with over
