@@ -72,6 +72,22 @@ fn details_only_from(principal: &str) -> String {
     )
 }
 
+/// Namespace labels: in ambient, and through the waypoint named `waypoint`.
+const AMBIENT_WAYPOINT: &str = "istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint";
+
+/// The `x-canary` response header a `test: canary` request to details
+/// comes back with, if any (Lab 6's header route).
+fn canary(w: &mut World) -> Option<String> {
+    let r = curl(
+        w,
+        "bookinfo",
+        ("details", 9080, "/details/0"),
+        &[("test", "canary")],
+    );
+    assert_eq!(r.status, Some(200), "{r:?}");
+    r.response_headers.get("x-canary").cloned()
+}
+
 const STRICT: &str = "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, namespace: bookinfo}\nspec: {mtls: {mode: STRICT}}\n";
 
 /// Lab 1 step 5: `kubectl label namespace bookinfo
@@ -208,34 +224,10 @@ fn l7_routing_needs_a_bound_waypoint() {
     assert!(w.cluster.pod(wp).ready);
     assert!(w.cluster.find_service("bookinfo", "waypoint").is_some());
 
-    let unbound = curl(
-        &mut w,
-        "bookinfo",
-        ("details", 9080, "/details/0"),
-        &[("test", "canary")],
-    );
-    assert_eq!(unbound.status, Some(200));
-    assert!(
-        !unbound.response_headers.contains_key("x-canary"),
-        "no waypoint in the path yet"
-    );
+    assert_eq!(canary(&mut w), None, "no waypoint in the path yet");
 
-    label_namespace(
-        &mut w,
-        "bookinfo",
-        "istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint",
-    );
-    let bound = curl(
-        &mut w,
-        "bookinfo",
-        ("details", 9080, "/details/0"),
-        &[("test", "canary")],
-    );
-    assert_eq!(bound.status, Some(200), "{bound:?}");
-    assert_eq!(
-        bound.response_headers.get("x-canary").map(String::as_str),
-        Some("true")
-    );
+    label_namespace(&mut w, "bookinfo", AMBIENT_WAYPOINT);
+    assert_eq!(canary(&mut w).as_deref(), Some("true"));
     let plain = curl(&mut w, "bookinfo", ("details", 9080, "/details/0"), &[]);
     assert!(!plain.response_headers.contains_key("x-canary"));
 
@@ -244,13 +236,7 @@ fn l7_routing_needs_a_bound_waypoint() {
         &mut w,
         "apiVersion: v1\nkind: Service\nmetadata:\n  name: details\n  namespace: bookinfo\n  labels: {app: details, service: details, istio.io/use-waypoint: none}\nspec:\n  ports: [{port: 9080, name: http}]\n  selector: {app: details}\n",
     );
-    let opted_out = curl(
-        &mut w,
-        "bookinfo",
-        ("details", 9080, "/details/0"),
-        &[("test", "canary")],
-    );
-    assert!(!opted_out.response_headers.contains_key("x-canary"));
+    assert_eq!(canary(&mut w), None);
 }
 
 /// The waypoint enforces AuthorizationPolicies that target it
@@ -262,11 +248,7 @@ fn l7_routing_needs_a_bound_waypoint() {
 #[test]
 fn waypoint_enforces_targeted_l7_policy() {
     let mut w = ambient_world("");
-    label_namespace(
-        &mut w,
-        "bookinfo",
-        "istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint",
-    );
+    label_namespace(&mut w, "bookinfo", AMBIENT_WAYPOINT);
     apply(&mut w, WAYPOINT);
     apply(
         &mut w,
@@ -308,11 +290,7 @@ fn waypoint_enforces_targeted_l7_policy() {
 fn ambient_probes_are_deterministic() {
     let run = || {
         let mut w = ambient_world("");
-        label_namespace(
-            &mut w,
-            "bookinfo",
-            "istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint",
-        );
+        label_namespace(&mut w, "bookinfo", AMBIENT_WAYPOINT);
         apply(&mut w, WAYPOINT);
         let r = curl(
             &mut w,
@@ -366,11 +344,7 @@ fn waypoint_authenticates_with_targeted_request_authentication() {
         )
     };
     let mut w = ambient_world("");
-    label_namespace(
-        &mut w,
-        "bookinfo",
-        "istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint",
-    );
+    label_namespace(&mut w, "bookinfo", AMBIENT_WAYPOINT);
     apply(&mut w, WAYPOINT);
     let bad = [("authorization", "Bearer not-a-jwt")];
     apply(&mut w, &ra("namespace-wide", ""));
@@ -443,16 +417,9 @@ fn a_shared_waypoint_must_allow_the_namespace() {
         )
     };
     apply(&mut w, &shared("Same"));
-    let canary = [("test", "canary")];
-    let r = curl(&mut w, "bookinfo", ("details", 9080, "/details/0"), &canary);
-    assert!(!r.response_headers.contains_key("x-canary"), "{r:?}");
+    assert_eq!(canary(&mut w), None);
     apply(&mut w, &shared("All"));
-    let r = curl(&mut w, "bookinfo", ("details", 9080, "/details/0"), &canary);
-    assert_eq!(
-        r.response_headers.get("x-canary").map(String::as_str),
-        Some("true"),
-        "{r:?}"
-    );
+    assert_eq!(canary(&mut w).as_deref(), Some("true"));
 }
 
 /// ztunnel's access log words a policy refusal as ztunnel does
