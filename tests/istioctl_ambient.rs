@@ -210,6 +210,16 @@ fn ztunnel_config_shows_enrolment_and_waypoints() {
         "a waypoint does not use itself"
     );
 
+    // A waypoint for all traffic also serves the pods themselves.
+    istioctl(&mut c, "waypoint apply -n sidecar-app --for all");
+    let (out, _, _) = istioctl(&mut c, "zc workloads --workload-namespace sidecar-app");
+    let web: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains(" web-frontend-"))
+        .collect();
+    assert_eq!(web.len(), 2, "{out}");
+    assert!(web.iter().all(|r| r.ends_with(" waypoint HBONE")), "{out}");
+
     let (_, err, code) = istioctl(&mut c, "zc workloads -n default");
     assert_eq!(code, 1);
     assert_eq!(

@@ -18,7 +18,6 @@
 use crate::exec::Exec;
 use crate::k8s::PodPhase;
 use crate::world::World;
-use crate::world::ambient::{USE_WAYPOINT, WAYPOINT_FOR};
 
 struct Flags {
     istio_namespace: String,
@@ -167,29 +166,9 @@ fn workloads(world: &World, f: &Flags) -> String {
 /// The waypoint a pod's own traffic goes through: only one for `workload`
 /// or `all` traffic counts (`ambient/waypoints.go`).
 fn workload_waypoint(world: &World, p: &crate::k8s::Pod) -> String {
-    let ns_labels = world
-        .cluster
-        .namespaces
-        .get(&p.namespace)
-        .map(|n| &n.labels);
-    let Some(name) = p
-        .labels
-        .get(USE_WAYPOINT)
-        .or_else(|| ns_labels.and_then(|l| l.get(USE_WAYPOINT)))
-    else {
-        return "None".to_string();
-    };
-    let takes_workloads = world
-        .mesh
-        .store
-        .get("KubernetesGateway", &p.namespace, name)
-        .and_then(|o| o.meta.labels.get(WAYPOINT_FOR))
-        .is_some_and(|t| t == "workload" || t == "all");
-    if takes_workloads {
-        name.clone()
-    } else {
-        "None".to_string()
-    }
+    world
+        .waypoint_bound(&p.namespace, &p.labels, "workload")
+        .map_or_else(|| "None".to_string(), |(_, name)| name)
 }
 
 fn services(world: &World, f: &Flags) -> String {

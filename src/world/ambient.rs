@@ -109,9 +109,23 @@ impl World {
         if s.labels.get(MANAGED).is_some_and(|m| m == MESH_CONTROLLER) {
             return None;
         }
-        let ns_labels = self.cluster.namespaces.get(&s.namespace).map(|n| &n.labels);
-        let (name, wp_ns) = match s.labels.get(USE_WAYPOINT) {
-            Some(name) => (name, s.labels.get(USE_WAYPOINT_NAMESPACE)),
+        self.waypoint_bound(&s.namespace, &s.labels, "service")
+    }
+
+    /// The waypoint Gateway (namespace, name) that an object in `ns` with
+    /// `labels` (a Service, or a pod) is bound to by its own
+    /// `istio.io/use-waypoint`, else its namespace's, if the Gateway exists
+    /// and takes `traffic` (`service` or `workload`; `istio.io/waypoint-for`
+    /// says which, `service` by default, `all` both).
+    pub fn waypoint_bound(
+        &self,
+        ns: &str,
+        labels: &std::collections::BTreeMap<String, String>,
+        traffic: &str,
+    ) -> Option<(String, String)> {
+        let ns_labels = self.cluster.namespaces.get(ns).map(|n| &n.labels);
+        let (name, wp_ns) = match labels.get(USE_WAYPOINT) {
+            Some(name) => (name, labels.get(USE_WAYPOINT_NAMESPACE)),
             None => {
                 let labels = ns_labels?;
                 (
@@ -123,18 +137,19 @@ impl World {
         if name == "none" {
             return None;
         }
-        let wp_ns = wp_ns.unwrap_or(&s.namespace);
+        let wp_ns = wp_ns.map_or(ns, String::as_str);
         let obj = self.mesh.store.get("KubernetesGateway", wp_ns, name)?;
         let Body::KubernetesGateway(gw) = &obj.body else {
             return None;
         };
-        let takes_services = matches!(
-            obj.meta.labels.get(WAYPOINT_FOR).map(String::as_str),
-            None | Some("service" | "all")
-        );
-        // A waypoint in another namespace takes the Service only when its
+        let takes = match obj.meta.labels.get(WAYPOINT_FOR).map(String::as_str) {
+            None => traffic == "service",
+            Some("all") => true,
+            Some(t) => t == traffic,
+        };
+        // A waypoint in another namespace takes the object only when its
         // listener allows routes from there (`AllowsAttachmentFromNamespace`).
-        let allowed = *wp_ns == s.namespace
+        let allowed = wp_ns == ns
             || gw.listeners.iter().any(|l| {
                 let from = &l.allowed_routes.namespaces;
                 match from.from {
@@ -147,7 +162,7 @@ impl World {
                         .is_some_and(|(sel, labels)| sel.matches(labels)),
                 }
             });
-        (gw.is_waypoint() && takes_services && allowed).then(|| (wp_ns.clone(), name.clone()))
+        (gw.is_waypoint() && takes && allowed).then(|| (wp_ns.to_string(), name.clone()))
     }
 
     /// A ready pod of waypoint `ns/name`, picked as kube-proxy would pick

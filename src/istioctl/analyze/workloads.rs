@@ -139,22 +139,23 @@ fn pod_in_mesh(s: &Snapshot, pod: &Pod) -> bool {
 /// `util.PodInAmbientMode` reads the `ambient.istio.io/redirection:
 /// enabled` annotation istio-cni puts on ambient pods; meshsim's pods do
 /// not carry it, so it is derived the way the CNI decides: a pod without
-/// a sidecar in an ambient namespace that did not opt out.
+/// a sidecar labelled `ambient` itself, or in an ambient namespace without
+/// opting out (`none`) — [`crate::world::World::in_ambient`]'s rule.
 fn pod_in_ambient(s: &Snapshot, pod: &Pod) -> bool {
     let annotated = pod
         .annotations
         .get("ambient.istio.io/redirection")
         .is_some_and(|v| v == "enabled");
-    let ambient_ns = s.namespace(&pod.namespace).is_some_and(|ns| {
-        ns.labels
-            .get(DATAPLANE_MODE_LABEL)
-            .is_some_and(|v| v == "ambient")
-    });
-    let opted_out = pod
-        .labels
-        .get(DATAPLANE_MODE_LABEL)
-        .is_some_and(|v| v == "none");
-    annotated || (ambient_ns && !pod.sidecar && !opted_out)
+    let enrolled = match pod.labels.get(DATAPLANE_MODE_LABEL).map(String::as_str) {
+        Some("ambient") => true,
+        Some("none") => false,
+        _ => s.namespace(&pod.namespace).is_some_and(|ns| {
+            ns.labels
+                .get(DATAPLANE_MODE_LABEL)
+                .is_some_and(|v| v == "ambient")
+        }),
+    };
+    annotated || (enrolled && !pod.sidecar)
 }
 
 /// `AuthorizationPoliciesAnalyzer`: a policy must select some mesh
