@@ -495,3 +495,52 @@ fn ambient_certificates_expire_during_a_long_istiod_outage() {
         "renewed"
     );
 }
+
+/// Ingress gateways skip waypoints unless the Service (or namespace) is
+/// labelled `istio.io/ingress-use-waypoint: "true"` (Istio 1.27, "Use a
+/// waypoint for ingress traffic"): then a policy targeting the waypoint
+/// guards traffic from the gateway too.
+#[test]
+fn ingress_traffic_uses_the_waypoint_when_asked() {
+    let mut w = ambient_world(
+        "- path: src/control/profiles/ingressgateway.yaml\n- path: manifests/samples/bookinfo-gateway.yaml\n  namespace: bookinfo\n",
+    );
+    label_namespace(&mut w, "bookinfo", AMBIENT_WAYPOINT);
+    apply(&mut w, WAYPOINT);
+    apply(
+        &mut w,
+        "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: no-productpage, namespace: bookinfo}\nspec:\n  targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: waypoint}]\n  action: DENY\n  rules:\n  - to: [{operation: {paths: [/productpage]}}]\n",
+    );
+    let gateway = w
+        .cluster
+        .live_pods()
+        .find(|p| p.name.starts_with("istio-ingressgateway-"))
+        .map(|p| p.id)
+        .expect("the ingress gateway runs");
+    let mut page = |w: &mut World| {
+        let p = ProbeRequest {
+            from: ProbeFrom::Gateway(gateway),
+            host: "bookinfo.example".to_string(),
+            port: 80,
+            method: "GET".to_string(),
+            path: "/productpage".to_string(),
+            headers: Vec::new(),
+        };
+        w.probe(&p, false).unwrap().0
+    };
+    assert_eq!(
+        page(&mut w).status,
+        Some(200),
+        "the gateway goes straight to the pods"
+    );
+    apply(
+        &mut w,
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: productpage\n  namespace: bookinfo\n  labels: {app: productpage, service: productpage, istio.io/ingress-use-waypoint: \"true\"}\nspec:\n  ports: [{port: 9080, name: http}]\n  selector: {app: productpage}\n",
+    );
+    let denied = page(&mut w);
+    assert_eq!(
+        (denied.status, denied.body.as_str()),
+        (Some(403), "RBAC: access denied"),
+        "{denied:?}"
+    );
+}

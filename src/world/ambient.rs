@@ -18,10 +18,9 @@
 //!   default `service`) (pilot/pkg/serviceregistry/kube/controller/ambient
 //!   `waypoints.go`); a waypoint with no ready pod has no address yet, so
 //!   until then traffic goes straight to the pods. Only ambient clients'
-//!   ztunnels send through it; sidecars, plain clients and ingress
-//!   gateways (which Istio sends through a waypoint only for Services
-//!   labelled `istio.io/ingress-use-waypoint`, not simulated) go straight
-//!   to the pods.
+//!   ztunnels, and ingress gateways for Services (or namespaces) labelled
+//!   `istio.io/ingress-use-waypoint: "true"`, send through it; sidecars and
+//!   plain clients go straight to the pods.
 //! - ztunnel speaks HBONE (mTLS on port 15008) to ztunnels, sidecars and
 //!   waypoints, so ambient traffic is always mutual TLS; PeerAuthentication
 //!   `DISABLE` does nothing in ambient, `STRICT` makes the destination's
@@ -48,6 +47,10 @@ pub use crate::control::waypoint::{
     DATAPLANE_MODE, GATEWAY_NAME, MANAGED, MESH_CONTROLLER, USE_WAYPOINT, USE_WAYPOINT_NAMESPACE,
     WAYPOINT_FOR,
 };
+
+/// The label (on a Service or its namespace) that sends ingress gateways'
+/// traffic through the Service's waypoint.
+pub const INGRESS_USE_WAYPOINT: &str = "istio.io/ingress-use-waypoint";
 
 /// The DENY policy istiod writes for ztunnel from a STRICT
 /// PeerAuthentication (`ambient/authorization.go`).
@@ -163,6 +166,69 @@ impl World {
                 }
             });
         (gw.is_waypoint() && takes && allowed).then(|| (wp_ns.to_string(), name.clone()))
+    }
+
+    /// Where an ingress gateway sends what it routed to `up`, an endpoint of
+    /// registry service `service` on `port`: the Service's waypoint when
+    /// the Service (or its namespace) says `istio.io/ingress-use-waypoint:
+    /// "true"` (Istio 1.27's `ENABLE_INGRESS_WAYPOINT_ROUTING`, on by
+    /// default: istiod gives the gateway the waypoint as the Service's
+    /// endpoint), else `up` itself. The waypoint then routes and enforces
+    /// as for an ambient client.
+    pub(super) fn ingress_waypoint(
+        &mut self,
+        id: CallId,
+        proxy: PodId,
+        service: usize,
+        port: u16,
+        up: crate::dataplane::Upstream,
+    ) -> crate::dataplane::Upstream {
+        if !self.ztunnel
+            || !matches!(
+                self.pods[proxy.0 as usize].model.behavior,
+                Behavior::Gateway
+            )
+        {
+            return up;
+        }
+        let reg = self.mesh.registry.get(service);
+        let Some(svc) = reg
+            .k8s_name
+            .as_ref()
+            .and_then(|name| self.cluster.find_service(&reg.namespace, name))
+        else {
+            return up;
+        };
+        let s = self.cluster.service(svc);
+        let opted_in = |labels: &std::collections::BTreeMap<String, String>| {
+            labels
+                .get(INGRESS_USE_WAYPOINT)
+                .is_some_and(|v| v == "true")
+        };
+        let wants = opted_in(&s.labels)
+            || self
+                .cluster
+                .namespaces
+                .get(&s.namespace)
+                .is_some_and(|n| opted_in(&n.labels));
+        let waypoint = wants
+            .then(|| self.waypoint_of(svc))
+            .flatten()
+            .and_then(|(ns, name)| self.waypoint_pod(&ns, &name));
+        match waypoint {
+            Some(wp) => {
+                self.note(id, || {
+                    "the Service is labelled istio.io/ingress-use-waypoint: through its waypoint"
+                        .to_string()
+                });
+                self.calls.get_mut(id).waypoint_target = Some((svc, port));
+                crate::dataplane::Upstream::Pod(crate::k8s::Endpoint {
+                    pod: wp,
+                    port: super::flow::HBONE_PORT,
+                })
+            }
+            None => up,
+        }
     }
 
     /// A ready pod of waypoint `ns/name`, picked as kube-proxy would pick

@@ -638,6 +638,7 @@ impl World {
                     );
                     self.trace.as_mut().expect("tracing").push(line);
                 }
+                let up = self.ingress_waypoint(id, proxy_pod, cluster.service, cluster.port, up);
                 self.admit(id, proxy_pod, cluster.pool, up);
             }
             None if cluster.lb == crate::dataplane::lb::PolicyConfig::Passthrough => {
