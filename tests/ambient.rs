@@ -517,7 +517,7 @@ fn ingress_traffic_uses_the_waypoint_when_asked() {
         .find(|p| p.name.starts_with("istio-ingressgateway-"))
         .map(|p| p.id)
         .expect("the ingress gateway runs");
-    let mut page = |w: &mut World| {
+    let page = |w: &mut World| {
         let p = ProbeRequest {
             from: ProbeFrom::Gateway(gateway),
             host: "bookinfo.example".to_string(),
