@@ -158,6 +158,10 @@ impl Shared {
     }
 }
 
+/// How long an exec without stdin waits, after the upgrade, before it
+/// answers: for kubectl to set up its streams.
+const EXEC_SETTLE: Duration = Duration::from_millis(100);
+
 /// Serves HTTPS until `shared.shutdown` is notified.
 pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, shared: Arc<Shared>) {
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
@@ -423,6 +427,11 @@ fn exec_request(shared: Arc<Shared>, mut req: hyper::Request<Incoming>) -> Respo
         let stdin = if command.stdin {
             read_stdin(&mut io).await
         } else {
+            // client-go registers its streams only after the upgrade: a
+            // frame that comes sooner is dropped ("Unknown stream id"),
+            // which a real command's start-up never provokes. Give the
+            // client that moment (wall time, outside the simulation).
+            tokio::time::sleep(EXEC_SETTLE).await;
             Vec::new()
         };
         let out = {
