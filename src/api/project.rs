@@ -536,7 +536,7 @@ impl ApiCluster {
                 p.namespace == ns
                     && p.ready
                     && p.labels
-                        .get(crate::world::ambient::GATEWAY_NAME)
+                        .get(crate::control::waypoint::GATEWAY_NAME)
                         .is_some_and(|g| *g == name)
             });
             let since = stored["metadata"]["creationTimestamp"].clone();

@@ -22,9 +22,9 @@ use serde_json::json;
 
 use crate::api::ApiCluster;
 use crate::api::resources;
+use crate::control::waypoint::{DATAPLANE_MODE, GATEWAY_NAME, USE_WAYPOINT, WAYPOINT_FOR};
 use crate::exec::Exec;
 use crate::sim::SimDuration;
-use crate::world::ambient::{DATAPLANE_MODE, GATEWAY_NAME, USE_WAYPOINT, WAYPOINT_FOR};
 
 /// How long `apply` waits for the waypoint's pod.
 const READY_TIMEOUT: SimDuration = SimDuration::from_secs(300);

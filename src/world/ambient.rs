@@ -43,7 +43,7 @@ use super::World;
 use super::calls::CallId;
 use super::pods::RESET_BODY;
 
-pub use crate::control::waypoint::{
+use crate::control::waypoint::{
     DATAPLANE_MODE, GATEWAY_NAME, MANAGED, MESH_CONTROLLER, USE_WAYPOINT, USE_WAYPOINT_NAMESPACE,
     WAYPOINT_FOR,
 };

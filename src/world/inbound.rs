@@ -300,7 +300,7 @@ impl World {
             Enforcer::Waypoint(svc) => {
                 let gateway = p
                     .labels
-                    .get(super::ambient::GATEWAY_NAME)
+                    .get(crate::control::waypoint::GATEWAY_NAME)
                     .map_or("", String::as_str);
                 let s = self.cluster.service(svc);
                 let (waypoint, service) = (
